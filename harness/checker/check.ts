@@ -1,0 +1,301 @@
+// The model checker's API: `check(options)` explores the scenario's state space with BFS
+// (shortest counterexamples), DFS (low memory) or seeded random walks, and returns a verdict,
+// counts, and each violated property's trace and replay token.
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { SOMETIMES } from '../../properties/sometimes.ts';
+import { decodeWorld, Encoder } from './encode.ts';
+import { type Fingerprint, fingerprint, VisitedSet } from './fingerprint.ts';
+import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
+import { successors } from './successors.ts';
+import { encodeToken, type Failure, failuresIn, formatTrace, replayPath } from './trace.ts';
+import { initialWorld, type Scenario, type World } from './world.ts';
+
+export interface Violation {
+  readonly property: string;
+  readonly message: string;
+  readonly steps: number;
+  readonly replay: string;
+  /** The numbered trace, one line per action, with the views each step changed. */
+  readonly trace: string;
+}
+
+export type StopReason = 'exhausted' | 'max-states' | 'time-limit' | 'violation' | 'walks';
+
+export interface CheckResult {
+  readonly verdict: 'pass' | 'fail';
+  readonly strategy: CheckOptions['strategy'];
+  readonly choices: CheckOptions['choices'];
+  readonly seed: number;
+  /** Transitions taken (successor states generated, visited or not). */
+  readonly states: number;
+  /** Distinct states (by 64-bit fingerprint). */
+  readonly unique: number;
+  readonly maxDepth: number;
+  readonly seconds: number;
+  /** Unique states per second. */
+  readonly statesPerSecond: number;
+  /** Why the search stopped; only 'exhausted' (BFS, DFS) means every state within the depth bound was seen. */
+  readonly stopReason: StopReason;
+  /** True when some state had successors beyond the depth bound. */
+  readonly depthBounded: boolean;
+  readonly visitedBytes: number;
+  readonly violations: readonly Violation[];
+  /** Which `sometimes` guards some explored transition reached. */
+  readonly sometimes: Readonly<Record<string, boolean>>;
+}
+
+export interface Progress {
+  readonly states: number;
+  readonly unique: number;
+  readonly depth: number;
+  readonly seconds: number;
+}
+
+export interface CheckHooks {
+  /** Called about once a second during the search. */
+  onProgress?: (p: Progress) => void;
+  /** Keep searching after a violation, to find the first (under BFS, shortest) trace of every property. */
+  keepGoing?: boolean;
+}
+
+class Search {
+  readonly s: Scenario;
+  readonly encoder = new Encoder();
+  readonly fp: Fingerprint = { hi: 0, lo: 0 };
+  readonly visited = new VisitedSet();
+  readonly found = new Map<string, { failure: Failure; path: number[] }>();
+  readonly reached = new Set<string>();
+  readonly started = performance.now();
+  states = 0;
+  maxDepth = 0;
+  depthBounded = false;
+  stop: StopReason | null = null;
+  private nextProgress = 1000;
+
+  constructor(readonly o: CheckOptions, readonly hooks: CheckHooks) {
+    this.s = scenarioOf(o);
+  }
+
+  seconds(): number {
+    return (performance.now() - this.started) / 1000;
+  }
+
+  /** Encodes and fingerprints `w` into this.fp; returns the encoded length (bytes in encoder.buf). */
+  key(w: World): number {
+    const len = this.encoder.encode(w);
+    fingerprint(this.encoder.buf, len, this.fp);
+    return len;
+  }
+
+  /** Checks a newly seen state; returns true when it broke a property (and should not be expanded). */
+  judge(w: World, path: () => number[]): boolean {
+    const failures = failuresIn(this.s, w);
+    if (failures.length === 0) return false;
+    for (const f of failures) if (!this.found.has(f.property)) this.found.set(f.property, { failure: f, path: path() });
+    if (!this.hooks.keepGoing) this.stop = 'violation';
+    return true;
+  }
+
+  noteEvents(events: readonly string[]): void {
+    for (const e of events) this.reached.add(e);
+  }
+
+  /** Checks the limits every so often; sets `stop` when one is hit. */
+  tick(depth: number): void {
+    if (depth > this.maxDepth) this.maxDepth = depth;
+    if (this.visited.size >= this.o.maxStates) this.stop ??= 'max-states';
+    if ((this.states & 1023) !== 0) return;
+    const t = this.seconds();
+    if (t >= this.o.timeLimit) this.stop ??= 'time-limit';
+    if (this.hooks.onProgress && t * 1000 >= this.nextProgress) {
+      this.nextProgress = t * 1000 + 1000;
+      this.hooks.onProgress({ states: this.states, unique: this.visited.size, depth: this.maxDepth, seconds: t });
+    }
+  }
+
+  bfs(): void {
+    const frontier = new Frontier();
+    const init = initialWorld(this.s);
+    const len = this.key(init);
+    this.visited.add(this.fp.hi, this.fp.lo);
+    if (this.judge(init, () => [])) return;
+    frontier.push(this.encoder.buf, len, []);
+    while (this.stop === null) {
+      const item = frontier.shift();
+      if (!item) {
+        this.stop = 'exhausted';
+        return;
+      }
+      const w = decodeWorld(item.state, this.s.nodes);
+      this.key(w);
+      const next = successors(this.s, w, this.o.choices, this.o.seed, this.fp.lo);
+      if (item.path.length >= this.o.depth) {
+        if (next.length > 0) this.depthBounded = true;
+        continue;
+      }
+      for (let i = 0; i < next.length && this.stop === null; i++) {
+        const succ = next[i]!;
+        this.states++;
+        this.noteEvents(succ.events);
+        const sl = this.key(succ.world);
+        if (!this.visited.add(this.fp.hi, this.fp.lo)) continue;
+        const path = [...item.path, i];
+        this.tick(path.length);
+        if (this.judge(succ.world, () => path)) continue;
+        frontier.push(this.encoder.buf, sl, path);
+      }
+    }
+  }
+
+  dfs(): void {
+    const init = initialWorld(this.s);
+    this.key(init);
+    this.visited.add(this.fp.hi, this.fp.lo);
+    if (this.judge(init, () => [])) return;
+    const path: number[] = [];
+    const frames: Array<{ next: ReturnType<typeof successors>; i: number }> = [{ next: successors(this.s, init, this.o.choices, this.o.seed, this.fp.lo), i: 0 }];
+    while (frames.length > 0 && this.stop === null) {
+      const top = frames[frames.length - 1]!;
+      if (top.i >= top.next.length) {
+        frames.pop();
+        path.pop();
+        continue;
+      }
+      const index = top.i++;
+      const succ = top.next[index]!;
+      this.states++;
+      this.noteEvents(succ.events);
+      this.key(succ.world);
+      if (!this.visited.add(this.fp.hi, this.fp.lo)) continue;
+      path.push(index);
+      this.tick(path.length);
+      if (this.judge(succ.world, () => path.slice()) || path.length >= this.o.depth) {
+        if (path.length >= this.o.depth) this.depthBounded ||= successors(this.s, succ.world, this.o.choices, this.o.seed, this.fp.lo).length > 0;
+        path.pop();
+        continue;
+      }
+      frames.push({ next: successors(this.s, succ.world, this.o.choices, this.o.seed, this.fp.lo), i: 0 });
+    }
+    this.stop ??= 'exhausted';
+  }
+
+  random(): void {
+    const rng = xoroshiro128plus(this.o.seed);
+    const init = initialWorld(this.s);
+    this.key(init);
+    this.visited.add(this.fp.hi, this.fp.lo);
+    if (this.judge(init, () => [])) return;
+    for (let walk = 0; walk < this.o.walks && this.stop === null; walk++) {
+      let w = init;
+      const path: number[] = [];
+      while (path.length < this.o.depth && this.stop === null) {
+        this.key(w);
+        const next = successors(this.s, w, this.o.choices, this.o.seed, this.fp.lo);
+        if (next.length === 0) break;
+        const index = uniformInt(rng, 0, next.length - 1);
+        const succ = next[index]!;
+        path.push(index);
+        this.states++;
+        this.noteEvents(succ.events);
+        this.key(succ.world);
+        const fresh = this.visited.add(this.fp.hi, this.fp.lo);
+        this.tick(path.length);
+        if (fresh && this.judge(succ.world, () => path.slice())) break;
+        w = succ.world;
+      }
+    }
+    this.stop ??= 'walks';
+  }
+}
+
+/** A FIFO of (encoded state, path) records packed into large byte chunks. */
+class Frontier {
+  private static readonly CHUNK = 1 << 24;
+  private chunks: Uint8Array[] = [];
+  private writeChunk = -1;
+  private writePos = Frontier.CHUNK;
+  private readChunk = 0;
+  private readPos = 0;
+  private count = 0;
+
+  push(state: Uint8Array, len: number, path: readonly number[]): void {
+    const need = 4 + len + path.length * 2;
+    if (this.writePos + need > Frontier.CHUNK) {
+      if (this.writeChunk >= 0) this.chunks[this.writeChunk]![this.writePos] = 0xff; // end-of-chunk mark
+      this.chunks.push(new Uint8Array(Math.max(Frontier.CHUNK, need + 1)));
+      this.writeChunk = this.chunks.length - 1;
+      this.writePos = 0;
+    }
+    const c = this.chunks[this.writeChunk]!;
+    let p = this.writePos;
+    c[p++] = len & 0x7f;
+    c[p++] = len >> 7;
+    c[p++] = path.length & 0xff;
+    c[p++] = path.length >> 8;
+    c.set(state.subarray(0, len), p);
+    p += len;
+    for (const i of path) {
+      c[p++] = i & 0xff;
+      c[p++] = i >> 8;
+    }
+    this.writePos = p;
+    this.count++;
+  }
+
+  shift(): { state: Uint8Array; path: number[] } | null {
+    if (this.count === 0) return null;
+    let c = this.chunks[this.readChunk]!;
+    if (this.readPos >= c.length || c[this.readPos] === 0xff) {
+      this.chunks[this.readChunk] = EMPTY_CHUNK; // let the consumed chunk be collected
+      this.readChunk++;
+      this.readPos = 0;
+      c = this.chunks[this.readChunk]!;
+    }
+    let p = this.readPos;
+    const len = c[p]! | (c[p + 1]! << 7);
+    const depth = c[p + 2]! | (c[p + 3]! << 8);
+    p += 4;
+    const state = c.subarray(p, p + len);
+    p += len;
+    const path = new Array<number>(depth);
+    for (let k = 0; k < depth; k++, p += 2) path[k] = c[p]! | (c[p + 1]! << 8);
+    this.readPos = p;
+    this.count--;
+    return { state, path };
+  }
+}
+const EMPTY_CHUNK = new Uint8Array(0);
+
+export function check(input: Partial<CheckOptions> = {}, hooks: CheckHooks = {}): CheckResult {
+  const o = resolveOptions(input);
+  const search = new Search(o, hooks);
+  if (o.strategy === 'bfs') search.bfs();
+  else if (o.strategy === 'dfs') search.dfs();
+  else search.random();
+  const seconds = search.seconds();
+  const violations: Violation[] = [];
+  for (const { failure, path } of search.found.values()) {
+    violations.push({ property: failure.property, message: failure.message, steps: path.length, replay: encodeToken(o, path), trace: formatTrace(replayPath(o, path)) });
+  }
+  const expectedMissing = o.expect.filter((name) => !search.reached.has(SOMETIMES.find((g) => g.name === name)!.event));
+  for (const name of expectedMissing) {
+    violations.push({ property: `sometimes:${name}`, message: `no explored transition reached "${name}"`, steps: 0, replay: '', trace: '' });
+  }
+  return {
+    verdict: violations.length === 0 ? 'pass' : 'fail',
+    strategy: o.strategy,
+    choices: o.choices,
+    seed: o.seed,
+    states: search.states,
+    unique: search.visited.size,
+    maxDepth: search.maxDepth,
+    seconds,
+    statesPerSecond: seconds > 0 ? search.visited.size / seconds : 0,
+    stopReason: search.stop ?? 'exhausted',
+    depthBounded: search.depthBounded,
+    visitedBytes: search.visited.bytes,
+    violations,
+    sometimes: Object.fromEntries(SOMETIMES.map((g) => [g.name, search.reached.has(g.event)])),
+  };
+}

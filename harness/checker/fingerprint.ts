@@ -1,0 +1,118 @@
+// 64-bit state fingerprints and the checker's visited set. Hand-written because this is the
+// hot loop: a murmur3-style hash in two independent 32-bit lanes, and an open-addressing
+// table of (hi, lo) pairs in one Uint32Array, 8 bytes a slot (see BENCHMARKS.md).
+
+export interface Fingerprint {
+  hi: number;
+  lo: number;
+}
+
+function mix(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function finish(h: number, len: number): number {
+  h ^= len;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Hashes bytes[0, len) into `out` (two lanes with different seeds; about 2^-64 collision odds). */
+export function fingerprint(bytes: Uint8Array, len: number, out: Fingerprint, seed = 0): void {
+  let h1 = 0x9747b28c ^ seed;
+  let h2 = 0x1b873593 ^ Math.imul(seed, 0x85ebca6b);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
+    h1 = mix(h1, k);
+    h2 = mix(h2, k ^ 0x5bd1e995);
+  }
+  let tail = 0;
+  for (let shift = 0; i < len; i++, shift += 8) tail |= bytes[i]! << shift;
+  h1 = mix(h1, tail);
+  h2 = mix(h2, tail ^ 0x5bd1e995);
+  out.hi = finish(h1, len);
+  out.lo = finish(h2 ^ h1, len);
+}
+
+const MAX_LOAD = 0.8;
+const GROWTH = 1.5;
+
+/** A set of 64-bit fingerprints. (0, 0) marks an empty slot, so that value is stored as (0, 1). */
+export class VisitedSet {
+  private table: Uint32Array;
+  private capacity: number;
+  size = 0;
+
+  constructor(initialCapacity = 1 << 16) {
+    this.capacity = initialCapacity;
+    this.table = new Uint32Array(initialCapacity * 2);
+  }
+
+  get bytes(): number {
+    return this.table.byteLength;
+  }
+
+  /** Adds the fingerprint; returns true when it was not there before. */
+  add(hi: number, lo: number): boolean {
+    if (hi === 0 && lo === 0) lo = 1;
+    if (this.size + 1 > this.capacity * MAX_LOAD) this.grow();
+    if (!insertInto(this.table, this.capacity, hi, lo)) return false;
+    this.size++;
+    return true;
+  }
+
+  has(hi: number, lo: number): boolean {
+    if (hi === 0 && lo === 0) lo = 1;
+    const t = this.table;
+    let slot = slotOf(hi, this.capacity);
+    for (;;) {
+      const h = t[slot * 2]!;
+      const l = t[slot * 2 + 1]!;
+      if (h === 0 && l === 0) return false;
+      if (h === hi && l === lo) return true;
+      if (++slot === this.capacity) slot = 0;
+    }
+  }
+
+  private grow(): void {
+    const old = this.table;
+    const oldCapacity = this.capacity;
+    this.capacity = Math.ceil(oldCapacity * GROWTH);
+    this.table = new Uint32Array(this.capacity * 2);
+    for (let s = 0; s < oldCapacity; s++) {
+      const h = old[s * 2]!;
+      const l = old[s * 2 + 1]!;
+      if (h !== 0 || l !== 0) insertInto(this.table, this.capacity, h, l);
+    }
+  }
+}
+
+/** Multiply-shift range reduction: any capacity works, so growth need not double. */
+function slotOf(hi: number, capacity: number): number {
+  return Math.floor((hi / 4294967296) * capacity);
+}
+
+function insertInto(t: Uint32Array, capacity: number, hi: number, lo: number): boolean {
+  let slot = slotOf(hi, capacity);
+  for (;;) {
+    const h = t[slot * 2]!;
+    const l = t[slot * 2 + 1]!;
+    if (h === 0 && l === 0) {
+      t[slot * 2] = hi;
+      t[slot * 2 + 1] = lo;
+      return true;
+    }
+    if (h === hi && l === lo) return false;
+    if (++slot === capacity) slot = 0;
+  }
+}

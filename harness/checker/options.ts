@@ -1,0 +1,119 @@
+// The checker's options: defaults, validation at the boundary, and the scenario they describe.
+import { ConfigError, makeConfig } from '../../models/hyparview/config.ts';
+import type { MutantName } from '../../models/hyparview/mutants.ts';
+import { guardNamed, SOMETIMES } from '../../properties/sometimes.ts';
+import { MAX_CHECKER_NODES, type Scenario } from './world.ts';
+
+export type Strategy = 'bfs' | 'dfs' | 'random';
+export type ChoiceMode = 'enumerate' | 'seeded';
+
+export interface CheckOptions {
+  nodes: number;
+  active: number;
+  passive: number;
+  arwl: number;
+  prwl: number;
+  ka: number;
+  kp: number;
+  shuffleWalk: number;
+  variant: 'reference' | 'paper';
+  mutant?: MutantName | undefined;
+  strategy: Strategy;
+  /** Longest trace explored. */
+  depth: number;
+  /** Stop after this many unique states. */
+  maxStates: number;
+  /** Stop after this many seconds. */
+  timeLimit: number;
+  crashes: number;
+  linkFailures: number;
+  earlyTimeouts: number;
+  /** Shuffle-timer firings per node. */
+  cycles: number;
+  choices: ChoiceMode;
+  seed: number;
+  /** Random-walk strategy: how many walks at most. */
+  walks: number;
+  /** `sometimes` guards that must be reached, else the verdict is fail. */
+  expect: string[];
+}
+
+/** A small cluster that the reference node must pass exhaustively; the CLI's defaults. */
+export const DEFAULT_OPTIONS: CheckOptions = {
+  nodes: 3,
+  active: 2,
+  passive: 3,
+  arwl: 3,
+  prwl: 1,
+  ka: 1,
+  kp: 1,
+  shuffleWalk: 2,
+  variant: 'reference',
+  strategy: 'bfs',
+  depth: 60,
+  maxStates: 5_000_000,
+  timeLimit: 300,
+  crashes: 1,
+  linkFailures: 0,
+  earlyTimeouts: 0,
+  cycles: 1,
+  choices: 'enumerate',
+  seed: 1,
+  walks: 100_000,
+  expect: [],
+};
+
+const LIMITS: Partial<Record<keyof CheckOptions, [number, number]>> = {
+  nodes: [1, MAX_CHECKER_NODES],
+  depth: [1, 10_000],
+  maxStates: [1, 2 ** 31],
+  timeLimit: [0.001, 86_400],
+  crashes: [0, MAX_CHECKER_NODES],
+  linkFailures: [0, 255],
+  earlyTimeouts: [0, 255],
+  cycles: [0, 255],
+  seed: [-(2 ** 31), 2 ** 31 - 1],
+  walks: [1, 2 ** 31],
+};
+
+/** Merges user options over the defaults and validates every field; throws ConfigError. */
+export function resolveOptions(input: Partial<CheckOptions> = {}): CheckOptions {
+  const o: CheckOptions = { ...DEFAULT_OPTIONS, ...stripUndefined(input) };
+  for (const [field, [min, max]] of Object.entries(LIMITS) as Array<[keyof CheckOptions, [number, number]]>) {
+    const v = o[field];
+    const integer = field !== 'timeLimit';
+    if (typeof v !== 'number' || Number.isNaN(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
+      throw new ConfigError(field, `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    }
+  }
+  if (!['bfs', 'dfs', 'random'].includes(o.strategy)) throw new ConfigError('strategy', `must be bfs, dfs or random, got ${JSON.stringify(o.strategy)}`);
+  if (!['enumerate', 'seeded'].includes(o.choices)) throw new ConfigError('choices', `must be enumerate or seeded, got ${JSON.stringify(o.choices)}`);
+  for (const name of o.expect) {
+    if (!guardNamed(name)) throw new ConfigError('expect', `unknown sometimes guard ${JSON.stringify(name)}; known: ${SOMETIMES.map((g) => g.name).join(', ')}`);
+  }
+  scenarioOf(o); // validates the protocol parameters
+  return o;
+}
+
+export function scenarioOf(o: CheckOptions): Scenario {
+  const config = makeConfig({
+    activeSize: o.active,
+    passiveSize: o.passive,
+    arwl: o.arwl,
+    prwl: o.prwl,
+    ka: o.ka,
+    kp: o.kp,
+    shuffleWalk: o.shuffleWalk,
+    variant: o.variant,
+    mutant: o.mutant,
+  });
+  return {
+    nodes: o.nodes,
+    config,
+    budgets: { crashes: o.crashes, linkFailures: o.linkFailures, earlyTimeouts: o.earlyTimeouts, cycles: o.cycles },
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,104 @@
+// Counterexample traces and replay tokens. A token holds the scenario options and the path
+// (successor indices from the initial world), so `replay TOKEN` needs nothing else.
+import { ConfigError } from '../../models/hyparview/config.ts';
+import { ALL_PROPERTIES } from '../../properties/invariants.ts';
+import { isQuiescent } from '../../properties/snapshot.ts';
+import { Encoder } from './encode.ts';
+import { type Fingerprint, fingerprint } from './fingerprint.ts';
+import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
+import { successors } from './successors.ts';
+import { describeAction, initialWorld, type Scenario, snapshotOf, type World } from './world.ts';
+
+export interface Failure {
+  readonly property: string;
+  readonly message: string;
+}
+
+/** Every property `w` breaks: always-properties everywhere, quiescent ones at quiescence. */
+export function failuresIn(s: Scenario, w: World): Failure[] {
+  const snap = snapshotOf(s, w);
+  const quiet = isQuiescent(snap);
+  const out: Failure[] = [];
+  for (const p of ALL_PROPERTIES) {
+    if (p.kind === 'quiescent' && !quiet) continue;
+    const message = p.check(snap);
+    if (message) out.push({ property: p.name, message });
+  }
+  return out;
+}
+
+// Options that shape the explored world; search limits are not part of a trace's identity.
+const SCENARIO_FIELDS = ['nodes', 'active', 'passive', 'arwl', 'prwl', 'ka', 'kp', 'shuffleWalk', 'variant', 'mutant', 'crashes', 'linkFailures', 'earlyTimeouts', 'cycles', 'choices', 'seed'] as const;
+const TOKEN_VERSION = 1;
+
+export function encodeToken(o: CheckOptions, path: readonly number[]): string {
+  const scenario = Object.fromEntries(SCENARIO_FIELDS.filter((f) => o[f] !== undefined).map((f) => [f, o[f]]));
+  return Buffer.from(JSON.stringify({ v: TOKEN_VERSION, o: scenario, p: path.join('.') })).toString('base64url');
+}
+
+export function decodeToken(token: string): { options: CheckOptions; path: number[] } {
+  let parsed: { v?: unknown; o?: unknown; p?: unknown };
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw new ConfigError('token', 'is not a replay token (it does not decode); copy it whole from the check output');
+  }
+  if (parsed.v !== TOKEN_VERSION || typeof parsed.o !== 'object' || typeof parsed.p !== 'string') {
+    throw new ConfigError('token', `is not a version ${TOKEN_VERSION} replay token`);
+  }
+  const path = parsed.p === '' ? [] : parsed.p.split('.').map(Number);
+  if (path.some((i) => !Number.isInteger(i) || i < 0)) throw new ConfigError('token', 'has a malformed path');
+  return { options: resolveOptions(parsed.o as Partial<CheckOptions>), path };
+}
+
+export interface TraceStep {
+  readonly index: number;
+  readonly action: string;
+  /** Views that changed, one line per node. */
+  readonly changes: readonly string[];
+}
+
+export interface Trace {
+  readonly steps: readonly TraceStep[];
+  readonly final: World;
+  readonly failures: readonly Failure[];
+}
+
+const views = (w: World, i: number): string => {
+  const n = w.nodes[i]!;
+  return `active [${n.active.join(',')}] passive [${n.passive.join(',')}]${n.pending >= 0 ? ` pending ${n.pending}` : ''}`;
+};
+
+/** Re-executes `path` from the initial world; throws ConfigError when the path does not fit. */
+export function replayPath(o: CheckOptions, path: readonly number[]): Trace {
+  const s = scenarioOf(o);
+  const encoder = new Encoder();
+  const fp: Fingerprint = { hi: 0, lo: 0 };
+  let w = initialWorld(s);
+  const steps: TraceStep[] = [];
+  path.forEach((choice, k) => {
+    fingerprint(encoder.buf, encoder.encode(w), fp);
+    const next = successors(s, w, o.choices, o.seed, fp.lo);
+    const chosen = next[choice];
+    if (!chosen) throw new ConfigError('token', `step ${k + 1} picks successor ${choice}, but only ${next.length} exist: the token does not match this version of the node`);
+    const changes: string[] = [];
+    for (let i = 0; i < s.nodes; i++) {
+      const before = views(w, i);
+      const after = views(chosen.world, i);
+      if (before !== after) changes.push(`node ${i}: ${after}`);
+    }
+    const picked = chosen.choices.length > 0 ? ` {choices ${chosen.choices.join(',')}}` : '';
+    steps.push({ index: k + 1, action: describeAction(w, s, chosen.action) + picked, changes });
+    w = chosen.world;
+  });
+  return { steps, final: w, failures: failuresIn(s, w) };
+}
+
+export function formatTrace(t: Trace): string {
+  const lines: string[] = [];
+  for (const st of t.steps) {
+    lines.push(`${String(st.index).padStart(3)}. ${st.action}`);
+    for (const c of st.changes) lines.push(`       ${c}`);
+  }
+  return lines.join('\n');
+}

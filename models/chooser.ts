@@ -1,0 +1,40 @@
+// Every random decision a model makes goes through a Chooser, so an engine can either
+// enumerate the alternatives (model checker) or fix them by seed (simulator, real node).
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+
+export interface Chooser {
+  /** An index in [0, n), n >= 1. */
+  pick(n: number): number;
+  /** True with probability k/n, 0 <= k <= n, n >= 1. */
+  chance(k: number, n: number): boolean;
+}
+
+/** A seeded chooser backed by pure-rand's xoroshiro128+ (mutable in place for speed). */
+export function seededChooser(seed: number): Chooser {
+  const rng = xoroshiro128plus(seed | 0);
+  return {
+    pick: (n) => (n <= 1 ? 0 : uniformInt(rng, 0, n - 1)),
+    chance: (k, n) => (k <= 0 ? false : k >= n ? true : uniformInt(rng, 0, n - 1) < k),
+  };
+}
+
+/** A uniformly random element of a non-empty array. */
+export function pickOne<T>(items: readonly T[], chooser: Chooser): T {
+  return items[chooser.pick(items.length)]!;
+}
+
+/**
+ * k distinct elements of `items`, in their original order (Knuth's selection sampling).
+ * Uniform under a seeded chooser; under an enumerating chooser it yields exactly the
+ * C(n, k) combinations, one binary choice per element.
+ */
+export function sample<T>(items: readonly T[], k: number, chooser: Chooser): T[] {
+  const n = items.length;
+  if (k >= n) return items.slice();
+  const out: T[] = [];
+  for (let i = 0; i < n && out.length < k; i++) {
+    if (chooser.chance(k - out.length, n - i)) out.push(items[i]!);
+  }
+  return out;
+}

@@ -1,0 +1,19 @@
+// Realistic bugs the mutation suite injects into the reference node, to prove the checker
+// and the properties catch them. The node consults `isMutant` at exactly these points.
+
+export const MUTANTS = {
+  'evict-without-disconnect': 'a full active view evicts a member without sending it DISCONNECT',
+  'accept-low-when-full': 'a LOW NEIGHBOR is accepted when the active view is already full (off-by-one in the free-slot test)',
+  'active-keeps-passive': 'adding a peer to the active view leaves it in the passive view',
+  'ignore-link-down': 'a broken connection to an active member is ignored, so a failed peer stays in the active view',
+  'merge-self-into-passive': 'shuffle merging does not skip the node itself',
+  'merge-active-into-passive': 'shuffle merging does not skip ids already in the active view',
+  'passive-capacity-off-by-one': 'the passive view admits one id more than its capacity',
+  'disconnect-keeps-active': 'DISCONNECT adds the sender to the passive view without removing it from the active view',
+  'reject-read-as-accept': 'the requester treats NEIGHBOR_REPLY(reject) as an acceptance',
+  'accept-without-reply': 'an accepted NEIGHBOR request gets no reply, so the requester times out and gives up',
+  'join-without-evict': 'a JOIN to a full node is added without evicting anyone',
+  'high-priority-read-as-low': 'a HIGH NEIGHBOR is rejected when the active view is full, so a node that lost every neighbour can stay isolated',
+} as const;
+
+export type MutantName = keyof typeof MUTANTS;

@@ -1,0 +1,346 @@
+// The reference HyParView node as a sans-IO state machine: `step` takes the node's state,
+// one input and a context, mutates the state in place and appends effects to `ctx.out`.
+// Engines that need the old state (the checker) clone it first with `cloneNode`.
+import { type Chooser, pickOne, sample } from '../chooser.ts';
+import type { HyParViewConfig } from './config.ts';
+import { type Message, MsgType, type NodeId } from './messages.ts';
+import type { MutantName } from './mutants.ts';
+import { has, insert, remove, without } from './views.ts';
+
+export const NONE = -1;
+
+export interface NodeState {
+  readonly id: NodeId;
+  /** Sorted; symmetric peers with an open connection. */
+  active: NodeId[];
+  /** Sorted; backup candidates, no connection. */
+  passive: NodeId[];
+  /** The passive peer our outstanding NEIGHBOR request went to, or NONE. */
+  pending: NodeId;
+  /** Sorted subset of `passive`: peers already asked in the current refill round. */
+  tried: NodeId[];
+  /** Sorted; ids we sent in our latest shuffle exchange, replaced first when its answer is merged. */
+  exchanged: NodeId[];
+}
+
+export type Input =
+  | { readonly t: 'join'; readonly contact: NodeId }
+  | { readonly t: 'message'; readonly from: NodeId; readonly msg: Message }
+  /** The connection to `peer` broke, or could not be opened. */
+  | { readonly t: 'linkDown'; readonly peer: NodeId }
+  /** The periodic cycle: one shuffle period. */
+  | { readonly t: 'shuffleTimer' }
+  /** The NEIGHBOR request to `peer` got no answer in time. */
+  | { readonly t: 'neighborTimeout'; readonly peer: NodeId };
+
+export type EventKind =
+  | 'evicted'
+  | 'neighborAccepted'
+  | 'neighborRejected'
+  | 'neighborTimedOut'
+  | 'promoted'
+  | 'shuffleCompleted'
+  | 'asymmetryRepaired';
+
+export type Effect =
+  | { readonly t: 'send'; readonly to: NodeId; readonly msg: Message }
+  /** `peer` entered the active view: open (or keep) a connection to it. */
+  | { readonly t: 'neighborUp'; readonly peer: NodeId }
+  /** `peer` left the active view: its connection may close once flushed. */
+  | { readonly t: 'neighborDown'; readonly peer: NodeId }
+  /** Start the timeout of the NEIGHBOR request just sent to `peer`. */
+  | { readonly t: 'armNeighborTimeout'; readonly peer: NodeId }
+  /** Something worth counting happened (for metrics and `sometimes` properties). */
+  | { readonly t: 'event'; readonly kind: EventKind; readonly peer: NodeId };
+
+export interface StepContext {
+  readonly config: HyParViewConfig;
+  readonly chooser: Chooser;
+  readonly out: Effect[];
+}
+
+export function initialNode(id: NodeId): NodeState {
+  return { id, active: [], passive: [], pending: NONE, tried: [], exchanged: [] };
+}
+
+export function cloneNode(s: NodeState): NodeState {
+  return {
+    id: s.id,
+    active: s.active.slice(),
+    passive: s.passive.slice(),
+    pending: s.pending,
+    tried: s.tried.slice(),
+    exchanged: s.exchanged.slice(),
+  };
+}
+
+export function step(s: NodeState, input: Input, ctx: StepContext): void {
+  switch (input.t) {
+    case 'join':
+      return startJoin(s, input.contact, ctx);
+    case 'message':
+      return receive(s, input.from, input.msg, ctx);
+    case 'linkDown':
+      return onLinkDown(s, input.peer, ctx);
+    case 'shuffleTimer':
+      return onCycle(s, ctx);
+    case 'neighborTimeout':
+      return onNeighborTimeout(s, input.peer, ctx);
+  }
+}
+
+function receive(s: NodeState, from: NodeId, msg: Message, ctx: StepContext): void {
+  switch (msg.t) {
+    case MsgType.Join:
+      return onJoin(s, from, ctx);
+    case MsgType.ForwardJoin:
+      return onForwardJoin(s, from, msg.newNode, msg.ttl, ctx);
+    case MsgType.Neighbor:
+      return onNeighbor(s, from, msg.high, ctx);
+    case MsgType.NeighborReply:
+      return onNeighborReply(s, from, msg.accepted, ctx);
+    case MsgType.Disconnect:
+      return onDisconnect(s, from, ctx);
+    case MsgType.Shuffle:
+      return onShuffle(s, from, msg.origin, msg.ids, msg.ttl, ctx);
+    case MsgType.ShuffleReply:
+      return onShuffleReply(s, msg.ids, ctx);
+  }
+}
+
+const isMutant = (ctx: StepContext, name: MutantName): boolean => ctx.config.mutant === name;
+const send = (ctx: StepContext, to: NodeId, msg: Message): void => void ctx.out.push({ t: 'send', to, msg });
+const emit = (ctx: StepContext, kind: EventKind, peer: NodeId): void => void ctx.out.push({ t: 'event', kind, peer });
+
+// ---- views ---------------------------------------------------------------------------------
+
+function removePassive(s: NodeState, peer: NodeId): void {
+  if (remove(s.passive, peer)) remove(s.tried, peer);
+}
+
+function dropFromActive(s: NodeState, peer: NodeId, ctx: StepContext): void {
+  remove(s.active, peer);
+  ctx.out.push({ t: 'neighborDown', peer });
+}
+
+/** Paper's addNodeActiveView: evicts a random member (with DISCONNECT) when full. */
+function addActive(s: NodeState, peer: NodeId, ctx: StepContext): boolean {
+  if (peer === s.id || has(s.active, peer)) return false;
+  if (ctx.config.decisions.races === 'guarded' && !isMutant(ctx, 'active-keeps-passive')) removePassive(s, peer);
+  if (s.active.length >= ctx.config.activeSize && !isMutant(ctx, 'join-without-evict')) {
+    const victim = pickOne(s.active, ctx.chooser);
+    dropFromActive(s, victim, ctx);
+    if (!isMutant(ctx, 'evict-without-disconnect')) send(ctx, victim, { t: MsgType.Disconnect });
+    addPassive(s, victim, ctx);
+    emit(ctx, 'evicted', victim);
+  }
+  insert(s.active, peer);
+  ctx.out.push({ t: 'neighborUp', peer });
+  return true;
+}
+
+/** Paper's addNodePassiveView: skips self and known ids, evicts at random when full. */
+function addPassive(s: NodeState, peer: NodeId, ctx: StepContext): void {
+  if (peer === s.id || has(s.active, peer) || has(s.passive, peer)) return;
+  insertPassive(s, peer, ctx, []);
+}
+
+/** Shuffle merge: like addPassive, but evicts the ids in `replaceFirst` before random ones. */
+function mergePassive(s: NodeState, ids: readonly NodeId[], replaceFirst: readonly NodeId[], ctx: StepContext): void {
+  for (const id of ids) {
+    if (id === s.id && !isMutant(ctx, 'merge-self-into-passive')) continue;
+    if (has(s.active, id) && !isMutant(ctx, 'merge-active-into-passive')) continue;
+    if (!has(s.passive, id)) insertPassive(s, id, ctx, replaceFirst);
+  }
+}
+
+function insertPassive(s: NodeState, peer: NodeId, ctx: StepContext, replaceFirst: readonly NodeId[]): void {
+  const capacity = ctx.config.passiveSize + (isMutant(ctx, 'passive-capacity-off-by-one') ? 1 : 0);
+  if (capacity === 0) return;
+  if (s.passive.length >= capacity) {
+    const preferred = s.passive.filter((id) => has(replaceFirst, id));
+    removePassive(s, pickOne(preferred.length > 0 ? preferred : s.passive, ctx.chooser));
+  }
+  insert(s.passive, peer);
+}
+
+// ---- JOIN and FORWARD_JOIN -----------------------------------------------------------------
+
+function startJoin(s: NodeState, contact: NodeId, ctx: StepContext): void {
+  if (contact === s.id) return;
+  addActive(s, contact, ctx);
+  send(ctx, contact, { t: MsgType.Join });
+}
+
+function onJoin(s: NodeState, newNode: NodeId, ctx: StepContext): void {
+  const d = ctx.config.decisions;
+  if (newNode === s.id) return;
+  if (has(s.active, newNode)) {
+    if (d.joinFromActive === 'ignore') return;
+  } else if (d.joinWhenFull === 'redirect' && s.active.length >= ctx.config.activeSize) {
+    // Keep our neighbours; the joiner learns it is not one of them and gets its links from the walks.
+    send(ctx, newNode, { t: MsgType.Disconnect });
+    addPassive(s, newNode, ctx);
+  } else {
+    addActive(s, newNode, ctx);
+  }
+  for (const peer of s.active) {
+    if (peer !== newNode) send(ctx, peer, { t: MsgType.ForwardJoin, newNode, ttl: ctx.config.arwl });
+  }
+}
+
+function onForwardJoin(s: NodeState, from: NodeId, newNode: NodeId, ttl: number, ctx: StepContext): void {
+  const d = ctx.config.decisions;
+  repairAsymmetry(s, from, ctx);
+  const lastHop =
+    ttl === 0 ||
+    (d.forwardJoinLastHop === 'sizeIsOne' ? s.active.length === 1 : s.active.every((id) => id === from));
+  if (lastHop) {
+    if (newNode !== s.id && addActive(s, newNode, ctx) && d.forwardJoinEnd === 'notify') {
+      send(ctx, newNode, { t: MsgType.Neighbor, high: true });
+    }
+    return;
+  }
+  if (ttl === ctx.config.prwl) addPassive(s, newNode, ctx);
+  const next = without(s.active, from);
+  if (next.length > 0) send(ctx, pickOne(next, ctx.chooser), { t: MsgType.ForwardJoin, newNode, ttl: ttl - 1 });
+}
+
+/** Decision 3: a walk arriving over a link we do not hold tells its sender to drop that link. */
+function repairAsymmetry(s: NodeState, from: NodeId, ctx: StepContext): void {
+  if (ctx.config.decisions.asymmetricLink === 'disconnect' && !has(s.active, from)) {
+    send(ctx, from, { t: MsgType.Disconnect });
+    emit(ctx, 'asymmetryRepaired', from);
+  }
+}
+
+// ---- NEIGHBOR: promotion from the passive view ---------------------------------------------
+
+function onNeighbor(s: NodeState, from: NodeId, high: boolean, ctx: StepContext): void {
+  const { activeSize } = ctx.config;
+  if (from === s.id) return;
+  if (has(s.active, from)) return send(ctx, from, { t: MsgType.NeighborReply, accepted: true });
+  const treatAsHigh = high && !isMutant(ctx, 'high-priority-read-as-low');
+  if (isMutant(ctx, 'accept-low-when-full') && s.active.length === activeSize) {
+    insert(s.active, from);
+    ctx.out.push({ t: 'neighborUp', peer: from });
+  } else if (treatAsHigh || s.active.length < activeSize) {
+    addActive(s, from, ctx);
+  } else {
+    if (ctx.config.decisions.neighborReject === 'reply') send(ctx, from, { t: MsgType.NeighborReply, accepted: false });
+    emit(ctx, 'neighborRejected', from);
+    return;
+  }
+  emit(ctx, 'neighborAccepted', from);
+  if (!isMutant(ctx, 'accept-without-reply')) send(ctx, from, { t: MsgType.NeighborReply, accepted: true });
+}
+
+function onNeighborReply(s: NodeState, from: NodeId, accepted: boolean, ctx: StepContext): void {
+  const accept = accepted || isMutant(ctx, 'reject-read-as-accept');
+  if (s.pending !== from) {
+    // A reply to a request we gave up on (timed out), or to a notification we sent.
+    if (!accept || has(s.active, from)) return;
+    if (ctx.config.decisions.races === 'guarded') {
+      send(ctx, from, { t: MsgType.Disconnect });
+      return;
+    }
+    removePassive(s, from);
+    addActive(s, from, ctx);
+    return;
+  }
+  s.pending = NONE;
+  if (accept) {
+    if (!isMutant(ctx, 'active-keeps-passive')) removePassive(s, from);
+    addActive(s, from, ctx);
+    emit(ctx, 'promoted', from);
+  } else {
+    insert(s.tried, from);
+  }
+  tryPromote(s, ctx);
+}
+
+function onNeighborTimeout(s: NodeState, peer: NodeId, ctx: StepContext): void {
+  if (s.pending !== peer) return;
+  s.pending = NONE;
+  if (has(s.passive, peer)) insert(s.tried, peer);
+  emit(ctx, 'neighborTimedOut', peer);
+  tryPromote(s, ctx);
+}
+
+/** Refill: ask one untried passive peer at a time until the active view is full or nobody is left. */
+function tryPromote(s: NodeState, ctx: StepContext): void {
+  if (s.pending !== NONE) return;
+  if (s.active.length >= ctx.config.activeSize) {
+    s.tried.length = 0;
+    return;
+  }
+  const candidates = s.passive.filter((id) => !has(s.tried, id));
+  if (candidates.length === 0) {
+    s.tried.length = 0;
+    return;
+  }
+  const peer = pickOne(candidates, ctx.chooser);
+  s.pending = peer;
+  send(ctx, peer, { t: MsgType.Neighbor, high: s.active.length === 0 });
+  ctx.out.push({ t: 'armNeighborTimeout', peer });
+}
+
+// ---- DISCONNECT and failures ---------------------------------------------------------------
+
+function onDisconnect(s: NodeState, from: NodeId, ctx: StepContext): void {
+  if (has(s.active, from)) {
+    if (isMutant(ctx, 'disconnect-keeps-active')) {
+      insert(s.passive, from);
+      return;
+    }
+    dropFromActive(s, from, ctx);
+    addPassive(s, from, ctx);
+    tryPromote(s, ctx);
+  } else if (ctx.config.decisions.races === 'unguarded') {
+    addPassive(s, from, ctx);
+  }
+}
+
+function onLinkDown(s: NodeState, peer: NodeId, ctx: StepContext): void {
+  if (has(s.active, peer) && !isMutant(ctx, 'ignore-link-down')) dropFromActive(s, peer, ctx);
+  if (s.pending === peer) {
+    s.pending = NONE;
+    removePassive(s, peer);
+  }
+  tryPromote(s, ctx);
+}
+
+// ---- SHUFFLE -------------------------------------------------------------------------------
+
+function onCycle(s: NodeState, ctx: StepContext): void {
+  const { ka, kp, shuffleWalk, decisions } = ctx.config;
+  if (decisions.isolation === 'promoteEachCycle') tryPromote(s, ctx);
+  if (s.active.length === 0) return;
+  const ids = sample(s.active, ka, ctx.chooser).concat(sample(s.passive, kp, ctx.chooser));
+  s.exchanged = ids.slice().sort((a, b) => a - b);
+  send(ctx, pickOne(s.active, ctx.chooser), { t: MsgType.Shuffle, origin: s.id, ids, ttl: shuffleWalk });
+}
+
+function onShuffle(s: NodeState, from: NodeId, origin: NodeId, ids: readonly NodeId[], ttl: number, ctx: StepContext): void {
+  repairAsymmetry(s, from, ctx);
+  const left = ttl - 1;
+  const next = without(s.active, from);
+  if (left > 0 && s.active.length > 1 && next.length > 0) {
+    send(ctx, pickOne(next, ctx.chooser), { t: MsgType.Shuffle, origin, ids, ttl: left });
+    return;
+  }
+  if (origin === s.id) return;
+  const wanted = ids.length + 1;
+  let reply = sample(without(s.passive, origin), wanted, ctx.chooser);
+  if (reply.length < wanted && ctx.config.decisions.shuffleReply === 'fillFromActive') {
+    reply = reply.concat(sample(without(s.active, origin), wanted - reply.length, ctx.chooser));
+  }
+  send(ctx, origin, { t: MsgType.ShuffleReply, ids: reply });
+  mergePassive(s, [origin, ...ids], reply, ctx);
+}
+
+function onShuffleReply(s: NodeState, ids: readonly NodeId[], ctx: StepContext): void {
+  mergePassive(s, ids, s.exchanged, ctx);
+  s.exchanged = [];
+  emit(ctx, 'shuffleCompleted', NONE);
+}

@@ -1,0 +1,29 @@
+// Views are small sorted arrays of integer ids: cheap to copy, and their encoding does not
+// depend on insertion order, which the checker's fingerprints rely on.
+import type { NodeId } from './messages.ts';
+
+export function has(view: readonly NodeId[], id: NodeId): boolean {
+  for (let i = 0; i < view.length; i++) if (view[i] === id) return true;
+  return false;
+}
+
+/** Inserts `id` keeping the array sorted; returns false when it was already there. */
+export function insert(view: NodeId[], id: NodeId): boolean {
+  let i = 0;
+  while (i < view.length && view[i]! < id) i++;
+  if (view[i] === id) return false;
+  view.splice(i, 0, id);
+  return true;
+}
+
+/** Removes `id`; returns false when it was not there. */
+export function remove(view: NodeId[], id: NodeId): boolean {
+  const i = view.indexOf(id);
+  if (i < 0) return false;
+  view.splice(i, 1);
+  return true;
+}
+
+export function without(view: readonly NodeId[], id: NodeId): NodeId[] {
+  return view.filter((x) => x !== id);
+}

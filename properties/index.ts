@@ -1,0 +1,3 @@
+export * from './snapshot.ts';
+export * from './invariants.ts';
+export * from './sometimes.ts';

@@ -1,0 +1,170 @@
+// Properties over one cluster snapshot. Each returns null when it holds, or a sentence
+// naming the node and the ids that break it.
+import type { ClusterSnapshot, NodeSnapshot } from './snapshot.ts';
+
+export type Verdict = string | null;
+
+export interface Property {
+  readonly name: string;
+  readonly kind: 'always' | 'quiescent';
+  readonly description: string;
+  readonly check: (c: ClusterSnapshot) => Verdict;
+}
+
+function firstBroken(c: ClusterSnapshot, test: (n: NodeSnapshot) => Verdict): Verdict {
+  for (const n of c.nodes) {
+    if (!n.alive) continue;
+    const v = test(n);
+    if (v) return v;
+  }
+  return null;
+}
+
+const duplicated = (ids: readonly number[]): number | undefined => ids.find((id, i) => ids.indexOf(id) !== i);
+const list = (ids: readonly number[]): string => `[${ids.join(',')}]`;
+
+export const ALWAYS: readonly Property[] = [
+  {
+    name: 'view-bounds',
+    kind: 'always',
+    description: '|active| <= activeSize and |passive| <= passiveSize',
+    check: (c) =>
+      firstBroken(c, (n) =>
+        n.active.length > c.activeSize
+          ? `node ${n.id} has ${n.active.length} active peers ${list(n.active)}, more than ${c.activeSize}`
+          : n.passive.length > c.passiveSize
+            ? `node ${n.id} has ${n.passive.length} passive peers ${list(n.passive)}, more than ${c.passiveSize}`
+            : null,
+      ),
+  },
+  {
+    name: 'views-disjoint',
+    kind: 'always',
+    description: 'no peer is in both the active and the passive view',
+    check: (c) =>
+      firstBroken(c, (n) => {
+        const both = n.active.find((id) => n.passive.includes(id));
+        return both === undefined ? null : `node ${n.id} has ${both} in both views: active ${list(n.active)}, passive ${list(n.passive)}`;
+      }),
+  },
+  {
+    name: 'self-not-in-views',
+    kind: 'always',
+    description: 'a node is never in its own views',
+    check: (c) =>
+      firstBroken(c, (n) => (n.active.includes(n.id) || n.passive.includes(n.id) ? `node ${n.id} lists itself: active ${list(n.active)}, passive ${list(n.passive)}` : null)),
+  },
+  {
+    name: 'no-duplicates',
+    kind: 'always',
+    description: 'no id appears twice in one view',
+    check: (c) =>
+      firstBroken(c, (n) => {
+        const dup = duplicated(n.active) ?? duplicated(n.passive);
+        return dup === undefined ? null : `node ${n.id} lists ${dup} twice: active ${list(n.active)}, passive ${list(n.passive)}`;
+      }),
+  },
+  {
+    name: 'no-unknown-bookkeeping',
+    kind: 'always',
+    description: 'per-peer bookkeeping only for peers in the views (outstanding requests excepted)',
+    check: (c) =>
+      firstBroken(c, (n) => {
+        const stray = n.tracked.find((id) => !n.passive.includes(id) && !n.active.includes(id) && !n.pending.includes(id));
+        return stray === undefined ? null : `node ${n.id} keeps state for ${stray}, which is in neither view`;
+      }),
+  },
+];
+
+/** Undirected edges of the active graph that only one side holds, among live nodes. */
+export function asymmetricPairs(c: ClusterSnapshot): Array<[number, number]> {
+  const byId = new Map(c.nodes.map((n) => [n.id, n]));
+  const out: Array<[number, number]> = [];
+  for (const n of c.nodes) {
+    if (!n.alive) continue;
+    for (const peer of n.active) {
+      const other = byId.get(peer);
+      if (other?.alive && !other.active.includes(n.id)) out.push([n.id, peer]);
+    }
+  }
+  return out;
+}
+
+/** Connected components of the active graph (edges in either direction) over live nodes. */
+export function components(c: ClusterSnapshot): number[][] {
+  const live = c.nodes.filter((n) => n.alive);
+  const adjacency = new Map<number, Set<number>>(live.map((n) => [n.id, new Set<number>()]));
+  for (const n of live) {
+    for (const peer of n.active) {
+      if (!adjacency.has(peer)) continue;
+      adjacency.get(n.id)!.add(peer);
+      adjacency.get(peer)!.add(n.id);
+    }
+  }
+  const seen = new Set<number>();
+  const result: number[][] = [];
+  for (const n of live) {
+    if (seen.has(n.id)) continue;
+    const component: number[] = [];
+    const stack = [n.id];
+    seen.add(n.id);
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      component.push(id);
+      for (const next of adjacency.get(id)!) {
+        if (!seen.has(next)) {
+          seen.add(next);
+          stack.push(next);
+        }
+      }
+    }
+    result.push(component.sort((a, b) => a - b));
+  }
+  return result;
+}
+
+export const QUIESCENT: readonly Property[] = [
+  {
+    name: 'active-symmetric',
+    kind: 'quiescent',
+    description: 'q in active(p) iff p in active(q), for live p and q',
+    check: (c) => {
+      const [pair] = asymmetricPairs(c);
+      return pair ? `node ${pair[0]} has ${pair[1]} in its active view, but ${pair[1]} does not have ${pair[0]}` : null;
+    },
+  },
+  {
+    name: 'no-dead-neighbours',
+    kind: 'quiescent',
+    description: 'failed peers have left every live active view',
+    check: (c) => {
+      const dead = new Set(c.nodes.filter((n) => !n.alive).map((n) => n.id));
+      return firstBroken(c, (n) => {
+        const stale = n.active.find((id) => dead.has(id));
+        return stale === undefined ? null : `node ${n.id} still has crashed node ${stale} in its active view ${list(n.active)}`;
+      });
+    },
+  },
+  {
+    name: 'no-isolated-node',
+    kind: 'quiescent',
+    description: 'no live node has an empty active view while another live node exists',
+    check: (c) => {
+      const live = c.nodes.filter((n) => n.alive);
+      if (live.length < 2) return null;
+      const lonely = live.find((n) => n.active.length === 0);
+      return lonely ? `node ${lonely.id} is isolated (empty active view) among ${live.length} live nodes` : null;
+    },
+  },
+  {
+    name: 'connected',
+    kind: 'quiescent',
+    description: 'the active graph over live nodes is one connected component',
+    check: (c) => {
+      const parts = components(c);
+      return parts.length <= 1 ? null : `the live nodes form ${parts.length} components: ${parts.map(list).join(' ')}`;
+    },
+  },
+];
+
+export const ALL_PROPERTIES: readonly Property[] = [...ALWAYS, ...QUIESCENT];

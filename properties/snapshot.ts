@@ -1,0 +1,28 @@
+// The one snapshot type every engine (checker, simulator, live cluster) hands to the properties.
+import type { NodeId } from '../models/hyparview/messages.ts';
+
+export interface NodeSnapshot {
+  readonly id: NodeId;
+  readonly alive: boolean;
+  readonly active: readonly NodeId[];
+  readonly passive: readonly NodeId[];
+  /** Peers with an outstanding request from this node (a NEIGHBOR awaiting its answer). */
+  readonly pending: readonly NodeId[];
+  /** Other per-peer bookkeeping the node keeps (peers tried in the current refill round). */
+  readonly tracked: readonly NodeId[];
+}
+
+export interface ClusterSnapshot {
+  readonly nodes: readonly NodeSnapshot[];
+  readonly activeSize: number;
+  readonly passiveSize: number;
+  /** Messages and connection events not yet delivered. */
+  readonly inFlight: number;
+  /** True once every node that is meant to join has started joining. */
+  readonly settled: boolean;
+}
+
+/** Nothing in flight, no outstanding request, every join issued: where quiescent properties apply. */
+export function isQuiescent(c: ClusterSnapshot): boolean {
+  return c.settled && c.inFlight === 0 && c.nodes.every((n) => !n.alive || n.pending.length === 0);
+}
