@@ -4,8 +4,8 @@
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { SOMETIMES } from '../../properties/sometimes.ts';
-import { decodeWorld, Encoder } from './encode.ts';
-import { type Fingerprint, fingerprint, VisitedSet } from './fingerprint.ts';
+import { decodeWorld, Encoder, worldFingerprint } from './encode.ts';
+import { type Fingerprint, VisitedSet } from './fingerprint.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
 import { successors } from './successors.ts';
 import { encodeToken, type Failure, failuresIn, formatTrace, replayPath } from './trace.ts';
@@ -81,18 +81,17 @@ class Search {
     return (performance.now() - this.started) / 1000;
   }
 
-  /** Encodes and fingerprints `w` into this.fp; returns the encoded length (bytes in encoder.buf). */
-  key(w: World): number {
-    const len = this.encoder.encode(w);
-    fingerprint(this.encoder.buf, len, this.fp);
-    return len;
+  /** Fingerprints `w` into this.fp. */
+  key(w: World): void {
+    worldFingerprint(w, this.fp);
   }
 
   /** Checks a newly seen state; returns true when it broke a property (and should not be expanded). */
-  judge(w: World, path: () => number[]): boolean {
+  judge(w: World, path: readonly number[], last = -1): boolean {
     const failures = failuresIn(this.s, w);
     if (failures.length === 0) return false;
-    for (const f of failures) if (!this.found.has(f.property)) this.found.set(f.property, { failure: f, path: path() });
+    const full = last >= 0 ? [...path, last] : path.slice();
+    for (const f of failures) if (!this.found.has(f.property)) this.found.set(f.property, { failure: f, path: full });
     if (!this.hooks.keepGoing) this.stop = 'violation';
     return true;
   }
@@ -117,10 +116,10 @@ class Search {
   bfs(): void {
     const frontier = new Frontier();
     const init = initialWorld(this.s);
-    const len = this.key(init);
+    this.key(init);
     this.visited.add(this.fp.hi, this.fp.lo);
-    if (this.judge(init, () => [])) return;
-    frontier.push(this.encoder.buf, len, []);
+    if (this.judge(init, [])) return;
+    frontier.push(this.encoder.buf, this.encoder.encode(init), [], -1);
     while (this.stop === null) {
       const item = frontier.shift();
       if (!item) {
@@ -138,12 +137,11 @@ class Search {
         const succ = next[i]!;
         this.states++;
         this.noteEvents(succ.events);
-        const sl = this.key(succ.world);
+        this.key(succ.world);
         if (!this.visited.add(this.fp.hi, this.fp.lo)) continue;
-        const path = [...item.path, i];
-        this.tick(path.length);
-        if (this.judge(succ.world, () => path)) continue;
-        frontier.push(this.encoder.buf, sl, path);
+        this.tick(item.path.length + 1);
+        if (this.judge(succ.world, item.path, i)) continue;
+        frontier.push(this.encoder.buf, this.encoder.encode(succ.world), item.path, i);
       }
     }
   }
@@ -152,7 +150,7 @@ class Search {
     const init = initialWorld(this.s);
     this.key(init);
     this.visited.add(this.fp.hi, this.fp.lo);
-    if (this.judge(init, () => [])) return;
+    if (this.judge(init, [])) return;
     const path: number[] = [];
     const frames: Array<{ next: ReturnType<typeof successors>; i: number }> = [{ next: successors(this.s, init, this.o.choices, this.o.seed, this.fp.lo), i: 0 }];
     while (frames.length > 0 && this.stop === null) {
@@ -170,7 +168,7 @@ class Search {
       if (!this.visited.add(this.fp.hi, this.fp.lo)) continue;
       path.push(index);
       this.tick(path.length);
-      if (this.judge(succ.world, () => path.slice()) || path.length >= this.o.depth) {
+      if (this.judge(succ.world, path) || path.length >= this.o.depth) {
         if (path.length >= this.o.depth) this.depthBounded ||= successors(this.s, succ.world, this.o.choices, this.o.seed, this.fp.lo).length > 0;
         path.pop();
         continue;
@@ -185,7 +183,7 @@ class Search {
     const init = initialWorld(this.s);
     this.key(init);
     this.visited.add(this.fp.hi, this.fp.lo);
-    if (this.judge(init, () => [])) return;
+    if (this.judge(init, [])) return;
     for (let walk = 0; walk < this.o.walks && this.stop === null; walk++) {
       let w = init;
       const path: number[] = [];
@@ -201,7 +199,7 @@ class Search {
         this.key(succ.world);
         const fresh = this.visited.add(this.fp.hi, this.fp.lo);
         this.tick(path.length);
-        if (fresh && this.judge(succ.world, () => path.slice())) break;
+        if (fresh && this.judge(succ.world, path)) break;
         w = succ.world;
       }
     }
@@ -219,8 +217,10 @@ class Frontier {
   private readPos = 0;
   private count = 0;
 
-  push(state: Uint8Array, len: number, path: readonly number[]): void {
-    const need = 4 + len + path.length * 2;
+  /** Queues a state reached by `path` followed by `last` (none when negative). */
+  push(state: Uint8Array, len: number, path: readonly number[], last: number): void {
+    const depth = path.length + (last >= 0 ? 1 : 0);
+    const need = 4 + len + depth * 2;
     if (this.writePos + need > Frontier.CHUNK) {
       if (this.writeChunk >= 0) this.chunks[this.writeChunk]![this.writePos] = 0xff; // end-of-chunk mark
       this.chunks.push(new Uint8Array(Math.max(Frontier.CHUNK, need + 1)));
@@ -231,13 +231,16 @@ class Frontier {
     let p = this.writePos;
     c[p++] = len & 0x7f;
     c[p++] = len >> 7;
-    c[p++] = path.length & 0xff;
-    c[p++] = path.length >> 8;
-    c.set(state.subarray(0, len), p);
-    p += len;
+    c[p++] = depth & 0xff;
+    c[p++] = depth >> 8;
+    for (let k = 0; k < len; k++) c[p++] = state[k]!;
     for (const i of path) {
       c[p++] = i & 0xff;
       c[p++] = i >> 8;
+    }
+    if (last >= 0) {
+      c[p++] = last & 0xff;
+      c[p++] = last >> 8;
     }
     this.writePos = p;
     this.count++;

@@ -44,6 +44,16 @@ export function fingerprint(bytes: Uint8Array, len: number, out: Fingerprint, se
   out.lo = finish(h2 ^ h1, len);
 }
 
+/** Continues the hash in `out` over two more 32-bit words. */
+export function fingerprintWords(a: number, b: number, out: Fingerprint): void {
+  let h1 = mix(out.hi | 0, a);
+  let h2 = mix(out.lo | 0, a ^ 0x5bd1e995);
+  h1 = mix(h1, b);
+  h2 = mix(h2, b ^ 0x5bd1e995);
+  out.hi = finish(h1, 8);
+  out.lo = finish(h2 ^ h1, 8);
+}
+
 const MAX_LOAD = 0.8;
 const GROWTH = 1.5;
 
@@ -69,19 +79,6 @@ export class VisitedSet {
     if (!insertInto(this.table, this.capacity, hi, lo)) return false;
     this.size++;
     return true;
-  }
-
-  has(hi: number, lo: number): boolean {
-    if (hi === 0 && lo === 0) lo = 1;
-    const t = this.table;
-    let slot = slotOf(hi, this.capacity);
-    for (;;) {
-      const h = t[slot * 2]!;
-      const l = t[slot * 2 + 1]!;
-      if (h === 0 && l === 0) return false;
-      if (h === hi && l === lo) return true;
-      if (++slot === this.capacity) slot = 0;
-    }
   }
 
   private grow(): void {

@@ -71,14 +71,15 @@ export function successors(s: Scenario, w: World, mode: ChoiceMode, seed: number
     if (mode === 'seeded') {
       const choices: number[] = [];
       const chooser = recording(seededChooser((seed ^ Math.imul(worldKey, 0x9e3779b1) ^ Math.imul(i + 1, 0x85ebca6b)) | 0), choices);
-      out.push({ action, choices, ...applyAction(s, w, action, chooser) });
+      const t = applyAction(s, w, action, chooser);
+      out.push({ action, choices, world: t.world, events: t.events, delivered: t.delivered });
       continue;
     }
     let next: number[] | null = [];
     while (next) {
       script.reset(next);
       const t = applyAction(s, w, action, script);
-      out.push({ action, choices: script.used, ...t });
+      out.push({ action, choices: script.used, world: t.world, events: t.events, delivered: t.delivered });
       next = nextScript(script.used, script.ranges);
     }
   }

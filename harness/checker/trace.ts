@@ -3,8 +3,8 @@
 import { ConfigError } from '../../models/hyparview/config.ts';
 import { ALL_PROPERTIES } from '../../properties/invariants.ts';
 import { isQuiescent } from '../../properties/snapshot.ts';
-import { Encoder } from './encode.ts';
-import { type Fingerprint, fingerprint } from './fingerprint.ts';
+import { worldFingerprint } from './encode.ts';
+import type { Fingerprint } from './fingerprint.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
 import { successors } from './successors.ts';
 import { describeAction, initialWorld, type Scenario, snapshotOf, type World } from './world.ts';
@@ -72,12 +72,11 @@ const views = (w: World, i: number): string => {
 /** Re-executes `path` from the initial world; throws ConfigError when the path does not fit. */
 export function replayPath(o: CheckOptions, path: readonly number[]): Trace {
   const s = scenarioOf(o);
-  const encoder = new Encoder();
   const fp: Fingerprint = { hi: 0, lo: 0 };
   let w = initialWorld(s);
   const steps: TraceStep[] = [];
   path.forEach((choice, k) => {
-    fingerprint(encoder.buf, encoder.encode(w), fp);
+    worldFingerprint(w, fp);
     const next = successors(s, w, o.choices, o.seed, fp.lo);
     const chosen = next[choice];
     if (!chosen) throw new ConfigError('token', `step ${k + 1} picks successor ${choice}, but only ${next.length} exist: the token does not match this version of the node`);

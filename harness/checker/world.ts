@@ -6,9 +6,10 @@ import { describeMessage, type Message, type NodeId } from '../../models/hyparvi
 import { cloneNode, type Effect, type EventKind, initialNode, type Input, NONE, type NodeState, step } from '../../models/hyparview/node.ts';
 import type { ClusterSnapshot, NodeSnapshot } from '../../properties/snapshot.ts';
 
-/** A connection event travelling with the messages: the link from the queue's sender broke. */
-export const LINK_DOWN = { t: 7 } as const;
-export type Packet = Message | typeof LINK_DOWN;
+import { digestWorld, updateSum } from './encode.ts';
+import { LINK_DOWN, type Packet } from './packets.ts';
+
+export { LINK_DOWN, type Packet };
 
 export interface Budgets {
   /** Node crashes, once the cluster has formed (first reached quiescence after every join). */
@@ -40,6 +41,9 @@ export interface World {
   readonly earlyTimeoutsLeft: number;
   /** queues[from * n + to] */
   readonly queues: readonly (readonly Packet[])[];
+  /** Sums (two 32-bit lanes) of the hashes of every node and queue, updated only where a transition touched. */
+  readonly sumHi: number;
+  readonly sumLo: number;
 }
 
 export type Action =
@@ -57,7 +61,7 @@ const allJoined = (w: World, n: number): boolean => w.joined === (1 << n) - 1;
 
 export function initialWorld(s: Scenario): World {
   const n = s.nodes;
-  return {
+  return digestWorld({
     nodes: Array.from({ length: n }, (_, i) => initialNode(i)),
     alive: (1 << n) - 1,
     joined: 1, // node 0 is the contact and needs no join
@@ -67,7 +71,9 @@ export function initialWorld(s: Scenario): World {
     linkFailuresLeft: s.budgets.linkFailures,
     earlyTimeoutsLeft: s.budgets.earlyTimeouts,
     queues: new Array<readonly Packet[]>(n * n).fill(EMPTY),
-  };
+    sumHi: 0,
+    sumLo: 0,
+  });
 }
 
 export function inFlight(w: World): number {
@@ -110,7 +116,7 @@ export interface Transition {
   readonly world: World;
   readonly events: readonly EventKind[];
   /** The message or connection event the action delivered, if any. */
-  readonly delivered?: Packet;
+  readonly delivered: Packet | undefined;
 }
 
 /** A mutable copy of a world for one transition: nodes and queues copied only when touched. */
@@ -118,7 +124,8 @@ class Draft {
   readonly nodes: NodeState[];
   readonly queues: (readonly Packet[])[];
   readonly cyclesUsed: number[];
-  private readonly touched = new Set<number>();
+  /** Indexes of the nodes, then (offset by n) the queues, this transition replaced. */
+  private readonly touched: number[] = [];
   alive: number;
   joined: number;
   formed: boolean;
@@ -140,11 +147,21 @@ class Draft {
   }
 
   node(i: number): NodeState {
-    if (!this.touched.has(i)) {
-      this.touched.add(i);
+    if (!this.touched.includes(i)) {
+      this.touched.push(i);
       this.nodes[i] = cloneNode(this.nodes[i]!);
     }
     return this.nodes[i]!;
+  }
+
+  setQueue(idx: number, q: readonly Packet[]): void {
+    this.queues[idx] = q;
+    if (!this.touched.includes(this.n + idx)) this.touched.push(this.n + idx);
+  }
+
+  resetNode(i: number): void {
+    this.nodes[i] = initialNode(i);
+    if (!this.touched.includes(i)) this.touched.push(i);
   }
 
   isAlive(i: number): boolean {
@@ -153,7 +170,7 @@ class Draft {
 
   push(from: number, to: number, p: Packet): void {
     const idx = from * this.n + to;
-    this.queues[idx] = [...this.queues[idx]!, p];
+    this.setQueue(idx, [...this.queues[idx]!, p]);
   }
 
   /** `to` learns that its link to `from` is down, unless that is already the next thing it will learn. */
@@ -190,7 +207,8 @@ class Draft {
     return true;
   }
 
-  freeze(): World {
+  freeze(parent: World): World {
+    const [sumHi, sumLo] = updateSum(parent, this.nodes, this.queues, this.touched);
     return {
       nodes: this.nodes,
       alive: this.alive,
@@ -201,6 +219,8 @@ class Draft {
       linkFailuresLeft: this.linkFailuresLeft,
       earlyTimeoutsLeft: this.earlyTimeoutsLeft,
       queues: this.queues,
+      sumHi,
+      sumLo,
     };
   }
 }
@@ -214,7 +234,7 @@ export function applyAction(s: Scenario, w: World, a: Action, chooser: Chooser):
       const idx = a.from * n + a.to;
       const q = w.queues[idx]!;
       delivered = q[0]!;
-      d.queues[idx] = q.length === 1 ? EMPTY : q.slice(1);
+      d.setQueue(idx, q.length === 1 ? EMPTY : q.slice(1));
       const input: Input = delivered === LINK_DOWN ? { t: 'linkDown', peer: a.from } : { t: 'message', from: a.from, msg: delivered as Message };
       d.run(a.to, input, s.config, chooser);
       break;
@@ -239,20 +259,20 @@ export function applyAction(s: Scenario, w: World, a: Action, chooser: Chooser):
         if (j === dead || !d.isAlive(j)) continue;
         const peer = w.nodes[j]!;
         const toDead = w.queues[j * n + dead]!;
-        d.queues[j * n + dead] = EMPTY;
+        if (toDead.length > 0) d.setQueue(j * n + dead, EMPTY);
         if (toDead.length > 0 || peer.active.includes(dead) || peer.pending === dead) d.pushLinkDown(dead, j);
       }
       // A dead node's own state no longer matters: reset it so equivalent worlds coincide.
-      d.nodes[dead] = initialNode(dead);
+      d.resetNode(dead);
       break;
     }
     case 'failLink':
       d.linkFailuresLeft--;
-      d.queues[a.a * n + a.b] = [LINK_DOWN];
-      d.queues[a.b * n + a.a] = [LINK_DOWN];
+      d.setQueue(a.a * n + a.b, [LINK_DOWN]);
+      d.setQueue(a.b * n + a.a, [LINK_DOWN]);
       break;
   }
-  return { world: d.freeze(), events: d.events, ...(delivered ? { delivered } : {}) };
+  return { world: d.freeze(w), events: d.events, delivered };
 }
 
 export function describeAction(w: World, s: Scenario, a: Action): string {

@@ -1,0 +1,36 @@
+// `npm run bench:checker`: the fixed scenario of BENCHMARKS.md, BFS to exhaustion or 5M unique states.
+import os from 'node:os';
+import { check } from './check.ts';
+
+const maxStates = Number(process.env.BENCH_MAX_STATES ?? 5_000_000);
+const result = check({
+  nodes: 4,
+  active: 2,
+  passive: 3,
+  arwl: 3,
+  prwl: 1,
+  ka: 1,
+  kp: 1,
+  shuffleWalk: 2,
+  crashes: 1,
+  cycles: 1,
+  strategy: 'bfs',
+  depth: 10_000,
+  maxStates,
+  timeLimit: 600,
+});
+const peakRss = process.resourceUsage().maxRSS * 1024;
+const row = {
+  machine: `${os.cpus()[0]?.model ?? 'unknown'} (${os.cpus().length} cores), Node ${process.version}`,
+  verdict: result.verdict,
+  stopReason: result.stopReason,
+  unique: result.unique,
+  transitions: result.states,
+  maxDepth: result.maxDepth,
+  seconds: Number(result.seconds.toFixed(2)),
+  uniquePerSecond: Math.round(result.statesPerSecond),
+  peakRssMiB: Number((peakRss / 2 ** 20).toFixed(1)),
+  visitedSetBytesPerState: Number((result.visitedBytes / result.unique).toFixed(2)),
+  peakRssBytesPerState: Number((peakRss / result.unique).toFixed(1)),
+};
+console.log(JSON.stringify(row, null, 2));
