@@ -1,0 +1,222 @@
+// Promotion from the passive view (NEIGHBOR, NEIGHBOR_REPLY, the request timeout), DISCONNECT
+// and broken links, with decisions 4 races and 5 neighborReject. Node 0 is under test,
+// active view of 3, passive view of 4.
+import test from 'ava';
+import { NONE } from '../../models/hyparview/node.ts';
+import {
+  ACCEPT,
+  config,
+  DISCONNECT,
+  down,
+  event,
+  evictionOf,
+  HIGH,
+  linkDown,
+  LOW,
+  neighborTimeout,
+  node,
+  recv,
+  REJECT,
+  request,
+  send,
+  stepOnce,
+  up,
+  views,
+  withDecision,
+} from './helpers.ts';
+
+const reference = config();
+const accepted = (peer: number) => [event('neighborAccepted', peer), send(peer, ACCEPT)];
+
+// ---- NEIGHBOR --------------------------------------------------------------------------------
+
+test('NEIGHBOR(HIGH) with a free slot is accepted and answered', (t) => {
+  const r = stepOnce(node({ active: [1] }), recv(5, HIGH), reference);
+  t.deepEqual(r.effects, [up(5), ...accepted(5)]);
+  t.deepEqual(r.state.active, [1, 5]);
+});
+
+test('NEIGHBOR(HIGH) at a full node is accepted, evicting the chosen member to the passive view', (t) => {
+  const r = stepOnce(node({ active: [1, 2, 3] }), recv(5, HIGH), reference, [2]);
+  t.deepEqual(r.effects, [...evictionOf(3), up(5), ...accepted(5)]);
+  t.deepEqual(r.state.active, [1, 2, 5]);
+  t.deepEqual(r.state.passive, [3]);
+});
+
+test('NEIGHBOR(LOW) with a free slot is accepted', (t) => {
+  const r = stepOnce(node({ active: [1, 2] }), recv(5, LOW), reference);
+  t.deepEqual(r.effects, [up(5), ...accepted(5)]);
+  t.deepEqual(r.state.active, [1, 2, 5]);
+});
+
+test("NEIGHBOR(LOW) at a full node is rejected with a reply (neighborReject 'reply')", (t) => {
+  const before = node({ active: [1, 2, 3] });
+  const r = stepOnce(before, recv(5, LOW), withDecision('neighborReject', 'reply'));
+  t.deepEqual(r.effects, [send(5, REJECT), event('neighborRejected', 5)]);
+  t.deepEqual(views(r.state), views(before));
+});
+
+test("NEIGHBOR(LOW) at a full node is rejected silently (neighborReject 'timeout'): the requester must time out", (t) => {
+  const before = node({ active: [1, 2, 3] });
+  const r = stepOnce(before, recv(5, LOW), withDecision('neighborReject', 'timeout'));
+  t.deepEqual(r.effects, [event('neighborRejected', 5)]);
+  t.deepEqual(views(r.state), views(before));
+});
+
+for (const high of [true, false]) {
+  test(`NEIGHBOR(${high ? 'HIGH' : 'LOW'}) from a peer already active is answered with accept and changes nothing`, (t) => {
+    const before = node({ active: [1, 2, 5] });
+    const r = stepOnce(before, recv(5, high ? HIGH : LOW), reference);
+    t.deepEqual(r.effects, [send(5, ACCEPT)]);
+    t.deepEqual(views(r.state), views(before));
+  });
+}
+
+test("NEIGHBOR(LOW) from a passive member, races 'guarded': it moves passive → active", (t) => {
+  const r = stepOnce(node({ active: [1], passive: [5, 6] }), recv(5, LOW), reference);
+  t.deepEqual(r.state.active, [1, 5]);
+  t.deepEqual(r.state.passive, [6]);
+});
+
+// ---- NEIGHBOR_REPLY --------------------------------------------------------------------------
+
+test('NEIGHBOR_REPLY(accept) from the pending peer moves it passive → active and continues the refill', (t) => {
+  const r = stepOnce(node({ active: [1], passive: [5, 6], pending: 5 }), recv(5, ACCEPT), reference);
+  // The view still has a free slot, so the next untried passive peer (6) is asked, with LOW.
+  t.deepEqual(r.effects, [up(5), event('promoted', 5), ...request(6, false)]);
+  t.deepEqual(views(r.state), { active: [1, 5], passive: [6], pending: 6, tried: [], exchanged: [] });
+});
+
+test('NEIGHBOR_REPLY(accept) that fills the active view ends the refill round (tried is cleared)', (t) => {
+  const r = stepOnce(node({ active: [1, 2], passive: [5, 6], pending: 5, tried: [6] }), recv(5, ACCEPT), reference);
+  t.deepEqual(r.effects, [up(5), event('promoted', 5)]);
+  t.deepEqual(views(r.state), { active: [1, 2, 5], passive: [6], pending: NONE, tried: [], exchanged: [] });
+});
+
+test('NEIGHBOR_REPLY(reject) keeps the peer passive, marks it tried, and asks another', (t) => {
+  const r = stepOnce(node({ active: [1], passive: [5, 6], pending: 5 }), recv(5, REJECT), reference);
+  t.deepEqual(r.effects, request(6, false));
+  t.deepEqual(views(r.state), { active: [1], passive: [5, 6], pending: 6, tried: [5], exchanged: [] });
+});
+
+test('NEIGHBOR_REPLY(reject) with every passive peer tried ends the round (tried is cleared)', (t) => {
+  const r = stepOnce(node({ active: [1], passive: [5, 6], pending: 5, tried: [6] }), recv(5, REJECT), reference);
+  t.deepEqual(r.effects, []);
+  t.deepEqual(views(r.state), { active: [1], passive: [5, 6], pending: NONE, tried: [], exchanged: [] });
+});
+
+test('a refill picks among the untried passive peers only', (t) => {
+  const r = stepOnce(node({ active: [1], passive: [5, 6, 7, 8], pending: 5, tried: [6] }), recv(5, REJECT), reference, [1]);
+  // Untried after the reject: [7, 8]; the script picks index 1.
+  t.deepEqual(r.effects, request(8, false));
+  t.deepEqual(r.chooser.calls, [{ kind: 'pick', n: 2 }]);
+  t.deepEqual(r.state.tried, [5, 6]);
+});
+
+test("a stray NEIGHBOR_REPLY(accept) (no request pending to it), races 'guarded': DISCONNECT back, views unchanged", (t) => {
+  const before = node({ active: [1], passive: [5, 6], pending: 6 });
+  const r = stepOnce(before, recv(5, ACCEPT), withDecision('races', 'guarded'));
+  t.deepEqual(r.effects, [send(5, DISCONNECT)]);
+  t.deepEqual(views(r.state), views(before));
+});
+
+test("a stray NEIGHBOR_REPLY(accept), races 'unguarded': the peer is added to the active view", (t) => {
+  const r = stepOnce(node({ active: [1], passive: [5, 6], pending: 6 }), recv(5, ACCEPT), withDecision('races', 'unguarded'));
+  t.deepEqual(r.effects, [up(5)]);
+  t.deepEqual(views(r.state), { active: [1, 5], passive: [6], pending: 6, tried: [], exchanged: [] });
+});
+
+for (const races of ['guarded', 'unguarded'] as const) {
+  test(`a stray NEIGHBOR_REPLY(reject) is ignored (races '${races}')`, (t) => {
+    const before = node({ active: [1], passive: [5] });
+    const r = stepOnce(before, recv(5, REJECT), withDecision('races', races));
+    t.deepEqual(r.effects, []);
+    t.deepEqual(views(r.state), views(before));
+  });
+
+  test(`a stray NEIGHBOR_REPLY(accept) from an active member is ignored (races '${races}')`, (t) => {
+    // E.g. the answer to the NEIGHBOR(HIGH) a FORWARD_JOIN's last hop sent.
+    const before = node({ active: [1, 5] });
+    const r = stepOnce(before, recv(5, ACCEPT), withDecision('races', races));
+    t.deepEqual(r.effects, []);
+    t.deepEqual(views(r.state), views(before));
+  });
+}
+
+// ---- the NEIGHBOR timeout --------------------------------------------------------------------
+
+test('neighborTimeout for the pending peer marks it tried and asks the next one', (t) => {
+  const r = stepOnce(node({ active: [1], passive: [6, 7], pending: 6 }), neighborTimeout(6), reference);
+  t.deepEqual(r.effects, [event('neighborTimedOut', 6), ...request(7, false)]);
+  t.deepEqual(views(r.state), { active: [1], passive: [6, 7], pending: 7, tried: [6], exchanged: [] });
+});
+
+test('neighborTimeout for a peer that is not pending (a stale timer) does nothing', (t) => {
+  for (const pending of [7, NONE]) {
+    const before = node({ active: [1], passive: [6, 7], pending });
+    const r = stepOnce(before, neighborTimeout(6), reference);
+    t.deepEqual(r.effects, [], `pending ${pending}`);
+    t.deepEqual(views(r.state), views(before), `pending ${pending}`);
+  }
+});
+
+// ---- DISCONNECT ------------------------------------------------------------------------------
+
+test('DISCONNECT from an active member moves it to the passive view and starts a refill', (t) => {
+  // Untried passive peers after the move: [1, 6]; the script picks 6.
+  const r = stepOnce(node({ active: [1, 2], passive: [6] }), recv(1, DISCONNECT), reference, [1]);
+  t.deepEqual(r.effects, [down(1), ...request(6, false)]);
+  t.deepEqual(views(r.state), { active: [2], passive: [1, 6], pending: 6, tried: [], exchanged: [] });
+});
+
+test('DISCONNECT from the last active member refills with HIGH priority', (t) => {
+  const r = stepOnce(node({ active: [1], passive: [6] }), recv(1, DISCONNECT), reference, [1]);
+  t.deepEqual(r.effects, [down(1), ...request(6, true)]);
+  t.deepEqual(r.state.active, []);
+});
+
+test("DISCONNECT from a non-neighbour, races 'guarded': ignored", (t) => {
+  const before = node({ active: [1], passive: [6] });
+  const r = stepOnce(before, recv(5, DISCONNECT), withDecision('races', 'guarded'));
+  t.deepEqual(r.effects, []);
+  t.deepEqual(views(r.state), views(before));
+});
+
+test("DISCONNECT from a non-neighbour, races 'unguarded': the sender is added to the passive view", (t) => {
+  const r = stepOnce(node({ active: [1], passive: [6] }), recv(5, DISCONNECT), withDecision('races', 'unguarded'));
+  t.deepEqual(r.effects, []);
+  t.deepEqual(views(r.state), { active: [1], passive: [5, 6], pending: NONE, tried: [], exchanged: [] });
+});
+
+// ---- broken links ----------------------------------------------------------------------------
+
+test('linkDown of an active member removes it and does not keep it as a passive candidate', (t) => {
+  const r = stepOnce(node({ active: [1, 2] }), linkDown(1), reference);
+  t.deepEqual(r.effects, [down(1)]);
+  t.deepEqual(views(r.state), { active: [2], passive: [], pending: NONE, tried: [], exchanged: [] });
+});
+
+test('linkDown leaving the active view empty refills with NEIGHBOR(HIGH)', (t) => {
+  const r = stepOnce(node({ active: [1], passive: [6] }), linkDown(1), reference);
+  t.deepEqual(r.effects, [down(1), ...request(6, true)]);
+  t.deepEqual(views(r.state), { active: [], passive: [6], pending: 6, tried: [], exchanged: [] });
+});
+
+test('linkDown leaving other active members refills with NEIGHBOR(LOW)', (t) => {
+  const r = stepOnce(node({ active: [1, 2], passive: [6] }), linkDown(1), reference);
+  t.deepEqual(r.effects, [down(1), ...request(6, false)]);
+  t.deepEqual(r.state.pending, 6);
+});
+
+test('linkDown of the pending target (connection failed) drops it from the passive view and tries the next', (t) => {
+  const r = stepOnce(node({ active: [1], passive: [6, 7], pending: 6 }), linkDown(6), reference);
+  t.deepEqual(r.effects, request(7, false));
+  t.deepEqual(views(r.state), { active: [1], passive: [7], pending: 7, tried: [], exchanged: [] });
+});
+
+test('linkDown of the pending target that was also tried leaves no bookkeeping behind', (t) => {
+  // tried is a subset of passive: dropping the peer from passive also drops it from tried.
+  const r = stepOnce(node({ active: [1], passive: [6, 7], pending: 6, tried: [6, 7] }), linkDown(6), reference);
+  t.deepEqual(r.effects, []);
+  t.deepEqual(views(r.state), { active: [1], passive: [7], pending: NONE, tried: [], exchanged: [] });
+});

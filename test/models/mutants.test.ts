@@ -1,0 +1,168 @@
+// Each injected bug in models/hyparview/mutants.ts changes the node's behaviour on a concrete
+// input: the same state and input give different effects or views with the mutant than with
+// the reference. This proves every mutant hook in node.ts is live (a dead hook would make the
+// mutation suite's "caught" results meaningless).
+import test, { type ExecutionContext } from 'ava';
+import { MUTANTS, type MutantName } from '../../models/hyparview/mutants.ts';
+import type { Input, NodeState } from '../../models/hyparview/node.ts';
+import {
+  ACCEPT,
+  config,
+  DISCONNECT,
+  down,
+  event,
+  forwardJoin,
+  HIGH,
+  JOIN,
+  linkDown,
+  LOW,
+  node,
+  recv,
+  REJECT,
+  SELF,
+  send,
+  sentMessages,
+  shuffleReply,
+  type StepResult,
+  stepOnce,
+  TEST_PARAMETERS,
+  up,
+} from './helpers.ts';
+
+interface MutantCase {
+  readonly state: NodeState;
+  readonly input: Input;
+  /** Choices the reference and the mutant make (they can differ: the mutant may skip one). */
+  readonly referenceScript?: readonly number[];
+  readonly mutantScript?: readonly number[];
+  /** What the mutant does that the reference does not. */
+  readonly expect: (t: ExecutionContext, reference: StepResult, mutant: StepResult) => void;
+}
+
+const full = [1, 2, 3];
+
+const CASES: Record<MutantName, MutantCase> = {
+  'evict-without-disconnect': {
+    state: node({ active: full }),
+    input: recv(5, JOIN),
+    referenceScript: [0],
+    mutantScript: [0],
+    expect: (t, ref, mut) => {
+      t.true(sentMessages(ref.effects).some((m) => m.to === 1 && m.msg.t === DISCONNECT.t));
+      t.deepEqual(sentMessages(mut.effects).filter((m) => m.to === 1), []);
+      t.deepEqual(mut.state.active, [2, 3, 5]); // still evicted, just silently
+    },
+  },
+  'accept-low-when-full': {
+    state: node({ active: full }),
+    input: recv(5, LOW),
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.state.active, full);
+      t.deepEqual(mut.state.active, [1, 2, 3, 5]);
+    },
+  },
+  'active-keeps-passive': {
+    state: node({ active: [1], passive: [5], pending: 5 }),
+    input: recv(5, ACCEPT),
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.state.passive, []);
+      t.deepEqual(mut.state.active, [1, 5]);
+      t.deepEqual(mut.state.passive, [5]);
+    },
+  },
+  'ignore-link-down': {
+    state: node({ active: [1, 2] }),
+    input: linkDown(1),
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.effects, [down(1)]);
+      t.deepEqual(mut.state.active, [1, 2]);
+      t.deepEqual(mut.effects, []);
+    },
+  },
+  'merge-self-into-passive': {
+    state: node(),
+    input: recv(9, shuffleReply([SELF, 7])),
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.state.passive, [7]);
+      t.deepEqual(mut.state.passive, [SELF, 7]);
+    },
+  },
+  'merge-active-into-passive': {
+    state: node({ active: [1] }),
+    input: recv(9, shuffleReply([1, 7])),
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.state.passive, [7]);
+      t.deepEqual(mut.state.passive, [1, 7]);
+    },
+  },
+  'passive-capacity-off-by-one': {
+    state: node({ passive: [5, 6, 7, 8] }),
+    input: recv(9, shuffleReply([4])),
+    referenceScript: [0], // the reference evicts 5 to make room; the mutant has room for one more
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.state.passive, [4, 6, 7, 8]);
+      t.deepEqual(mut.state.passive, [4, 5, 6, 7, 8]);
+      t.is(mut.state.passive.length, TEST_PARAMETERS.passiveSize + 1);
+    },
+  },
+  'disconnect-keeps-active': {
+    state: node({ active: [1, 2] }),
+    input: recv(1, DISCONNECT),
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.state.active, [2]);
+      t.deepEqual(mut.state.active, [1, 2]);
+      t.deepEqual(mut.state.passive, [1]);
+    },
+  },
+  'reject-read-as-accept': {
+    state: node({ active: [1], passive: [5], pending: 5 }),
+    input: recv(5, REJECT),
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.state.active, [1]);
+      t.deepEqual(mut.state.active, [1, 5]);
+      t.deepEqual(mut.effects, [up(5), event('promoted', 5)]);
+    },
+  },
+  'accept-without-reply': {
+    state: node({ active: [1] }),
+    input: recv(5, LOW),
+    expect: (t, ref, mut) => {
+      t.deepEqual(sentMessages(ref.effects), [{ to: 5, msg: ACCEPT }]);
+      t.deepEqual(mut.state.active, [1, 5]);
+      t.deepEqual(sentMessages(mut.effects), []);
+    },
+  },
+  'join-without-evict': {
+    state: node({ active: full }),
+    input: recv(5, JOIN),
+    referenceScript: [0],
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.state.active, [2, 3, 5]);
+      t.deepEqual(mut.state.active, [1, 2, 3, 5]);
+      t.deepEqual(sentMessages(mut.effects), full.map((to) => ({ to, msg: forwardJoin(5, TEST_PARAMETERS.arwl) })));
+    },
+  },
+  'high-priority-read-as-low': {
+    state: node({ active: full }),
+    input: recv(5, HIGH),
+    referenceScript: [0],
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.state.active, [2, 3, 5]);
+      t.deepEqual(mut.state.active, full);
+      t.deepEqual(mut.effects, [send(5, REJECT), event('neighborRejected', 5)]);
+    },
+  },
+};
+
+test('every mutant in MUTANTS has a case here', (t) => {
+  t.deepEqual(Object.keys(CASES).sort(), Object.keys(MUTANTS).sort());
+});
+
+for (const [name, c] of Object.entries(CASES) as Array<[MutantName, MutantCase]>) {
+  test(`mutant ${name} changes the node's behaviour: ${MUTANTS[name]}`, (t) => {
+    const reference = stepOnce(c.state, c.input, config(), c.referenceScript);
+    const mutant = stepOnce(c.state, c.input, config({ mutant: name }), c.mutantScript);
+    t.notDeepEqual({ effects: mutant.effects, state: mutant.state }, { effects: reference.effects, state: reference.state });
+    c.expect(t, reference, mutant);
+  });
+}
