@@ -201,9 +201,11 @@ const indicesWhere = (view: StepView, test: (a: Action) => boolean): number[] =>
 /**
  * Runs a plan: at each step, a due fault that is enabled fires first, then a due join, then the
  * next delivery pick among the ordinary successors. Once the picks run out the run settles
- * (delivers what is in flight, lowest queue first); joins and faults still outstanding then
- * happen as soon as they can, each followed by settling again. Faults of a kind whose budget in
- * `options` is used up never fire.
+ * (delivers what is in flight, lowest queue first). When there is nothing left to deliver,
+ * outstanding joins are issued and then outstanding faults fired even if their step has not
+ * come (time skips ahead), each followed by settling again; the run ends when none is left that
+ * can happen. A fault never fires while it is not enabled (a crash before the cluster formed, a
+ * link failure with no link) nor beyond the budgets in `options`.
  */
 export function runPlan(options: CheckOptions, plan: Plan, limits: Omit<RunLimits, 'settle'> = {}): ScheduleRun {
   const order = joinOrder(plan, options.nodes);
