@@ -14,7 +14,7 @@ export { LINK_DOWN, type Packet };
 export interface Budgets {
   /** Node crashes, once the cluster has formed (first reached quiescence after every join). */
   readonly crashes: number;
-  /** Connection failures between two live nodes (both sides see the link go down). */
+  /** Connection failures between two live nodes (both sides see the link go down), once the cluster has formed. */
   readonly linkFailures: number;
   /** NEIGHBOR timeouts that fire while messages are still in flight (a slow, not a dead, peer). */
   readonly earlyTimeouts: number;
@@ -33,7 +33,7 @@ export interface World {
   readonly nodes: readonly NodeState[];
   readonly alive: number;
   readonly joined: number;
-  /** The cluster has been quiescent once since every join was issued; crashes are enabled from then on. */
+  /** The cluster has been quiescent once since every join was issued; faults are enabled from then on. */
   readonly formed: boolean;
   readonly cyclesUsed: readonly number[];
   readonly crashesLeft: number;
@@ -99,7 +99,7 @@ export function enabledActions(s: Scenario, w: World): Action[] {
   if (w.crashesLeft > 0 && w.formed) {
     for (let i = 0; i < n; i++) if (isAlive(w, i)) out.push({ k: 'crash', node: i });
   }
-  if (w.linkFailuresLeft > 0) {
+  if (w.linkFailuresLeft > 0 && w.formed) {
     for (let a = 0; a < n; a++) {
       for (let b = a + 1; b < n; b++) if (isAlive(w, a) && isAlive(w, b) && linked(w, n, a, b)) out.push({ k: 'failLink', a, b });
     }

@@ -6,8 +6,12 @@ import { MUTANTS } from './mutants.ts';
 export interface Decisions {
   /** 1. Who tells `new` it was added at the end of a FORWARD_JOIN walk. */
   forwardJoinEnd: 'silent' | 'notify';
-  /** 2. When a FORWARD_JOIN stops early: active view of size one, or nobody but the sender. */
-  forwardJoinLastHop: 'sizeIsOne' | 'onlySender';
+  /**
+   * 2. When a FORWARD_JOIN stops early, and where it may go next: the paper's "active view of size
+   * one" (forwarding to anyone but the sender), or "no active peer other than the sender and the
+   * joining node" (never forwarding to either of them).
+   */
+  forwardJoinLastHop: 'sizeIsOne' | 'noOtherPeer';
   /** 3. A SHUFFLE or FORWARD_JOIN from a peer that is not our neighbour: process it, or also answer DISCONNECT. */
   asymmetricLink: 'ignore' | 'disconnect';
   /** 4. Races: views kept disjoint on every insertion, stray replies and DISCONNECTs checked against our state. */
@@ -18,8 +22,13 @@ export interface Decisions {
   joinFromActive: 'ignore' | 'rejoin';
   /** 7. JOIN to a node whose active view is full. */
   joinWhenFull: 'evict' | 'redirect';
-  /** 8. Isolation: nothing, or try promotion every cycle while the active view has room. */
-  isolation: 'none' | 'promoteEachCycle';
+  /**
+   * 8. Isolation: nothing, or guard against it: the contact answers a JOIN with a SHUFFLE_REPLY of
+   * some of its peers (so the joiner has backups from the start), a peer whose link broke is kept
+   * in the passive view (a connect to a dead one fails and drops it), and
+   * every cycle promotes from the passive view while the active view has room.
+   */
+  isolation: 'none' | 'seedAndPromote';
   /** 9. SHUFFLE_REPLY contents when the passive view is short: fewer ids, or filled from the active view. */
   shuffleReply: 'passiveOnly' | 'fillFromActive';
 }
@@ -27,13 +36,13 @@ export interface Decisions {
 /** Every choice each decision accepts: the paper-literal one first. */
 export const DECISION_CHOICES: { readonly [K in keyof Decisions]: readonly Decisions[K][] } = {
   forwardJoinEnd: ['silent', 'notify'],
-  forwardJoinLastHop: ['sizeIsOne', 'onlySender'],
+  forwardJoinLastHop: ['sizeIsOne', 'noOtherPeer'],
   asymmetricLink: ['ignore', 'disconnect'],
   races: ['unguarded', 'guarded'],
   neighborReject: ['timeout', 'reply'],
   joinFromActive: ['ignore', 'rejoin'],
   joinWhenFull: ['evict', 'redirect'],
-  isolation: ['none', 'promoteEachCycle'],
+  isolation: ['none', 'seedAndPromote'],
   shuffleReply: ['passiveOnly', 'fillFromActive'],
 };
 
@@ -51,13 +60,13 @@ export const PAPER_DECISIONS: Decisions = {
 
 export const REFERENCE_DECISIONS: Decisions = {
   forwardJoinEnd: 'notify',
-  forwardJoinLastHop: 'onlySender',
+  forwardJoinLastHop: 'noOtherPeer',
   asymmetricLink: 'disconnect',
   races: 'guarded',
   neighborReject: 'reply',
   joinFromActive: 'rejoin',
   joinWhenFull: 'evict',
-  isolation: 'promoteEachCycle',
+  isolation: 'seedAndPromote',
   shuffleReply: 'fillFromActive',
 };
 

@@ -187,14 +187,19 @@ function onJoin(s: NodeState, newNode: NodeId, ctx: StepContext): void {
   for (const peer of s.active) {
     if (peer !== newNode) send(ctx, peer, { t: MsgType.ForwardJoin, newNode, ttl: ctx.config.arwl });
   }
+  if (d.isolation === 'seedAndPromote') {
+    // Without this, a joiner whose walks all die knows nobody but its contact, and is lost with it.
+    const ids = sample(without(s.active, newNode), ctx.config.ka, ctx.chooser).concat(sample(without(s.passive, newNode), ctx.config.kp, ctx.chooser));
+    if (ids.length > 0) send(ctx, newNode, { t: MsgType.ShuffleReply, ids });
+  }
 }
 
 function onForwardJoin(s: NodeState, from: NodeId, newNode: NodeId, ttl: number, ctx: StepContext): void {
   const d = ctx.config.decisions;
   repairAsymmetry(s, from, ctx);
-  const lastHop =
-    ttl === 0 ||
-    (d.forwardJoinLastHop === 'sizeIsOne' ? s.active.length === 1 : s.active.every((id) => id === from));
+  // The paper forwards to anyone but the sender, so a walk can reach the joining node itself and die there.
+  const next = d.forwardJoinLastHop === 'sizeIsOne' ? without(s.active, from) : s.active.filter((id) => id !== from && id !== newNode);
+  const lastHop = ttl === 0 || (d.forwardJoinLastHop === 'sizeIsOne' ? s.active.length === 1 : next.length === 0);
   if (lastHop) {
     if (newNode !== s.id && addActive(s, newNode, ctx) && d.forwardJoinEnd === 'notify') {
       send(ctx, newNode, { t: MsgType.Neighbor, high: true });
@@ -202,13 +207,16 @@ function onForwardJoin(s: NodeState, from: NodeId, newNode: NodeId, ttl: number,
     return;
   }
   if (ttl === ctx.config.prwl) addPassive(s, newNode, ctx);
-  const next = without(s.active, from);
   if (next.length > 0) send(ctx, pickOne(next, ctx.chooser), { t: MsgType.ForwardJoin, newNode, ttl: ttl - 1 });
 }
 
-/** Decision 3: a walk arriving over a link we do not hold tells its sender to drop that link. */
+/**
+ * Decision 3: a walk arriving over a link we do not hold tells its sender to drop that link. Not
+ * while our own NEIGHBOR request to that sender is in flight: it would arrive after the request
+ * and undo the link the request is about to make (a race the checker found).
+ */
 function repairAsymmetry(s: NodeState, from: NodeId, ctx: StepContext): void {
-  if (ctx.config.decisions.asymmetricLink === 'disconnect' && !has(s.active, from)) {
+  if (ctx.config.decisions.asymmetricLink === 'disconnect' && !has(s.active, from) && s.pending !== from) {
     send(ctx, from, { t: MsgType.Disconnect });
     emit(ctx, 'asymmetryRepaired', from);
   }
@@ -302,7 +310,11 @@ function onDisconnect(s: NodeState, from: NodeId, ctx: StepContext): void {
 }
 
 function onLinkDown(s: NodeState, peer: NodeId, ctx: StepContext): void {
-  if (has(s.active, peer) && !isMutant(ctx, 'ignore-link-down')) dropFromActive(s, peer, ctx);
+  if (has(s.active, peer) && !isMutant(ctx, 'ignore-link-down')) {
+    dropFromActive(s, peer, ctx);
+    // A broken link is not always a dead peer: keep it as a candidate; if it is dead, the connect fails.
+    if (ctx.config.decisions.isolation === 'seedAndPromote') addPassive(s, peer, ctx);
+  }
   if (s.pending === peer) {
     s.pending = NONE;
     removePassive(s, peer);
@@ -314,7 +326,7 @@ function onLinkDown(s: NodeState, peer: NodeId, ctx: StepContext): void {
 
 function onCycle(s: NodeState, ctx: StepContext): void {
   const { ka, kp, shuffleWalk, decisions } = ctx.config;
-  if (decisions.isolation === 'promoteEachCycle') tryPromote(s, ctx);
+  if (decisions.isolation === 'seedAndPromote') tryPromote(s, ctx);
   if (s.active.length === 0) return;
   const ids = sample(s.active, ka, ctx.chooser).concat(sample(s.passive, kp, ctx.chooser));
   s.exchanged = ids.slice().sort((a, b) => a - b);
@@ -341,6 +353,7 @@ function onShuffle(s: NodeState, from: NodeId, origin: NodeId, ids: readonly Nod
 
 function onShuffleReply(s: NodeState, ids: readonly NodeId[], ctx: StepContext): void {
   mergePassive(s, ids, s.exchanged, ctx);
+  // A reply with nothing of ours outstanding is a contact's seed after JOIN, not a finished shuffle.
+  if (s.exchanged.length > 0) emit(ctx, 'shuffleCompleted', NONE);
   s.exchanged = [];
-  emit(ctx, 'shuffleCompleted', NONE);
 }

@@ -1,0 +1,33 @@
+// Node ids and HOST:PORT addresses, validated wherever they enter: command line, config,
+// control API and the wire.
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+const ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+const HOST_RE = /^(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}$/;
+
+export function isNodeId(s: string): boolean {
+  return ID_RE.test(s);
+}
+
+/** Parses `HOST:PORT` or `[IPv6]:PORT`; `allowZero` accepts port 0 (listen on any free port). */
+export function parseHostPort(s: string, allowZero = false): HostPort {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(s);
+  const host = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3]);
+  if (!m || host === undefined || (m[2] !== undefined && !HOST_RE.test(host))) throw new Error(`expected HOST:PORT, got ${JSON.stringify(s)}`);
+  if (port > 65535 || (port === 0 && !allowZero)) throw new Error(`port must be from ${allowZero ? 0 : 1} to 65535, got ${port}`);
+  return { host, port };
+}
+
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** True when `host` can only be reached from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}

@@ -1,0 +1,157 @@
+// The `node` and `cluster` subcommands of hyparview-harness (wired in by harness/cli.ts, and
+// by harness/node/main.ts, the entry the local cluster spawns).
+import { randomInt } from 'node:crypto';
+import { type Command, InvalidArgumentError } from 'commander';
+import pino from 'pino';
+import { formatHostPort, type HostPort, isLoopback, isNodeId, parseHostPort } from './address.ts';
+import { ConfigError, loadNodeConfig } from './config.ts';
+import { startControl } from './control.ts';
+import { EXIT_ERROR, exitWithError, UsageError } from './errors.ts';
+import { HyParViewNode } from './node.ts';
+
+export interface NodeCommandOptions {
+  id: string;
+  listen: HostPort;
+  contact?: HostPort;
+  control?: HostPort;
+  advertise?: HostPort;
+  config?: string;
+  seed?: number;
+  logLevel?: string;
+}
+
+const hostPort = (allowZero: boolean) => (value: string): HostPort => {
+  try {
+    return parseHostPort(value, allowZero);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+};
+
+const integer = (min: number, max: number) => (value: string): number => {
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+  return n;
+};
+
+/** Usage errors exit 2, like every other error of ours; help and version exit 0. */
+function exitTwoOnUsage(cmd: Command): Command {
+  return cmd.exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : EXIT_ERROR);
+  });
+}
+
+export function registerNodeCommands(program: Command): void {
+  exitTwoOnUsage(
+    program
+      .command('node')
+      .description('run one HyParView member over TCP, with an HTTP control API')
+      .requiredOption('--id <id>', 'stable node id (1-64 of A-Z a-z 0-9 . _ -)')
+      .requiredOption('--listen <host:port>', 'protocol listen address (port 0: any free port)', hostPort(true))
+      .option('--contact <host:port>', 'join the overlay through the node at this address', hostPort(false))
+      .option('--control <host:port>', 'control API address (default 127.0.0.1 and the listen port + 1000)', hostPort(true))
+      .option('--advertise <host:port>', 'address peers should dial (default: the listen address)', hostPort(false))
+      .option('--config <file>', 'JSON settings: protocol sizes, timers, limits, dial map')
+      .option('--seed <n>', 'seed of the node\'s random choices (default: random, logged)', integer(-(2 ** 31), 2 ** 31 - 1))
+      .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+      .action(async (opts: NodeCommandOptions) => {
+        try {
+          await runNode(opts);
+        } catch (e) {
+          exitWithError('hyparview-harness node', e);
+        }
+      }),
+  );
+
+  exitTwoOnUsage(
+    program
+      .command('cluster')
+      .description('start a cluster of real node processes, show their views and check the properties live')
+      .requiredOption('--backend <name>', 'where the nodes run: local (processes on 127.0.0.1)')
+      .option('--nodes <n>', 'number of nodes', integer(1, 256), 16)
+      .option('--check', 'wait for the quiescent properties, print the verdict, tear down and exit 0/1/2')
+      .option('--timeout <sec>', 'with --check: how long to wait for convergence', integer(1, 3600), 30)
+      .option('--json', 'with --check: print the verdict as one JSON object')
+      .option('--seed <n>', 'base seed; node i gets seed+i (default: random, printed)', integer(-(2 ** 31), 2 ** 31 - 1))
+      .option('--config <file>', 'JSON node settings for every node (default: the local cluster\'s)')
+      .option('--join <mode>', 'sequential (one after another) or parallel', 'sequential')
+      .action(async (opts: { backend: string; nodes: number; check?: boolean; timeout: number; json?: boolean; seed?: number; config?: string; join: string }) => {
+        try {
+          if (opts.backend !== 'local') throw new UsageError(`--backend: only "local" is available here, got ${JSON.stringify(opts.backend)}`);
+          if (opts.join !== 'sequential' && opts.join !== 'parallel') throw new UsageError(`--join: expected sequential or parallel, got ${JSON.stringify(opts.join)}`);
+          const { runLocalCluster } = await import('../../clusters/local/run.ts');
+          process.exitCode = await runLocalCluster({
+            nodes: opts.nodes,
+            check: opts.check === true,
+            timeoutSeconds: opts.timeout,
+            json: opts.json === true,
+            seed: opts.seed ?? randomInt(2 ** 31),
+            configFile: opts.config,
+            join: opts.join,
+          });
+        } catch (e) {
+          exitWithError('hyparview-harness cluster', e);
+        }
+      }),
+  );
+}
+
+/** Starts a node and its control API; returns once they listen (the process then lives on its own). */
+export async function runNode(opts: NodeCommandOptions): Promise<void> {
+  if (!isNodeId(opts.id)) throw new UsageError(`--id: expected 1-64 of A-Z a-z 0-9 . _ -, got ${JSON.stringify(opts.id)}`);
+  const config = loadNodeConfig(opts.config);
+  const control = opts.control ?? { host: '127.0.0.1', port: opts.listen.port === 0 || opts.listen.port > 64535 ? 0 : opts.listen.port + 1000 };
+  if (!isLoopback(control.host) && config.controlToken === undefined) {
+    throw new ConfigError('controlToken', `required (config file or HYPARVIEW_CONTROL_TOKEN) when --control binds to ${control.host}, which is not loopback`);
+  }
+  const seed = opts.seed ?? randomInt(2 ** 31);
+  const log = pino({ level: opts.logLevel ?? config.logLevel, base: { node: opts.id, pid: process.pid } });
+  const node = await HyParViewNode.start({
+    id: opts.id,
+    listen: opts.listen,
+    advertise: opts.advertise && formatHostPort(opts.advertise.host, opts.advertise.port),
+    config,
+    seed,
+    log,
+  });
+  let shuttingDown = false;
+  const shutdown = (why: string): void => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ why }, 'stopping');
+    const forced = setTimeout(() => process.exit(0), 2000);
+    forced.unref();
+    void Promise.all([node.stop(), api.close()]).finally(() => process.exit(0));
+  };
+  let api: Awaited<ReturnType<typeof startControl>>;
+  try {
+    api = await startControl(node, { listen: control, token: config.controlToken, log, onLeave: () => shutdown('POST /leave') });
+  } catch (e) {
+    await node.stop();
+    throw e;
+  }
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Spawned by a harness: die with it, however it dies (its end of our stdin closes).
+  if (process.env.HYPARVIEW_EXIT_WITH_PARENT === '1') {
+    process.stdin.on('end', () => shutdown('parent gone')).on('error', () => shutdown('parent gone'));
+    process.stdin.resume();
+  }
+  log.info({ listen: node.advertised, control: api.address, seed, activeSize: config.protocol.activeSize, passiveSize: config.protocol.passiveSize }, 'ready');
+  if (opts.contact) void joinWithRetry(node, formatHostPort(opts.contact.host, opts.contact.port), log);
+}
+
+/** The contact may still be starting: retry a bounded number of times, then stay up alone. */
+async function joinWithRetry(node: HyParViewNode, contact: string, log: pino.Logger): Promise<void> {
+  for (let attempt = 1, delay = 200; attempt <= 10; attempt++, delay = Math.min(delay * 2, 3000)) {
+    try {
+      const id = await node.join(contact);
+      log.info({ contact: id, attempt }, 'joined');
+      return;
+    } catch (e) {
+      log.warn({ contact, attempt, err: (e as Error).message }, 'join failed');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+  log.error({ contact }, 'giving up joining; waiting for others to join through us');
+}

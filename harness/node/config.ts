@@ -1,0 +1,156 @@
+// The real node's configuration: the protocol parameters (validated by the model's own
+// makeConfig), the timers and the limits that keep a node alive under hostile input, and the
+// dial map. Sources, later ones winning: defaults, the JSON config file, the environment.
+import { readFileSync } from 'node:fs';
+import { ConfigError, type HyParViewConfig, makeConfig } from '../../models/hyparview/config.ts';
+import { isNodeId, parseHostPort } from './address.ts';
+
+export { ConfigError };
+
+export interface NodeConfig {
+  readonly protocol: HyParViewConfig;
+  /** One shuffle period (the model's `shuffleTimer` input); also when promotion is retried. */
+  readonly shufflePeriodMs: number;
+  /** How long a NEIGHBOR request may wait for its answer (`neighborTimeout`). */
+  readonly neighborTimeoutMs: number;
+  /** A connection must finish its HELLO exchange (TCP connect included) within this. */
+  readonly helloTimeoutMs: number;
+  /** Once a frame has started, its next bytes must arrive within this (slow senders are cut). */
+  readonly frameTimeoutMs: number;
+  /** A connection to a peer outside the active view stays open this long for reuse. */
+  readonly lingerMs: number;
+  readonly maxFrameBytes: number;
+  /** Inbound connections held at once; more are closed on arrival. */
+  readonly maxConnections: number;
+  /** Inbound connections still waiting for their HELLO; more are closed on arrival. */
+  readonly maxHandshaking: number;
+  /** Unsent bytes queued to one peer before its link is declared broken. */
+  readonly maxWriteBufferBytes: number;
+  /** Broadcast message ids remembered for deduplication. */
+  readonly broadcastCacheSize: number;
+  /** Outgoing link to peer id → address to dial instead of the peer's advertised one. */
+  readonly dial: Readonly<Record<string, string>>;
+  /** Bearer token for the control API; required when it listens beyond loopback. */
+  readonly controlToken: string | undefined;
+  readonly logLevel: string;
+}
+
+/** Paper parameters; timers suited to a LAN. */
+export const NODE_DEFAULTS = {
+  shufflePeriodMs: 5000,
+  neighborTimeoutMs: 2000,
+  helloTimeoutMs: 3000,
+  frameTimeoutMs: 5000,
+  lingerMs: 1000,
+  maxFrameBytes: 64 * 1024,
+  maxConnections: 256,
+  maxHandshaking: 32,
+  maxWriteBufferBytes: 4 * 1024 * 1024,
+  broadcastCacheSize: 10_000,
+  logLevel: 'info',
+} as const;
+
+const NUMBERS = [
+  ['shufflePeriodMs', 10, 3_600_000],
+  ['neighborTimeoutMs', 10, 600_000],
+  ['helloTimeoutMs', 10, 600_000],
+  ['frameTimeoutMs', 10, 600_000],
+  ['lingerMs', 0, 600_000],
+  ['maxFrameBytes', 1024, 16 * 1024 * 1024],
+  ['maxConnections', 1, 65_536],
+  ['maxHandshaking', 1, 65_536],
+  ['maxWriteBufferBytes', 1024, 1024 * 1024 * 1024],
+  ['broadcastCacheSize', 1, 10_000_000],
+] as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const KNOWN_KEYS = new Set<string>(['protocol', 'dial', 'controlToken', 'logLevel', ...NUMBERS.map(([k]) => k)]);
+
+/** The JSON a config file holds (every field optional); also what the cluster harness writes. */
+export type NodeConfigInput = Partial<Omit<NodeConfig, 'protocol'>> & { protocol?: Parameters<typeof makeConfig>[0] };
+
+export function makeNodeConfig(input: NodeConfigInput = {}): NodeConfig {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new ConfigError('config', 'must be a JSON object');
+  for (const key of Object.keys(input)) if (!KNOWN_KEYS.has(key)) throw new ConfigError(key, `unknown setting; known: ${[...KNOWN_KEYS].join(', ')}`);
+  const numbers = {} as Record<(typeof NUMBERS)[number][0], number>;
+  for (const [key, min, max] of NUMBERS) {
+    const value = input[key] ?? NODE_DEFAULTS[key];
+    if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(key, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    numbers[key] = value;
+  }
+  const logLevel = input.logLevel ?? NODE_DEFAULTS.logLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('logLevel', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  const token = input.controlToken;
+  if (token !== undefined && (typeof token !== 'string' || token.length < 8)) throw new ConfigError('controlToken', 'must be a string of at least 8 characters');
+  return {
+    protocol: makeProtocol(input.protocol),
+    ...numbers,
+    dial: validateDialMap(input.dial ?? {}, 'dial'),
+    controlToken: token,
+    logLevel,
+  };
+}
+
+function makeProtocol(input: NodeConfigInput['protocol']): HyParViewConfig {
+  try {
+    return makeConfig(input ?? {});
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(`protocol.${e.field}`, e.message.slice(e.field.length + 2));
+    throw e;
+  }
+}
+
+export function validateDialMap(map: unknown, field: string): Record<string, string> {
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new ConfigError(field, 'must map node ids to HOST:PORT');
+  const out: Record<string, string> = {};
+  for (const [id, addr] of Object.entries(map)) {
+    if (!isNodeId(id)) throw new ConfigError(`${field}.${id}`, 'is not a node id (1-64 of A-Z a-z 0-9 . _ -)');
+    if (typeof addr !== 'string') throw new ConfigError(`${field}.${id}`, 'must be HOST:PORT');
+    try {
+      parseHostPort(addr);
+    } catch (e) {
+      throw new ConfigError(`${field}.${id}`, (e as Error).message);
+    }
+    out[id] = addr;
+  }
+  return out;
+}
+
+/** `n2=127.0.0.1:9002,n3=127.0.0.1:9003`, the HYPARVIEW_DIAL format. */
+export function parseDialList(s: string, field: string): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const item of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new ConfigError(field, `expected ID=HOST:PORT, got ${JSON.stringify(item)}`);
+    map[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return validateDialMap(map, field);
+}
+
+/**
+ * The file (if any), then the environment: HYPARVIEW_DIAL adds dial entries,
+ * HYPARVIEW_CONTROL_TOKEN sets the token, HYPARVIEW_LOG_LEVEL the log level.
+ */
+export function loadNodeConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): NodeConfig {
+  let input: NodeConfigInput = {};
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError('--config', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    try {
+      input = JSON.parse(text) as NodeConfigInput;
+    } catch (e) {
+      throw new ConfigError('--config', `${file} is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  const base = makeNodeConfig(input);
+  return makeNodeConfig({
+    ...input,
+    dial: { ...base.dial, ...(env.HYPARVIEW_DIAL ? parseDialList(env.HYPARVIEW_DIAL, 'HYPARVIEW_DIAL') : {}) },
+    controlToken: env.HYPARVIEW_CONTROL_TOKEN ?? base.controlToken,
+    logLevel: env.HYPARVIEW_LOG_LEVEL ?? base.logLevel,
+  });
+}

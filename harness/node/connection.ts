@@ -1,0 +1,173 @@
+// One TCP connection: framing, the HELLO exchange, and the limits that keep a hostile or
+// stuck peer from holding memory or a slot for long. Which connections to keep, and what a
+// closed one means to the protocol, is the node's business (node.ts).
+//
+// Connections carry protocol traffic one way: the dialling side sends, the accepting side
+// only answers the HELLO. A node therefore holds one outbound connection per peer it talks
+// to, and a broken outbound connection is exactly the model's linkDown.
+import type { Socket } from 'node:net';
+import { encodeFrame, FrameDecoder, FrameError, type PeerRef, type WireMessage } from './codec.ts';
+
+export interface ConnectionLimits {
+  readonly maxFrameBytes: number;
+  readonly helloTimeoutMs: number;
+  readonly frameTimeoutMs: number;
+  readonly maxWriteBufferBytes: number;
+}
+
+export interface CloseInfo {
+  /** Short machine-readable cause: a FrameError reason, 'hello-timeout', 'eof', 'error', ... */
+  readonly code: string;
+  readonly message: string;
+  /** False when we closed it on purpose (finish or close); true for anything else. */
+  readonly failure: boolean;
+}
+
+export interface ConnectionEvents {
+  /** The peer's HELLO arrived; return a reason to refuse the connection, or null to accept it. */
+  hello(c: Connection, peer: PeerRef): string | null;
+  message(c: Connection, m: WireMessage): void;
+  closed(c: Connection, info: CloseInfo): void;
+}
+
+export class Connection {
+  /** Who is at the other end, once their HELLO was accepted. */
+  peer: PeerRef | null = null;
+  private readonly decoder: FrameDecoder;
+  private helloTimer: NodeJS.Timeout | undefined;
+  private frameTimer: NodeJS.Timeout | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private cause: Omit<CloseInfo, 'failure'> | undefined;
+  private ended = false;
+  private done = false;
+
+  constructor(
+    readonly socket: Socket,
+    readonly dir: 'in' | 'out',
+    private readonly ownHello: PeerRef,
+    private readonly limits: ConnectionLimits,
+    private readonly events: ConnectionEvents,
+  ) {
+    this.decoder = new FrameDecoder(limits.maxFrameBytes);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 10_000);
+    this.helloTimer = setTimeout(() => this.fail('hello-timeout', `no HELLO within ${limits.helloTimeoutMs} ms`), limits.helloTimeoutMs);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onEnd());
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      this.cause ??= { code: 'error', message: e.code ?? e.message };
+    });
+    socket.on('close', () => this.onClose());
+    if (dir === 'out') socket.write(encodeFrame({ t: 'hello', peer: ownHello }));
+  }
+
+  get open(): boolean {
+    return !this.ended && !this.done;
+  }
+
+  /** Bytes written but not yet handed to the kernel (still connecting, or a slow reader). */
+  get unflushed(): number {
+    return this.socket.writableLength;
+  }
+
+  send(frame: Buffer): void {
+    if (!this.open) return;
+    this.socket.write(frame);
+    if (this.socket.writableLength > this.limits.maxWriteBufferBytes) {
+      this.fail('write-buffer', `more than ${this.limits.maxWriteBufferBytes} bytes unsent; the peer is not reading`);
+    }
+  }
+
+  /** Keep the connection `ms` more for reuse, then close it gracefully; `keep()` cancels. */
+  linger(ms: number): void {
+    if (this.lingerTimer || !this.open) return;
+    this.lingerTimer = setTimeout(() => this.finish(), ms);
+  }
+
+  keep(): void {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+  }
+
+  get lingering(): boolean {
+    return this.lingerTimer !== undefined;
+  }
+
+  /** Close on purpose, after flushing what was sent; a peer that never reads is cut later. */
+  finish(): void {
+    if (!this.open) return;
+    this.ended = true;
+    this.cause = { code: 'finished', message: 'closed by us' };
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), this.limits.helloTimeoutMs).unref();
+  }
+
+  /** Close on purpose, now. */
+  close(code: string, message: string): void {
+    if (this.done) return;
+    this.ended = true;
+    this.cause = { code, message };
+    this.socket.destroy();
+  }
+
+  /** Close because of something the other side did (or failed to do). */
+  fail(code: string, message: string): void {
+    if (this.done || this.ended) return;
+    this.cause = { code, message };
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.done || this.ended) return;
+    let frames: WireMessage[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (e) {
+      if (e instanceof FrameError) return this.fail(e.reason, e.message);
+      throw e;
+    }
+    for (const m of frames) {
+      if (this.done || this.ended) return;
+      this.onFrame(m);
+    }
+    clearTimeout(this.frameTimer);
+    if (this.decoder.buffered > 0 && this.peer) {
+      this.frameTimer = setTimeout(() => this.fail('frame-timeout', `frame incomplete after ${this.limits.frameTimeoutMs} ms`), this.limits.frameTimeoutMs);
+    }
+  }
+
+  private onFrame(m: WireMessage): void {
+    if (!this.peer) {
+      if (m.t !== 'hello') return this.fail('protocol', `expected HELLO, got ${m.t}`);
+      const refusal = this.events.hello(this, m.peer);
+      if (refusal !== null) return this.fail('refused', refusal);
+      clearTimeout(this.helloTimer);
+      this.peer = m.peer;
+      if (this.dir === 'in') this.socket.write(encodeFrame({ t: 'hello', peer: this.ownHello }));
+      return;
+    }
+    if (m.t === 'hello') return this.fail('protocol', 'second HELLO');
+    if (this.dir === 'out') return this.fail('protocol', `unexpected ${m.t} on a connection we dialled`);
+    this.events.message(this, m);
+  }
+
+  private onEnd(): void {
+    try {
+      this.decoder.end();
+      this.fail('eof', 'closed by the peer');
+    } catch (e) {
+      if (!(e instanceof FrameError)) throw e;
+      this.fail(e.reason, e.message);
+    }
+  }
+
+  private onClose(): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.helloTimer);
+    clearTimeout(this.frameTimer);
+    clearTimeout(this.lingerTimer);
+    const cause = this.cause ?? { code: 'eof', message: 'closed by the peer' };
+    this.events.closed(this, { ...cause, failure: !this.ended });
+  }
+}

@@ -1,0 +1,454 @@
+// The real HyParView node: models/hyparview's `step`, unchanged, driven by TCP connections
+// and timers. Everything protocol-shaped happens in the model; this file only turns its
+// effects into I/O and I/O into its inputs:
+//   send(to, msg)        → a frame on our outbound connection to `to` (dialled on demand)
+//   neighborUp/Down      → keep that connection / let it linger, then close it
+//   armNeighborTimeout   → a timer that steps `neighborTimeout`
+//   outbound conn breaks or cannot be opened → `linkDown` (the model uses one input for both)
+//   every shufflePeriodMs → `shuffleTimer`
+import net from 'node:net';
+import type { Logger } from 'pino';
+import { type FloodState, flood, initialFlood } from '../../models/broadcast.ts';
+import { seededChooser, type Chooser } from '../../models/chooser.ts';
+import { type Decisions, PAPER_DECISIONS, REFERENCE_DECISIONS } from '../../models/hyparview/config.ts';
+import { type Message, MSG_NAMES, MsgType, type NodeId } from '../../models/hyparview/messages.ts';
+import { type Effect, type Input, initialNode, NONE, type NodeState, step } from '../../models/hyparview/node.ts';
+import { formatHostPort, type HostPort, parseHostPort } from './address.ts';
+import { encodeFrame, type PeerRef, type WireMessage } from './codec.ts';
+import type { NodeConfig } from './config.ts';
+import { type CloseInfo, Connection, type ConnectionEvents } from './connection.ts';
+import { Directory, SELF } from './directory.ts';
+import { NodeMetrics } from './metrics.ts';
+
+export interface NodeOptions {
+  readonly id: string;
+  /** Where to listen; port 0 picks a free one. */
+  readonly listen: HostPort;
+  /** The address peers should dial; defaults to the listen address (with the port bound). */
+  readonly advertise?: string | undefined;
+  readonly config: NodeConfig;
+  readonly seed: number;
+  readonly log: Logger;
+}
+
+/** What GET /state returns. */
+export interface NodeView {
+  readonly id: string;
+  readonly address: string;
+  readonly seed: number;
+  readonly active: string[];
+  readonly passive: string[];
+  /** The peer our outstanding NEIGHBOR request went to, if any. */
+  readonly pending: string[];
+  /** Passive peers already asked in the current refill round. */
+  readonly tried: string[];
+  /** Outbound connections with bytes not yet handed to the kernel. */
+  readonly inFlight: number;
+  readonly connections: { readonly inbound: number; readonly handshaking: number; readonly outbound: number };
+  readonly knownPeers: number;
+  readonly dial: Record<string, string>;
+  readonly config: { readonly activeSize: number; readonly passiveSize: number; readonly shufflePeriodMs: number; readonly variant: string };
+  readonly counters: NodeMetrics['counts'] & { readonly broadcast: NodeMetrics['broadcast'] };
+  readonly uptimeSeconds: number;
+}
+
+/** Warnings caused by remote input, at most `perSecond`, so a flood cannot flood the log. */
+class LogBudget {
+  private windowStart = 0;
+  private used = 0;
+  suppressed = 0;
+  constructor(private readonly perSecond: number) {}
+  take(): boolean {
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.used = 0;
+    }
+    if (this.used < this.perSecond) return ++this.used > 0;
+    this.suppressed++;
+    return false;
+  }
+}
+
+export class HyParViewNode {
+  readonly name: string;
+  readonly metrics: NodeMetrics;
+  private address = '';
+  private readonly config: NodeConfig;
+  private readonly log: Logger;
+  private readonly seed: number;
+  private readonly state: NodeState = initialNode(SELF);
+  private dir!: Directory;
+  private readonly chooser: Chooser;
+  private readonly server: net.Server;
+  /** Our one outbound connection per peer we send to; the model's links. */
+  private readonly out = new Map<NodeId, Connection>();
+  private readonly inbound = new Set<Connection>();
+  /** Inbound connections whose HELLO was accepted, one per peer id (first come, first kept). */
+  private readonly inboundByPeer = new Map<NodeId, Connection>();
+  private readonly peerOf = new Map<Connection, NodeId>();
+  private readonly joins = new Map<Connection, { resolve: (id: string) => void; reject: (e: Error) => void }>();
+  private readonly neighborTimers = new Map<NodeId, NodeJS.Timeout>();
+  private readonly dialMap: Map<string, string>;
+  private readonly flood: FloodState;
+  private readonly warnings = new LogBudget(20);
+  private readonly startedAt = Date.now();
+  private readonly incarnation = Date.now().toString(36);
+  private broadcastSeq = 0;
+  private shuffleTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly events: ConnectionEvents = {
+    hello: (c, peer) => (c.dir === 'in' ? this.helloIn(c, peer) : this.helloOut(c, peer)),
+    message: (c, m) => this.onMessage(c, m),
+    closed: (c, info) => this.onClosed(c, info),
+  };
+
+  private constructor(private readonly opts: NodeOptions) {
+    this.name = opts.id;
+    this.config = opts.config;
+    this.log = opts.log;
+    this.seed = opts.seed;
+    this.chooser = seededChooser(opts.seed);
+    this.dialMap = new Map(Object.entries(opts.config.dial));
+    this.flood = initialFlood(opts.config.broadcastCacheSize);
+    this.metrics = new NodeMetrics(opts.id, {
+      activeSize: () => this.state.active.length,
+      passiveSize: () => this.state.passive.length,
+      inbound: () => this.inbound.size,
+      outbound: () => this.out.size,
+      directorySize: () => this.dir.size,
+    });
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  /** Listens, starts the shuffle timer; resolves once the node accepts connections. */
+  static async start(opts: NodeOptions): Promise<HyParViewNode> {
+    const node = new HyParViewNode(opts);
+    await node.listen();
+    return node;
+  }
+
+  get advertised(): string {
+    return this.address;
+  }
+
+  private async listen(): Promise<void> {
+    const { host, port } = this.opts.listen;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port }, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server.on('error', (e) => this.log.error({ err: e.message }, 'listener error'));
+    const bound = this.server.address() as net.AddressInfo;
+    this.address = this.opts.advertise ?? formatHostPort(host, bound.port);
+    this.dir = new Directory(this.name, this.address);
+    // A random phase, so that nodes started together do not shuffle in lockstep.
+    const phase = seededChooser(this.seed ^ 0x5eed).pick(this.config.shufflePeriodMs);
+    this.shuffleTimer = setTimeout(() => {
+      this.onShuffleTimer();
+      this.shuffleTimer = setInterval(() => this.onShuffleTimer(), this.config.shufflePeriodMs);
+    }, phase);
+  }
+
+  // ---- the model loop ----------------------------------------------------------------------
+
+  private apply(input: Input): void {
+    if (this.stopped) return;
+    const out: Effect[] = [];
+    step(this.state, input, { config: this.config.protocol, chooser: this.chooser, out });
+    for (const e of out) this.effect(e);
+    this.reconcile();
+  }
+
+  private effect(e: Effect): void {
+    switch (e.t) {
+      case 'send':
+        this.metrics.count('sent', MSG_NAMES[e.msg.t]);
+        this.connectionTo(e.to).send(encodeFrame(this.toWire(e.msg)));
+        return;
+      case 'neighborUp':
+        this.log.info({ peer: this.dir.name(e.peer), active: this.dir.names(this.state.active) }, 'neighbour up');
+        this.connectionTo(e.peer);
+        return;
+      case 'neighborDown':
+        this.log.info({ peer: this.dir.name(e.peer), active: this.dir.names(this.state.active) }, 'neighbour down');
+        return;
+      case 'armNeighborTimeout': {
+        clearTimeout(this.neighborTimers.get(e.peer));
+        const timer = setTimeout(() => {
+          this.neighborTimers.delete(e.peer);
+          this.apply({ t: 'neighborTimeout', peer: e.peer });
+        }, this.config.neighborTimeoutMs);
+        this.neighborTimers.set(e.peer, timer);
+        return;
+      }
+      case 'event':
+        this.metrics.count('events', e.kind);
+        this.log.debug({ event: e.kind, peer: e.peer === NONE ? undefined : this.dir.name(e.peer) }, 'protocol event');
+        return;
+    }
+  }
+
+  /** Connections live as long as the model needs them: active peers and the pending request. */
+  private reconcile(): void {
+    for (const [peer, c] of this.out) {
+      if (this.state.active.includes(peer) || this.state.pending === peer) c.keep();
+      else c.linger(this.config.lingerMs);
+    }
+  }
+
+  private onShuffleTimer(): void {
+    this.apply({ t: 'shuffleTimer' });
+    const keep = new Set<NodeId>([...this.state.active, ...this.state.passive, ...this.state.tried, ...this.state.exchanged, this.state.pending]);
+    for (const ids of [this.out.keys(), this.inboundByPeer.keys(), this.peerOf.values(), this.neighborTimers.keys()]) for (const id of ids) keep.add(id);
+    this.dir.retain(keep);
+  }
+
+  // ---- the codec boundary: integers inside, (id, address) on the wire -----------------------
+
+  private toWire(m: Message): WireMessage {
+    switch (m.t) {
+      case MsgType.Join:
+        return { t: 'join' };
+      case MsgType.ForwardJoin:
+        return { t: 'forwardJoin', newNode: this.dir.ref(m.newNode), ttl: m.ttl };
+      case MsgType.Neighbor:
+        return { t: 'neighbor', high: m.high };
+      case MsgType.NeighborReply:
+        return { t: 'neighborReply', accepted: m.accepted };
+      case MsgType.Disconnect:
+        return { t: 'disconnect' };
+      case MsgType.Shuffle:
+        return { t: 'shuffle', origin: this.dir.ref(m.origin), ids: m.ids.map((id) => this.dir.ref(id)), ttl: m.ttl };
+      case MsgType.ShuffleReply:
+        return { t: 'shuffleReply', ids: m.ids.map((id) => this.dir.ref(id)) };
+    }
+  }
+
+  /** Walk lengths are capped at our own configured ones, so no peer can make a walk run long. */
+  private fromWire(m: Exclude<WireMessage, { t: 'hello' | 'broadcast' }>): Message {
+    const p = this.config.protocol;
+    const intern = (r: PeerRef): NodeId => this.dir.intern(r);
+    switch (m.t) {
+      case 'join':
+        return { t: MsgType.Join };
+      case 'forwardJoin':
+        return { t: MsgType.ForwardJoin, newNode: intern(m.newNode), ttl: Math.min(m.ttl, p.arwl) };
+      case 'neighbor':
+        return { t: MsgType.Neighbor, high: m.high };
+      case 'neighborReply':
+        return { t: MsgType.NeighborReply, accepted: m.accepted };
+      case 'disconnect':
+        return { t: MsgType.Disconnect };
+      case 'shuffle':
+        return { t: MsgType.Shuffle, origin: intern(m.origin), ids: m.ids.map(intern), ttl: Math.min(m.ttl, p.shuffleWalk) };
+      case 'shuffleReply':
+        return { t: MsgType.ShuffleReply, ids: m.ids.map(intern) };
+    }
+  }
+
+  // ---- connections ---------------------------------------------------------------------------
+
+  /** Our outbound connection to `peer`, dialled if there is none. */
+  private connectionTo(peer: NodeId): Connection {
+    const existing = this.out.get(peer);
+    if (existing?.open) return existing;
+    const name = this.dir.name(peer);
+    const addr = this.dialMap.get(name) ?? this.dir.addr(peer);
+    const c = this.dial(addr);
+    this.out.set(peer, c);
+    this.peerOf.set(c, peer);
+    return c;
+  }
+
+  private dial(addr: string): Connection {
+    const { host, port } = parseHostPort(addr);
+    const socket = net.connect({ host, port });
+    return new Connection(socket, 'out', this.dir.ref(SELF), this.config, this.events);
+  }
+
+  private helloOut(c: Connection, peer: PeerRef): string | null {
+    if (peer.id === this.name) return `it claims our own id ${this.name}`;
+    const expected = this.peerOf.get(c);
+    if (expected !== undefined) {
+      const name = this.dir.name(expected);
+      return peer.id === name ? null : `dialled ${name} but it says it is ${peer.id}`;
+    }
+    const join = this.joins.get(c);
+    if (!join) return 'unexpected connection';
+    // A join dialled by address: now we know who the contact is.
+    this.joins.delete(c);
+    const contact = this.learnFromHello(peer);
+    if (this.out.get(contact)?.open) c.finish();
+    else {
+      this.out.set(contact, c);
+      this.peerOf.set(c, contact);
+    }
+    this.log.info({ contact: peer.id, addr: peer.addr }, 'joining');
+    join.resolve(peer.id);
+    // After the HELLO is processed, so the model's effects find the connection in place.
+    queueMicrotask(() => this.apply({ t: 'join', contact }));
+    return null;
+  }
+
+  private helloIn(c: Connection, peer: PeerRef): string | null {
+    if (peer.id === this.name) return `it claims our own id ${this.name}`;
+    const known = this.dir.lookup(peer.id);
+    if (known !== undefined && this.inboundByPeer.has(known)) return `${peer.id} is already connected from ${this.inboundByPeer.get(known)!.socket.remoteAddress}`;
+    const id = this.learnFromHello(peer);
+    this.inboundByPeer.set(id, c);
+    this.peerOf.set(c, id);
+    return null;
+  }
+
+  /** A HELLO is the peer's own word on its address; it replaces ours unless we are talking to it. */
+  private learnFromHello(peer: PeerRef): NodeId {
+    const id = this.dir.intern(peer);
+    if (!this.out.get(id)?.open && !this.inboundByPeer.has(id)) this.dir.setAddr(id, peer.addr);
+    return id;
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.stopped) return void socket.destroy();
+    let handshaking = 0;
+    for (const c of this.inbound) if (!c.peer) handshaking++;
+    const refusal =
+      this.inbound.size >= this.config.maxConnections ? 'connection-limit' : handshaking >= this.config.maxHandshaking ? 'handshake-limit' : null;
+    if (refusal) {
+      this.metrics.count('connectionsRejected', refusal);
+      if (this.warnings.take()) this.log.warn({ from: socket.remoteAddress, reason: refusal, inbound: this.inbound.size }, 'connection refused');
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
+    this.inbound.add(new Connection(socket, 'in', this.dir.ref(SELF), this.config, this.events));
+  }
+
+  private onMessage(c: Connection, m: WireMessage): void {
+    const from = this.peerOf.get(c);
+    if (from === undefined || this.stopped) return;
+    if (m.t === 'broadcast') return this.onBroadcast(from, m.id, m.payload);
+    if (m.t === 'hello') return;
+    const msg = this.fromWire(m);
+    this.metrics.count('received', MSG_NAMES[msg.t]);
+    this.apply({ t: 'message', from, msg });
+  }
+
+  private onClosed(c: Connection, info: CloseInfo): void {
+    const peer = this.peerOf.get(c);
+    this.peerOf.delete(c);
+    const who = c.peer?.id ?? (peer !== undefined ? this.dir.name(peer) : c.socket.remoteAddress);
+    const remoteFault = info.failure && !['eof', 'error', 'finished'].includes(info.code);
+    if (remoteFault) {
+      this.metrics.count('framesRejected', info.code);
+      if (this.warnings.take()) this.log.warn({ peer: who, dir: c.dir, reason: info.code, detail: info.message }, 'connection closed');
+    }
+    const join = this.joins.get(c);
+    if (join) {
+      this.joins.delete(c);
+      join.reject(new Error(`no answer from the contact: ${info.message}`));
+    }
+    if (c.dir === 'in') {
+      this.inbound.delete(c);
+      if (peer !== undefined && this.inboundByPeer.get(peer) === c) this.inboundByPeer.delete(peer);
+      return;
+    }
+    if (peer === undefined || this.out.get(peer) !== c) return;
+    this.out.delete(peer);
+    if (!info.failure || this.stopped) return;
+    this.metrics.count('linkDowns', c.peer ? 'established' : 'connect');
+    this.log.info({ peer: who, reason: info.code, detail: info.message }, 'link down');
+    this.apply({ t: 'linkDown', peer });
+  }
+
+  // ---- broadcast -----------------------------------------------------------------------------
+
+  /** Floods `payload` over the active view; returns the message id. */
+  broadcast(payload: Uint8Array): string {
+    const id = `${this.name}-${this.incarnation}-${++this.broadcastSeq}`;
+    this.metrics.countBroadcast('originated');
+    this.onBroadcast(null, id, payload);
+    return id;
+  }
+
+  private onBroadcast(from: NodeId | null, id: string, payload: Uint8Array): void {
+    const r = flood(this.flood, id, from, this.state.active);
+    if (!r.deliver) return this.metrics.countBroadcast('duplicates');
+    this.metrics.countBroadcast('delivered');
+    if (r.forward.length === 0) return;
+    const frame = encodeFrame({ t: 'broadcast', id, payload });
+    for (const peer of r.forward) this.connectionTo(peer).send(frame);
+    this.metrics.countBroadcast('relayed', r.forward.length);
+  }
+
+  hasDelivered(id: string): boolean {
+    return this.flood.seen.has(id);
+  }
+
+  // ---- control -------------------------------------------------------------------------------
+
+  /** Dials `contact` (HOST:PORT), learns its id from its HELLO, then steps `join`. */
+  join(contact: string): Promise<string> {
+    if (this.stopped) return Promise.reject(new Error('the node has stopped'));
+    const c = this.dial(contact);
+    return new Promise((resolve, reject) => this.joins.set(c, { resolve, reject }));
+  }
+
+  /** Routes our outgoing link to `peer` through `addr` (a proxy, say); null restores the default. */
+  setDial(peer: string, addr: string | null): void {
+    if (addr === null) this.dialMap.delete(peer);
+    else this.dialMap.set(peer, addr);
+  }
+
+  view(): NodeView {
+    const names = (ids: readonly NodeId[]): string[] => this.dir.names(ids);
+    let handshaking = 0;
+    for (const c of this.inbound) if (!c.peer) handshaking++;
+    let inFlight = 0;
+    for (const c of this.out.values()) if (c.unflushed > 0) inFlight++;
+    return {
+      id: this.name,
+      address: this.address,
+      seed: this.seed,
+      active: names(this.state.active),
+      passive: names(this.state.passive),
+      pending: this.state.pending === NONE ? [] : names([this.state.pending]),
+      tried: names(this.state.tried),
+      inFlight,
+      connections: { inbound: this.inbound.size, handshaking, outbound: this.out.size },
+      knownPeers: this.dir.size - 1,
+      dial: Object.fromEntries(this.dialMap),
+      config: {
+        activeSize: this.config.protocol.activeSize,
+        passiveSize: this.config.protocol.passiveSize,
+        shufflePeriodMs: this.config.shufflePeriodMs,
+        variant: variantOf(this.config),
+      },
+      counters: { ...this.metrics.counts, broadcast: { ...this.metrics.broadcast } },
+      uptimeSeconds: (Date.now() - this.startedAt) / 1000,
+    };
+  }
+
+  /**
+   * Stops: no LEAVE message exists in HyParView, so peers learn it from their connections
+   * breaking, exactly as for a crash.
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.shuffleTimer);
+    clearInterval(this.shuffleTimer);
+    for (const t of this.neighborTimers.values()) clearTimeout(t);
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const c of [...this.out.values(), ...this.inbound, ...this.joins.keys()]) c.close('shutdown', 'node stopped');
+    await closed;
+  }
+}
+
+function variantOf(config: NodeConfig): string {
+  const same = (d: Decisions): boolean => (Object.keys(d) as (keyof Decisions)[]).every((k) => config.protocol.decisions[k] === d[k]);
+  return same(REFERENCE_DECISIONS) ? 'reference' : same(PAPER_DECISIONS) ? 'paper' : 'custom';
+}
