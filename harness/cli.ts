@@ -1,0 +1,207 @@
+// One command line over the typed APIs: check, replay, mutants (and the node commands).
+// Exit codes: 0 every property holds, 1 a property was violated, 2 usage, configuration or
+// infrastructure error, with a one-line message naming the problem.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { ConfigError } from '../models/hyparview/config.ts';
+import { MUTANTS, type MutantName } from '../models/hyparview/mutants.ts';
+import { check, type CheckResult, type Progress } from './checker/check.ts';
+import { runMutant, mutantNames, type MutantResult } from './checker/mutants.ts';
+import { type CheckOptions, DEFAULT_OPTIONS, resolveOptions } from './checker/options.ts';
+import { decodeToken, encodeToken, formatTrace, replayPath } from './checker/trace.ts';
+
+const EXIT_PASS = 0;
+const EXIT_FAIL = 1;
+const EXIT_USAGE = 2;
+
+const integer = (flag: string) => (value: string): number => {
+  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`${flag} takes a whole number, got "${value}"`);
+  return Number(value);
+};
+const seconds = (flag: string) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${flag} takes a positive number of seconds, got "${value}"`);
+  return n;
+};
+
+/** A terminal progress line on stderr; silent under CI, with --json, or when stderr is not a terminal. */
+function progressLine(enabled: boolean): { update: (p: Progress) => void; stop: () => void } {
+  if (!enabled || !process.stderr.isTTY || process.env.CI) return { update: () => {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar(
+    { format: 'states {states} | unique {unique} | {rate} unique/s | depth {depth} | {elapsed}s', stream: process.stderr, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(1, 0, { states: 0, unique: 0, rate: 0, depth: 0, elapsed: 0 });
+  return {
+    update: (p) => bar.update(0, { states: p.states, unique: p.unique, rate: Math.round(p.unique / p.seconds), depth: p.depth, elapsed: p.seconds.toFixed(0) }),
+    stop: () => bar.stop(),
+  };
+}
+
+/** The command line that reruns exactly this check. */
+export function reproduceCommand(o: CheckOptions): string {
+  const flags: string[] = [];
+  const add = (flag: string, value: unknown, fallback: unknown): void => {
+    if (value !== undefined && value !== fallback) flags.push(`--${flag} ${value}`);
+  };
+  add('nodes', o.nodes, undefined);
+  add('active', o.active, undefined);
+  add('passive', o.passive, undefined);
+  add('arwl', o.arwl, undefined);
+  add('prwl', o.prwl, undefined);
+  add('ka', o.ka, undefined);
+  add('kp', o.kp, undefined);
+  add('shuffle-walk', o.shuffleWalk, undefined);
+  add('crashes', o.crashes, undefined);
+  add('link-failures', o.linkFailures, DEFAULT_OPTIONS.linkFailures);
+  add('early-timeouts', o.earlyTimeouts, DEFAULT_OPTIONS.earlyTimeouts);
+  add('cycles', o.cycles, undefined);
+  add('strategy', o.strategy, undefined);
+  add('depth', o.depth, DEFAULT_OPTIONS.depth);
+  add('max-states', o.maxStates, DEFAULT_OPTIONS.maxStates);
+  add('time-limit', o.timeLimit, DEFAULT_OPTIONS.timeLimit);
+  add('choices', o.choices, undefined);
+  add('seed', o.seed, undefined);
+  add('variant', o.variant, undefined);
+  add('mutant', o.mutant, undefined);
+  return `npx hyparview-harness check ${flags.join(' ')}`;
+}
+
+function printCheck(r: CheckResult, o: CheckOptions): void {
+  const mode = `${o.variant} variant${o.mutant ? `, mutant ${o.mutant}` : ''}, ${o.nodes} nodes, ${r.strategy}, choices ${r.choices}, seed ${r.seed}`;
+  console.log(`hyparview-harness check: ${mode}`);
+  console.log(`  ${r.states} states, ${r.unique} unique, depth ${r.maxDepth}, ${r.seconds.toFixed(2)} s (${Math.round(r.statesPerSecond)} unique/s); stopped: ${r.stopReason}${r.depthBounded ? ` (depth bound ${o.depth} reached)` : ''}`);
+  const reached = Object.entries(r.sometimes).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ');
+  console.log(`  sometimes: ${reached}`);
+  for (const v of r.violations) {
+    console.log(`\nVIOLATED ${v.property}: ${v.message}`);
+    if (v.trace) {
+      console.log(`trace (${v.steps} steps):\n${v.trace}`);
+      console.log(`replay: npx hyparview-harness replay ${v.replay}`);
+    }
+  }
+  const complete = r.stopReason === 'exhausted' && !r.depthBounded;
+  if (r.verdict === 'pass') console.log(`\nPASS: every property holds ${complete ? 'in every reachable state' : `within the bound (${r.stopReason}${r.depthBounded ? `, depth ${o.depth}` : ''})`}.`);
+  else console.log(`\nFAIL: ${r.violations.length} propert${r.violations.length === 1 ? 'y' : 'ies'} violated.`);
+  console.log(`reproduce: ${reproduceCommand(o)}`);
+}
+
+function printMutants(results: readonly MutantResult[]): void {
+  for (const r of results) {
+    const what = r.caught ? `caught by ${r.property} in ${r.steps} steps` : 'MISSED';
+    console.log(`${r.caught ? 'ok  ' : 'MISS'} ${r.mutant.padEnd(28)} ${what} (${r.unique} states, ${r.seconds.toFixed(2)} s)`);
+  }
+  const caught = results.filter((r) => r.caught).length;
+  console.log(`\n${caught} of ${results.length} mutants caught`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('hyparview-harness')
+    .description('Model checker, simulator and cluster harness for the HyParView membership protocol')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('check')
+    .description('explore every interleaving of a small cluster and check the properties')
+    .option('--nodes <n>', 'cluster size (node 0 is the contact)', integer('--nodes'), DEFAULT_OPTIONS.nodes)
+    .option('--active <n>', 'active view size', integer('--active'), DEFAULT_OPTIONS.active)
+    .option('--passive <n>', 'passive view size', integer('--passive'), DEFAULT_OPTIONS.passive)
+    .option('--arwl <n>', 'active random walk length', integer('--arwl'), DEFAULT_OPTIONS.arwl)
+    .option('--prwl <n>', 'passive random walk length', integer('--prwl'), DEFAULT_OPTIONS.prwl)
+    .option('--ka <n>', 'active ids per shuffle', integer('--ka'), DEFAULT_OPTIONS.ka)
+    .option('--kp <n>', 'passive ids per shuffle', integer('--kp'), DEFAULT_OPTIONS.kp)
+    .option('--shuffle-walk <n>', 'shuffle walk length', integer('--shuffle-walk'), DEFAULT_OPTIONS.shuffleWalk)
+    .addOption(new Option('--strategy <s>', 'search strategy').choices(['bfs', 'dfs', 'random']).default(DEFAULT_OPTIONS.strategy))
+    .option('--depth <n>', 'longest trace explored', integer('--depth'), DEFAULT_OPTIONS.depth)
+    .option('--max-states <n>', 'stop after this many unique states', integer('--max-states'), DEFAULT_OPTIONS.maxStates)
+    .option('--time-limit <sec>', 'stop after this many seconds', seconds('--time-limit'), DEFAULT_OPTIONS.timeLimit)
+    .option('--crashes <k>', 'node crashes, after the cluster has formed', integer('--crashes'), DEFAULT_OPTIONS.crashes)
+    .option('--link-failures <k>', 'connection failures, after the cluster has formed', integer('--link-failures'), DEFAULT_OPTIONS.linkFailures)
+    .option('--early-timeouts <k>', 'NEIGHBOR timeouts while messages are still in flight', integer('--early-timeouts'), DEFAULT_OPTIONS.earlyTimeouts)
+    .option('--cycles <k>', 'shuffle-timer firings per node', integer('--cycles'), DEFAULT_OPTIONS.cycles)
+    .addOption(new Option('--choices <mode>', 'random choices: branch on each alternative, or fix them by seed').choices(['enumerate', 'seeded']).default(DEFAULT_OPTIONS.choices))
+    .option('--seed <s>', 'seed for seeded choices and random walks', integer('--seed'), DEFAULT_OPTIONS.seed)
+    .option('--walks <n>', 'random strategy: number of walks', integer('--walks'), DEFAULT_OPTIONS.walks)
+    .addOption(new Option('--variant <v>', 'protocol decisions').choices(['reference', 'paper']).default(DEFAULT_OPTIONS.variant))
+    .addOption(new Option('--mutant <name>', 'inject a known bug').choices(Object.keys(MUTANTS)))
+    .option('--expect <guards...>', 'sometimes guards that must be reached (e.g. eviction neighbor-rejected)')
+    .option('--keep-going', 'after a violation, keep searching for the first trace of every other property')
+    .option('--json', 'print one JSON object on stdout')
+    .action((flags) => {
+      const { json, keepGoing, expect, ...rest } = flags;
+      const o = resolveOptions({ ...rest, expect: expect ?? [] });
+      const progress = progressLine(!json);
+      const result = check(o, { onProgress: progress.update, keepGoing: Boolean(keepGoing) });
+      progress.stop();
+      if (json) console.log(JSON.stringify({ ...result, reproduce: reproduceCommand(o) }));
+      else printCheck(result, o);
+      process.exitCode = result.verdict === 'pass' ? EXIT_PASS : EXIT_FAIL;
+    });
+
+  program
+    .command('replay')
+    .description('re-run the exact trace of a replay token, step by step')
+    .argument('<token>', 'the token printed after a violation')
+    .option('--json', 'print one JSON object on stdout')
+    .action((token: string, flags) => {
+      const { options, path } = decodeToken(token);
+      const trace = replayPath(options, path);
+      const violated = trace.failures.length > 0;
+      if (flags.json) {
+        console.log(JSON.stringify({ verdict: violated ? 'fail' : 'pass', steps: trace.steps, violations: trace.failures, replay: encodeToken(options, path) }));
+      } else {
+        console.log(`replaying ${path.length} steps (${options.variant} variant${options.mutant ? `, mutant ${options.mutant}` : ''}, ${options.nodes} nodes, choices ${options.choices}, seed ${options.seed})`);
+        console.log(formatTrace(trace));
+        for (const f of trace.failures) console.log(`\nVIOLATED ${f.property}: ${f.message}`);
+        if (!violated) console.log('\nno property is violated at the end of this trace');
+      }
+      process.exitCode = violated ? EXIT_FAIL : EXIT_PASS;
+    });
+
+  program
+    .command('mutants')
+    .description('run the checker against each injected bug and report which are caught')
+    .addOption(new Option('--only <names...>', 'run only these mutants').choices(Object.keys(MUTANTS)))
+    .option('--json', 'print one JSON object on stdout')
+    .action((flags) => {
+      const names: MutantName[] = flags.only ?? mutantNames();
+      const results = names.map((m) => runMutant(m));
+      const caught = results.filter((r) => r.caught).length;
+      if (flags.json) console.log(JSON.stringify({ total: results.length, caught, results }));
+      else printMutants(results);
+      process.exitCode = caught === results.length ? EXIT_PASS : EXIT_FAIL;
+    });
+
+  return program;
+}
+
+const MODEL_FIELD_FLAGS: Record<string, string> = { activeSize: 'active', passiveSize: 'passive' };
+
+/** The command-line flag for a config field, e.g. maxStates → --max-states. */
+function flagOf(field: string): string {
+  if (field === 'token') return 'token';
+  const name = MODEL_FIELD_FLAGS[field] ?? field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return `--${name}`;
+}
+
+/** Runs the CLI; usage and configuration errors become one line on stderr and exit code 2. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed its message; help and version are not errors.
+      process.exitCode = err.exitCode === 0 ? EXIT_PASS : EXIT_USAGE;
+      return;
+    }
+    if (err instanceof ConfigError) {
+      console.error(`error: ${flagOf(err.field)}${err.message.slice(err.field.length)}`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = EXIT_USAGE;
+  }
+}

@@ -1,0 +1,8 @@
+// The typed API: use the checker from your own ava or vitest tests.
+export { check, type CheckHooks, type CheckResult, type Progress, type Violation } from './harness/checker/check.ts';
+export { type CheckOptions, DEFAULT_OPTIONS, resolveOptions } from './harness/checker/options.ts';
+export { decodeToken, encodeToken, formatTrace, replayPath, type Trace } from './harness/checker/trace.ts';
+export { runMutant, mutantNames, type MutantResult } from './harness/checker/mutants.ts';
+export * from './models/hyparview/index.ts';
+export { type Chooser, seededChooser } from './models/chooser.ts';
+export * from './properties/index.ts';
