@@ -42,6 +42,11 @@ function exitTwoOnUsage(cmd: Command): Command {
 }
 
 export function registerNodeCommands(program: Command): void {
+  registerNodeCommand(program);
+  registerClusterCommand(program);
+}
+
+export function registerNodeCommand(program: Command): void {
   exitTwoOnUsage(
     program
       .command('node')
@@ -62,7 +67,9 @@ export function registerNodeCommands(program: Command): void {
         }
       }),
   );
+}
 
+export function registerClusterCommand(program: Command): void {
   exitTwoOnUsage(
     program
       .command('cluster')

@@ -1,0 +1,245 @@
+// A cluster of real node processes on 127.0.0.1: start, join, snapshot over the control
+// APIs, crash (kill -9), pause (SIGSTOP/SIGCONT), restart with the same id, tear down.
+// Every node is started with HYPARVIEW_EXIT_WITH_PARENT, so it dies with this process even
+// when this process is killed without a chance to clean up.
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { execa, type ResultPromise } from 'execa';
+import { makeNodeConfig, type NodeConfigInput } from '../../harness/node/config.ts';
+import type { NodeView } from '../../harness/node/node.ts';
+import { nodeCommand } from './entry.ts';
+
+/** Small-cluster settings (16 to 32 nodes): active log2(n)+c ≈ 4, passive 4 × that, 1 s cycles. */
+export const LOCAL_CLUSTER_CONFIG: NodeConfigInput = {
+  protocol: { activeSize: 4, passiveSize: 16 },
+  shufflePeriodMs: 1000,
+  neighborTimeoutMs: 500,
+  helloTimeoutMs: 2000,
+  lingerMs: 1000,
+  logLevel: 'info',
+};
+
+export type MemberStatus = 'up' | 'paused' | 'killed';
+
+export interface Member {
+  readonly id: string;
+  readonly index: number;
+  /** Protocol address; kept across restarts, since peers know the node by it. */
+  listen: string;
+  control: string;
+  pid: number;
+  status: MemberStatus;
+  seed: number;
+  incarnation: number;
+  proc: ResultPromise | undefined;
+}
+
+export interface LocalClusterOptions {
+  readonly nodes: number;
+  readonly seed: number;
+  readonly config?: NodeConfigInput;
+  /** Where node logs go (one file per node); a fresh temp directory by default. */
+  readonly logDir?: string;
+  /** How long one node may take to start. */
+  readonly readyTimeoutMs?: number;
+}
+
+export class LocalCluster {
+  readonly members: Member[] = [];
+  readonly logDir: string;
+  readonly config: ReturnType<typeof makeNodeConfig>;
+  private readonly configFile: string;
+  private readonly logs: WriteStream[] = [];
+  private readonly lastViews = new Map<string, NodeView>();
+  private readonly ownLogDir: boolean;
+  private destroyed = false;
+
+  private constructor(private readonly opts: LocalClusterOptions) {
+    this.ownLogDir = opts.logDir === undefined;
+    this.logDir = opts.logDir ?? mkdtempSync(join(tmpdir(), 'hyparview-cluster-'));
+    const input = opts.config ?? LOCAL_CLUSTER_CONFIG;
+    this.config = makeNodeConfig(input);
+    this.configFile = join(this.logDir, 'node-config.json');
+    writeFileSync(this.configFile, JSON.stringify(input, null, 2));
+  }
+
+  /** Starts every node (concurrently) and waits until each listens. Tears down on failure. */
+  static async start(opts: LocalClusterOptions): Promise<LocalCluster> {
+    const cluster = new LocalCluster(opts);
+    try {
+      for (let i = 0; i < opts.nodes; i++) {
+        cluster.members.push({ id: `n${i + 1}`, index: i, listen: '127.0.0.1:0', control: '', pid: 0, status: 'killed', seed: (opts.seed + i) | 0, incarnation: 0, proc: undefined });
+      }
+      await Promise.all(cluster.members.map((m) => cluster.spawn(m)));
+      return cluster;
+    } catch (e) {
+      await cluster.destroy();
+      throw e;
+    }
+  }
+
+  member(id: string): Member {
+    const m = this.members.find((x) => x.id === id);
+    if (!m) throw new Error(`no member ${id}`);
+    return m;
+  }
+
+  get live(): Member[] {
+    return this.members.filter((m) => m.status !== 'killed');
+  }
+
+  private async spawn(m: Member): Promise<void> {
+    if (this.destroyed) throw new Error('the cluster was torn down');
+    m.incarnation++;
+    const log = createWriteStream(join(this.logDir, `${m.id}.log`), { flags: 'a' });
+    this.logs.push(log);
+    const args = ['--id', m.id, '--listen', m.listen, '--control', '127.0.0.1:0', '--config', this.configFile, '--seed', String(m.seed + 1000 * (m.incarnation - 1))];
+    const proc = execa(process.execPath, await nodeCommand(args), {
+      env: { HYPARVIEW_EXIT_WITH_PARENT: '1' }, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, reject: false, cleanup: true },
+    );
+    m.proc = proc;
+    m.pid = proc.pid ?? 0;
+    proc.stderr.pipe(log, { end: false });
+    const timeoutMs = this.opts.readyTimeoutMs ?? 30_000;
+    const ready = await new Promise<{ listen: string; control: string }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${m.id} did not start within ${timeoutMs} ms; see ${log.path}`)), timeoutMs);
+      const lines = createInterface({ input: proc.stdout });
+      lines.on('line', (line) => {
+        log.write(`${line}\n`);
+        if (!line.includes('"ready"')) return;
+        try {
+          const rec = JSON.parse(line) as { msg?: string; listen?: string; control?: string };
+          if (rec.msg === 'ready' && rec.listen && rec.control) {
+            clearTimeout(timer);
+            resolve({ listen: rec.listen, control: rec.control });
+          }
+        } catch {
+          // not a log record of ours
+        }
+      });
+      void proc.then((r) => {
+        clearTimeout(timer);
+        reject(new Error(`${m.id} exited before it was ready (${r.signal ?? `code ${r.exitCode}`}); see ${log.path}`));
+      });
+    });
+    m.listen = ready.listen;
+    m.control = ready.control;
+    m.status = 'up';
+    void proc.then(() => {
+      if (m.proc === proc) m.status = 'killed';
+    });
+  }
+
+  /** GET or POST on a member's control API. */
+  async api<T>(id: string, path: string, body?: unknown, timeoutMs = 3000): Promise<T> {
+    const m = this.member(id);
+    const res = await fetch(`http://${m.control}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${m.id} ${path}: HTTP ${res.status} ${text.trim()}`);
+    return JSON.parse(text) as T;
+  }
+
+  /** `id` joins through `contact`; resolves once the contact's HELLO arrived and JOIN was sent. */
+  async join(id: string, contact: string): Promise<void> {
+    await this.api(id, '/join', { contact: this.member(contact).listen });
+  }
+
+  /**
+   * Every node but the first joins: one after another (each through a random earlier node,
+   * chosen by `pick`), or all at once through the first.
+   */
+  async joinAll(mode: 'sequential' | 'parallel', pick: (n: number) => number): Promise<void> {
+    const [first, ...rest] = this.members;
+    if (!first) return;
+    if (mode === 'parallel') {
+      await Promise.all(rest.map((m) => this.join(m.id, first.id)));
+      return;
+    }
+    for (const m of rest) await this.join(m.id, this.members[pick(m.index)]!.id);
+  }
+
+  /**
+   * Every node's /state: null for a killed or unreachable one; a paused node cannot answer,
+   * so it gets its last answer (its links are frozen with it).
+   */
+  async views(): Promise<Map<string, NodeView | null>> {
+    const entries = await Promise.all(
+      this.members.map(async (m): Promise<[string, NodeView | null]> => {
+        if (m.status === 'paused') return [m.id, this.lastViews.get(m.id) ?? null];
+        if (m.status !== 'up') return [m.id, null];
+        try {
+          const v = await this.api<NodeView>(m.id, '/state');
+          this.lastViews.set(m.id, v);
+          return [m.id, v];
+        } catch {
+          return [m.id, null];
+        }
+      }),
+    );
+    return new Map(entries);
+  }
+
+  kill(id: string): void {
+    const m = this.member(id);
+    m.proc?.kill('SIGKILL');
+    m.status = 'killed';
+  }
+
+  pause(id: string): void {
+    const m = this.member(id);
+    if (m.status !== 'up') throw new Error(`${id} is ${m.status}`);
+    process.kill(m.pid, 'SIGSTOP');
+    m.status = 'paused';
+  }
+
+  resume(id: string): void {
+    const m = this.member(id);
+    if (m.status !== 'paused') throw new Error(`${id} is ${m.status}`);
+    process.kill(m.pid, 'SIGCONT');
+    m.status = 'up';
+  }
+
+  /** Starts a killed member again: same id, same protocol address, empty views. */
+  async restart(id: string): Promise<void> {
+    const m = this.member(id);
+    if (m.status !== 'killed') throw new Error(`${id} is ${m.status}; kill it first`);
+    await m.proc?.catch(() => undefined);
+    await this.spawn(m);
+  }
+
+  /** Floods `payload` from `id`; returns the message id. */
+  async broadcast(id: string, payload: string): Promise<string> {
+    const r = await this.api<{ ids: string[] }>(id, '/broadcast', { payload });
+    return r.ids[0]!;
+  }
+
+  /** Live members that have not (yet) delivered message `msgId`. */
+  async missing(msgId: string): Promise<string[]> {
+    const up = this.members.filter((m) => m.status === 'up');
+    const got = await Promise.all(up.map((m) => this.api<{ delivered: boolean }>(m.id, `/broadcasts/${encodeURIComponent(msgId)}`).then((r) => r.delivered, () => false)));
+    return up.filter((_, i) => !got[i]).map((m) => m.id);
+  }
+
+  /** Kills every node (resuming paused ones first is unnecessary: SIGKILL ends them too). */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    const procs = this.members.map((m) => m.proc).filter((p): p is ResultPromise => p !== undefined);
+    for (const p of procs) p.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.catch(() => undefined)));
+    await Promise.all(this.logs.map((l) => new Promise((r) => l.end(r))));
+    for (const m of this.members) m.status = 'killed';
+  }
+
+  /** Deletes the log directory, if this cluster created it. */
+  removeLogs(): void {
+    if (this.ownLogDir) rmSync(this.logDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,126 @@
+// `hyparview-harness cluster --backend local`: start real node processes on 127.0.0.1, join
+// them, judge live snapshots with the shared properties, and always tear everything down
+// (on success, failure, error and Ctrl-C).
+import { readFileSync } from 'node:fs';
+import { seededChooser } from '../../models/chooser.ts';
+import { ConfigError, makeNodeConfig, type NodeConfigInput } from '../../harness/node/config.ts';
+import { EXIT_ERROR, EXIT_FAIL, EXIT_PASS, UsageError } from '../../harness/node/errors.ts';
+import { type Judgement, judge, snapshotOf, type Violation, watchUntilConverged } from './check.ts';
+import { LOCAL_CLUSTER_CONFIG, LocalCluster } from './cluster.ts';
+import type { LiveSnapshot } from './snapshot.ts';
+
+export interface RunOptions {
+  readonly nodes: number;
+  readonly check: boolean;
+  readonly timeoutSeconds: number;
+  readonly json: boolean;
+  readonly seed: number;
+  readonly configFile: string | undefined;
+  readonly join: 'sequential' | 'parallel';
+}
+
+export interface ClusterVerdict {
+  readonly verdict: 'pass' | 'fail';
+  readonly nodes: number;
+  readonly convergedSeconds: number | null;
+  readonly components: number;
+  readonly asymmetricPairs: number;
+  readonly violations: Violation[];
+  readonly seed: number;
+}
+
+function readConfig(file: string | undefined): NodeConfigInput {
+  if (file === undefined) return LOCAL_CLUSTER_CONFIG;
+  let input: NodeConfigInput;
+  try {
+    input = JSON.parse(readFileSync(file, 'utf8')) as NodeConfigInput;
+  } catch (e) {
+    throw new ConfigError('--config', `cannot read ${file}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  makeNodeConfig(input);
+  return input;
+}
+
+/** One line per node: its active view and the size of its passive view. */
+export function describeViews(live: LiveSnapshot, j: Judgement): string {
+  const name = (i: number): string => live.names[i] ?? `#${i}`;
+  const rows = live.snapshot.nodes.map((n) => {
+    const id = name(n.id).padEnd(5);
+    if (!n.alive) return `${id} down`;
+    const pending = n.pending.length > 0 ? `  asking ${n.pending.map(name).join(' ')}` : '';
+    return `${id} active ${n.active.map(name).join(' ').padEnd(24)} passive ${String(n.passive.length).padStart(2)}${pending}`;
+  });
+  const verdicts = j.isQuiescent
+    ? j.quiescent.length === 0
+      ? 'quiescent: symmetric, connected, no dead or isolated node'
+      : `quiescent, but: ${j.quiescent.map((v) => v.message).join('; ')}`
+    : 'not quiescent (messages or requests in flight)';
+  return `${rows.join('\n')}\n${j.components} component(s), ${j.asymmetricPairs} asymmetric pair(s); ${verdicts}${j.always.length > 0 ? `\nALWAYS violated: ${j.always.map((v) => v.message).join('; ')}` : ''}`;
+}
+
+export async function runLocalCluster(o: RunOptions): Promise<number> {
+  const config = readConfig(o.configFile);
+  const progress = (line: string): void => {
+    if (process.stderr.isTTY && !o.json) process.stderr.write(`${line}\n`);
+  };
+  let cluster: LocalCluster | undefined;
+  let interrupted = false;
+  const onSignal = (): void => {
+    if (interrupted) return;
+    interrupted = true;
+    progress('stopping every node...');
+    void (cluster?.destroy() ?? Promise.resolve()).finally(() => process.exit(o.check ? EXIT_ERROR : EXIT_PASS));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    progress(`seed ${o.seed}: starting ${o.nodes} node processes on 127.0.0.1...`);
+    cluster = await LocalCluster.start({ nodes: o.nodes, seed: o.seed, config });
+    progress(`all ${o.nodes} nodes listen; node logs in ${cluster.logDir}; joining (${o.join})...`);
+    const chooser = seededChooser(o.seed);
+    const since = performance.now();
+    await cluster.joinAll(o.join, (i) => chooser.pick(i));
+    if (o.check) return await checkOnce(cluster, o, since);
+    process.stdout.write(`${o.nodes} nodes up (seed ${o.seed}); logs in ${cluster.logDir}. Ctrl-C stops them all.\n`);
+    for (;;) {
+      const live = await snapshotOf(cluster);
+      process.stdout.write(`\n[${((performance.now() - since) / 1000).toFixed(1)} s]\n${describeViews(live, judge(live))}\n`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  } catch (e) {
+    if (interrupted) return new Promise<number>(() => {});
+    if (e instanceof ConfigError || e instanceof UsageError) throw e;
+    throw new Error(`local cluster: ${(e as Error).message}${cluster ? `; node logs in ${cluster.logDir}` : ''}`);
+  } finally {
+    if (!interrupted) await cluster?.destroy();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function checkOnce(cluster: LocalCluster, o: RunOptions, since: number): Promise<number> {
+  const result = await watchUntilConverged(cluster, { since, timeoutMs: o.timeoutSeconds * 1000 });
+  const verdict: ClusterVerdict = {
+    verdict: result.converged ? 'pass' : 'fail',
+    nodes: o.nodes,
+    convergedSeconds: result.converged ? Math.round(result.seconds * 1000) / 1000 : null,
+    components: result.judgement.components,
+    asymmetricPairs: result.judgement.asymmetricPairs,
+    violations: result.violations,
+    seed: o.seed,
+  };
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(verdict)}\n`);
+  } else {
+    process.stdout.write(`${describeViews(result.last, result.judgement)}\n`);
+    process.stdout.write(
+      result.converged
+        ? `PASS: ${o.nodes} nodes converged ${verdict.convergedSeconds} s after the first join (seed ${o.seed})\n`
+        : `FAIL after ${result.seconds.toFixed(1)} s (seed ${o.seed}):\n${result.violations.map((v) => `  ${v.property}: ${v.message}`).join('\n')}\nnode logs kept in ${cluster.logDir}\n`,
+    );
+    process.stdout.write(`reproduce: hyparview-harness cluster --backend local --nodes ${o.nodes} --check --timeout ${o.timeoutSeconds} --seed ${o.seed} --join ${o.join}\n`);
+  }
+  await cluster.destroy();
+  if (result.converged) cluster.removeLogs();
+  return result.converged ? EXIT_PASS : EXIT_FAIL;
+}
