@@ -9,6 +9,7 @@ import { check, type CheckResult, type Progress } from './checker/check.ts';
 import { runMutant, mutantNames, type MutantResult } from './checker/mutants.ts';
 import { type CheckOptions, DEFAULT_OPTIONS, resolveOptions } from './checker/options.ts';
 import { decodeToken, encodeToken, formatTrace, replayPath } from './checker/trace.ts';
+import { registerNodeCommands } from './node/commands.ts';
 
 const EXIT_PASS = 0;
 const EXIT_FAIL = 1;
@@ -173,6 +174,7 @@ export function buildProgram(): Command {
       process.exitCode = caught === results.length ? EXIT_PASS : EXIT_FAIL;
     });
 
+  registerNodeCommands(program);
   return program;
 }
 

@@ -126,7 +126,11 @@ function dropFromActive(s: NodeState, peer: NodeId, ctx: StepContext): void {
 /** Paper's addNodeActiveView: evicts a random member (with DISCONNECT) when full. */
 function addActive(s: NodeState, peer: NodeId, ctx: StepContext): boolean {
   if (peer === s.id || has(s.active, peer)) return false;
-  if (ctx.config.decisions.races === 'guarded' && !isMutant(ctx, 'active-keeps-passive')) removePassive(s, peer);
+  if (ctx.config.decisions.races === 'guarded') {
+    if (!isMutant(ctx, 'active-keeps-passive')) removePassive(s, peer);
+    // Our own request to this peer is moot now; its late answer must not re-add a peer we evict meanwhile.
+    if (s.pending === peer) s.pending = NONE;
+  }
   if (s.active.length >= ctx.config.activeSize && !isMutant(ctx, 'join-without-evict')) {
     const victim = pickOne(s.active, ctx.chooser);
     dropFromActive(s, victim, ctx);
