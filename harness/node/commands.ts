@@ -144,7 +144,8 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     process.stdin.on('end', () => shutdown('parent gone')).on('error', () => shutdown('parent gone'));
     process.stdin.resume();
   }
-  log.info({ listen: node.advertised, control: api.address, seed, activeSize: config.protocol.activeSize, passiveSize: config.protocol.passiveSize }, 'ready');
+  // Whatever the level, harnesses read this line to learn the bound ports.
+  log.child({}, { level: 'info' }).info({ listen: node.advertised, control: api.address, seed, activeSize: config.protocol.activeSize, passiveSize: config.protocol.passiveSize }, 'ready');
   if (opts.contact) void joinWithRetry(node, formatHostPort(opts.contact.host, opts.contact.port), log);
 }
 

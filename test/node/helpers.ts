@@ -1,0 +1,71 @@
+// Shared by the real-node and local-cluster tests: clusters that are always torn down, raw
+// TCP clients for hostile input, bounded waiting.
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import type { ExecutionContext } from 'ava';
+import { LOCAL_CLUSTER_CONFIG, LocalCluster } from '../../clusters/local/cluster.ts';
+import { encodeFrame, type WireMessage } from '../../harness/node/codec.ts';
+import type { NodeConfigInput } from '../../harness/node/config.ts';
+import { parseHostPort } from '../../harness/node/address.ts';
+
+export async function startCluster(t: ExecutionContext, nodes: number, seed: number, config: NodeConfigInput = LOCAL_CLUSTER_CONFIG): Promise<LocalCluster> {
+  const cluster = await LocalCluster.start({ nodes, seed, config: { ...config, logLevel: 'warn' } });
+  t.teardown(async () => {
+    await cluster.destroy();
+    cluster.removeLogs();
+  });
+  return cluster;
+}
+
+/** Polls `check` every `everyMs` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
+export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false> | T | undefined | false, everyMs = 100): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (performance.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** A raw TCP client: whatever it sends, and when the node closed it. */
+export interface RawClient {
+  readonly socket: net.Socket;
+  readonly received: Buffer[];
+  /** Resolves when the connection closes, with how long it stayed open. */
+  readonly closed: Promise<number>;
+  send(bytes: Buffer | WireMessage): void;
+}
+
+export async function rawConnect(addr: string): Promise<RawClient> {
+  const { host, port } = parseHostPort(addr);
+  const socket = net.connect({ host, port });
+  socket.on('error', () => {});
+  const opened = performance.now();
+  const received: Buffer[] = [];
+  socket.on('data', (b: Buffer) => received.push(b));
+  const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(performance.now() - opened)));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('close', () => reject(new Error(`connection to ${addr} closed before it opened`)));
+  });
+  return {
+    socket,
+    received,
+    closed,
+    send: (bytes) => void socket.write(Buffer.isBuffer(bytes) ? bytes : encodeFrame(bytes)),
+  };
+}
+
+/** Resident memory of a process, in MiB. */
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Floods `payload` from `from` and waits until every member that is up delivered it. */
+export async function broadcastReachesAll(cluster: LocalCluster, from: string, timeoutMs = 3000): Promise<string> {
+  const id = await cluster.broadcast(from, `hello from ${from}`);
+  await waitFor(`broadcast ${id} to reach every live node`, timeoutMs, async () => (await cluster.missing(id)).length === 0);
+  return id;
+}
