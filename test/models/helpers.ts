@@ -4,8 +4,7 @@ import type { Chooser } from '../../models/chooser.ts';
 import { type Decisions, type HyParViewConfig, makeConfig } from '../../models/hyparview/config.ts';
 import { type Message, MsgType, type NodeId } from '../../models/hyparview/messages.ts';
 import type { MutantName } from '../../models/hyparview/mutants.ts';
-import { cloneNode, type Effect, type EventKind, type Input, NONE, type NodeState } from '../../models/hyparview/node.ts';
-import { step } from '../../models/hyparview/node.ts';
+import { cloneNode, type Effect, type EventKind, initialNode, type Input, NONE, type NodeState, step } from '../../models/hyparview/node.ts';
 
 /** The node under test is always node 0; peers are 1..9. */
 export const SELF = 0;
@@ -47,11 +46,11 @@ export interface NodeInit {
   exchanged?: NodeId[];
 }
 
-/** A node state for node `SELF`; views are sorted as the model keeps them. */
+/** A node state for node `SELF` (fields not given keep their initial value); views are sorted as the model keeps them. */
 export function node(init: NodeInit = {}): NodeState {
   const sorted = (ids: NodeId[] = []): NodeId[] => ids.slice().sort((a, b) => a - b);
   return {
-    id: SELF,
+    ...initialNode(SELF),
     active: sorted(init.active),
     passive: sorted(init.passive),
     pending: init.pending ?? NONE,

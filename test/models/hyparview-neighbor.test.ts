@@ -19,6 +19,7 @@ import {
   REJECT,
   request,
   send,
+  stepAll,
   stepOnce,
   up,
   views,
@@ -143,6 +144,32 @@ for (const races of ['guarded', 'unguarded'] as const) {
   });
 }
 
+// ---- a request made moot by another add (races 'guarded') ------------------------------------
+
+test("races 'guarded': adding the pending peer by another path (its own NEIGHBOR) drops our request", (t) => {
+  const r = stepOnce(node({ active: [1], passive: [5], pending: 5 }), recv(5, LOW), withDecision('races', 'guarded'));
+  t.deepEqual(r.effects, [up(5), ...accepted(5)]);
+  t.deepEqual(views(r.state), { active: [1, 5], passive: [], pending: NONE, tried: [], exchanged: [] });
+});
+
+test("races 'unguarded': adding the pending peer by another path leaves our request pending", (t) => {
+  const r = stepOnce(node({ active: [1], passive: [5], pending: 5 }), recv(5, LOW), withDecision('races', 'unguarded'));
+  t.is(r.state.pending, 5);
+});
+
+test("races 'guarded': the late accept of a moot request cannot re-add a peer evicted meanwhile", (t) => {
+  // Crossed requests: 5 asks us while our request to 5 is in flight; we accept 5, then evict it
+  // for 6 (DISCONNECT to 5), then 5's answer to our old request arrives.
+  const [, evicted, late] = stepAll(node({ active: [1, 2], passive: [5], pending: 5 }), withDecision('races', 'guarded'), [
+    [recv(5, LOW)],
+    [recv(6, HIGH), [2]],
+    [recv(5, ACCEPT)],
+  ]);
+  t.deepEqual(evicted!.state.active, [1, 2, 6]);
+  t.deepEqual(late!.effects, [send(5, DISCONNECT)]);
+  t.deepEqual(views(late!.state), { active: [1, 2, 6], passive: [5], pending: NONE, tried: [], exchanged: [] });
+});
+
 // ---- the NEIGHBOR timeout --------------------------------------------------------------------
 
 test('neighborTimeout for the pending peer marks it tried and asks the next one', (t) => {
@@ -190,29 +217,47 @@ test("DISCONNECT from a non-neighbour, races 'unguarded': the sender is added to
 
 // ---- broken links ----------------------------------------------------------------------------
 
-test('linkDown of an active member removes it and does not keep it as a passive candidate', (t) => {
-  const r = stepOnce(node({ active: [1, 2] }), linkDown(1), reference);
+// isolation 'none' is the paper: a broken link means a dead peer, forgotten at once.
+const paperLinks = withDecision('isolation', 'none');
+// isolation 'seedAndPromote' (reference) keeps the peer as a passive candidate: a broken link is
+// not always a dead peer, and asking a dead one fails (linkDown of the pending target drops it).
+const keepLinks = withDecision('isolation', 'seedAndPromote');
+
+test("linkDown of an active member, isolation 'none': removed, and not kept as a passive candidate", (t) => {
+  const r = stepOnce(node({ active: [1, 2] }), linkDown(1), paperLinks);
   t.deepEqual(r.effects, [down(1)]);
   t.deepEqual(views(r.state), { active: [2], passive: [], pending: NONE, tried: [], exchanged: [] });
 });
 
+test("linkDown of an active member, isolation 'seedAndPromote': removed and kept in the passive view, then asked again", (t) => {
+  const r = stepOnce(node({ active: [1, 2] }), linkDown(1), keepLinks);
+  t.deepEqual(r.effects, [down(1), ...request(1, false)]);
+  t.deepEqual(views(r.state), { active: [2], passive: [1], pending: 1, tried: [], exchanged: [] });
+});
+
 test('linkDown leaving the active view empty refills with NEIGHBOR(HIGH)', (t) => {
-  const r = stepOnce(node({ active: [1], passive: [6] }), linkDown(1), reference);
+  const r = stepOnce(node({ active: [1], passive: [6] }), linkDown(1), paperLinks);
   t.deepEqual(r.effects, [down(1), ...request(6, true)]);
   t.deepEqual(views(r.state), { active: [], passive: [6], pending: 6, tried: [], exchanged: [] });
+  // The reference picks among [1, 6]: the script picks 6.
+  const kept = stepOnce(node({ active: [1], passive: [6] }), linkDown(1), keepLinks, [1]);
+  t.deepEqual(kept.effects, [down(1), ...request(6, true)]);
+  t.deepEqual(kept.state.passive, [1, 6]);
 });
 
 test('linkDown leaving other active members refills with NEIGHBOR(LOW)', (t) => {
-  const r = stepOnce(node({ active: [1, 2], passive: [6] }), linkDown(1), reference);
+  const r = stepOnce(node({ active: [1, 2], passive: [6] }), linkDown(1), paperLinks);
   t.deepEqual(r.effects, [down(1), ...request(6, false)]);
   t.deepEqual(r.state.pending, 6);
 });
 
-test('linkDown of the pending target (connection failed) drops it from the passive view and tries the next', (t) => {
-  const r = stepOnce(node({ active: [1], passive: [6, 7], pending: 6 }), linkDown(6), reference);
-  t.deepEqual(r.effects, request(7, false));
-  t.deepEqual(views(r.state), { active: [1], passive: [7], pending: 7, tried: [], exchanged: [] });
-});
+for (const cfg of [paperLinks, keepLinks]) {
+  test(`linkDown of the pending target (connection failed) drops it from the passive view and tries the next (isolation '${cfg.decisions.isolation}')`, (t) => {
+    const r = stepOnce(node({ active: [1], passive: [6, 7], pending: 6 }), linkDown(6), cfg);
+    t.deepEqual(r.effects, request(7, false));
+    t.deepEqual(views(r.state), { active: [1], passive: [7], pending: 7, tried: [], exchanged: [] });
+  });
+}
 
 test('linkDown of the pending target that was also tried leaves no bookkeeping behind', (t) => {
   // tried is a subset of passive: dropping the peer from passive also drops it from tried.

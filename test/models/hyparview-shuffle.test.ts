@@ -52,8 +52,8 @@ test('shuffle timer with views smaller than ka and kp sends everything it has', 
   t.deepEqual(r.state.exchanged, [2, 7]);
 });
 
-test("shuffle timer, isolation 'promoteEachCycle': a node with a free active slot also asks a passive peer (LOW)", (t) => {
-  const r = stepOnce(node({ active: [1], passive: [5] }), shuffleTimer(), withDecision('isolation', 'promoteEachCycle'));
+test("shuffle timer, isolation 'seedAndPromote': a node with a free active slot also asks a passive peer (LOW)", (t) => {
+  const r = stepOnce(node({ active: [1], passive: [5] }), shuffleTimer(), withDecision('isolation', 'seedAndPromote'));
   t.deepEqual(r.effects, [...request(5, false), send(1, shuffle(SELF, [1, 5], shuffleWalk))]);
   t.is(r.state.pending, 5);
 });
@@ -64,8 +64,8 @@ test("shuffle timer, isolation 'none': no promotion, only the shuffle", (t) => {
   t.is(r.state.pending, NONE);
 });
 
-test("shuffle timer at an isolated node, isolation 'promoteEachCycle': NEIGHBOR(HIGH) and no shuffle", (t) => {
-  const r = stepOnce(node({ passive: [5] }), shuffleTimer(), withDecision('isolation', 'promoteEachCycle'));
+test("shuffle timer at an isolated node, isolation 'seedAndPromote': NEIGHBOR(HIGH) and no shuffle", (t) => {
+  const r = stepOnce(node({ passive: [5] }), shuffleTimer(), withDecision('isolation', 'seedAndPromote'));
   t.deepEqual(r.effects, request(5, true));
   t.deepEqual(r.state.exchanged, []);
 });
@@ -77,9 +77,9 @@ test("shuffle timer at an isolated node, isolation 'none': nothing at all", (t) 
   t.deepEqual(views(r.state), views(before));
 });
 
-test("shuffle timer, isolation 'promoteEachCycle': no new request while one is pending", (t) => {
+test("shuffle timer, isolation 'seedAndPromote': no new request while one is pending", (t) => {
   // Only the shuffle; with views no larger than ka and kp every id is sent without a choice.
-  const r = stepOnce(node({ active: [1], passive: [5, 6], pending: 5 }), shuffleTimer(), withDecision('isolation', 'promoteEachCycle'));
+  const r = stepOnce(node({ active: [1], passive: [5, 6], pending: 5 }), shuffleTimer(), withDecision('isolation', 'seedAndPromote'));
   t.deepEqual(r.effects, [send(1, shuffle(SELF, [1, 5, 6], shuffleWalk))]);
   t.is(r.state.pending, 5);
 });
@@ -156,8 +156,9 @@ test('SHUFFLE_REPLY is merged evicting the ids of our own exchange first, then f
   t.deepEqual(views(r.state), { active: [], passive: [3, 6, 7, 8], pending: NONE, tried: [], exchanged: [] });
 });
 
-test('SHUFFLE_REPLY merged into a full passive view with no exchanged ids left evicts at random', (t) => {
+test('SHUFFLE_REPLY with no exchange of ours outstanding (a JOIN seed) is merged, evicting at random, and completes no shuffle', (t) => {
   const r = stepOnce(node({ passive: [4, 5, 6, 7] }), recv(9, shuffleReply([8])), reference, [2]);
+  t.deepEqual(r.effects, []);
   t.deepEqual(r.state.passive, [4, 5, 7, 8]);
   t.deepEqual(r.chooser.calls, [{ kind: 'pick', n: 4 }]);
 });
@@ -188,6 +189,11 @@ test("SHUFFLE over a link we do not hold, asymmetricLink 'disconnect': DISCONNEC
 test("SHUFFLE over a link we do not hold, asymmetricLink 'ignore': only the walk", (t) => {
   const r = stepOnce(node({ active: [1, 2] }), recv(7, shuffle(9, [8], 3)), withDecision('asymmetricLink', 'ignore'), [1]);
   t.deepEqual(r.effects, [send(2, shuffle(9, [8], 2))]);
+});
+
+test('a walk from the peer our NEIGHBOR request is pending to is not repaired (the DISCONNECT would undo the link the request makes)', (t) => {
+  const r = stepOnce(node({ active: [1, 2], passive: [7], pending: 7 }), recv(7, forwardJoin(5, 3)), withDecision('asymmetricLink', 'disconnect'), [0]);
+  t.deepEqual(r.effects, [send(1, forwardJoin(5, 2))]);
 });
 
 test('a walk over a link we hold is not repaired', (t) => {
