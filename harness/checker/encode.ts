@@ -67,6 +67,7 @@ export class Encoder {
     this.byte(s.pending + 1);
     this.ids(s.tried);
     this.ids(s.exchanged);
+    this.ids(s.abandoned);
   }
 
   private queue(q: readonly Packet[]): void {
@@ -202,7 +203,7 @@ export function decodeWorld(bytes: Uint8Array, n: number): World {
     const active = d.ids();
     const passive = d.ids();
     const pending = d.byte() - 1;
-    nodes.push({ id: i, active, passive, pending: pending < 0 ? NONE : pending, tried: d.ids(), exchanged: d.ids() });
+    nodes.push({ id: i, active, passive, pending: pending < 0 ? NONE : pending, tried: d.ids(), exchanged: d.ids(), abandoned: d.ids() });
   }
   const queues: Packet[][] = [];
   for (let q = 0; q < n * n; q++) {

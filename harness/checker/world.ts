@@ -260,7 +260,7 @@ export function applyAction(s: Scenario, w: World, a: Action, chooser: Chooser):
         const peer = w.nodes[j]!;
         const toDead = w.queues[j * n + dead]!;
         if (toDead.length > 0) d.setQueue(j * n + dead, EMPTY);
-        if (toDead.length > 0 || peer.active.includes(dead) || peer.pending === dead) d.pushLinkDown(dead, j);
+        if (toDead.length > 0 || peer.active.includes(dead) || peer.pending === dead || peer.abandoned.includes(dead)) d.pushLinkDown(dead, j);
       }
       // A dead node's own state no longer matters: reset it so equivalent worlds coincide.
       d.resetNode(dead);
@@ -294,15 +294,13 @@ export function describeAction(w: World, s: Scenario, a: Action): string {
   }
 }
 
-const NO_IDS: readonly NodeId[] = [];
-
 export function snapshotOf(s: Scenario, w: World): ClusterSnapshot {
   const nodes: NodeSnapshot[] = w.nodes.map((node, i) => ({
     id: i,
     alive: isAlive(w, i),
     active: node.active,
     passive: node.passive,
-    pending: node.pending === NONE ? NO_IDS : [node.pending],
+    pending: node.pending === NONE ? node.abandoned : [node.pending, ...node.abandoned],
     tracked: node.tried,
   }));
   return {

@@ -21,6 +21,12 @@ export interface NodeState {
   tried: NodeId[];
   /** Sorted; ids we sent in our latest shuffle exchange, replaced first when its answer is merged. */
   exchanged: NodeId[];
+  /**
+   * Sorted, one entry per answer due: peers whose NEIGHBOR_REPLY we still expect to an abandoned
+   * request or to our walk-end notification. Such an answer is consumed, never taken for the
+   * answer to a newer request (decision 4, 'guarded').
+   */
+  abandoned: NodeId[];
 }
 
 export type Input =
@@ -60,7 +66,7 @@ export interface StepContext {
 }
 
 export function initialNode(id: NodeId): NodeState {
-  return { id, active: [], passive: [], pending: NONE, tried: [], exchanged: [] };
+  return { id, active: [], passive: [], pending: NONE, tried: [], exchanged: [], abandoned: [] };
 }
 
 export function cloneNode(s: NodeState): NodeState {
@@ -71,6 +77,7 @@ export function cloneNode(s: NodeState): NodeState {
     pending: s.pending,
     tried: s.tried.slice(),
     exchanged: s.exchanged.slice(),
+    abandoned: s.abandoned.slice(),
   };
 }
 
@@ -129,7 +136,10 @@ function addActive(s: NodeState, peer: NodeId, ctx: StepContext): boolean {
   if (ctx.config.decisions.races === 'guarded') {
     if (!isMutant(ctx, 'active-keeps-passive')) removePassive(s, peer);
     // Our own request to this peer is moot now; its late answer must not re-add a peer we evict meanwhile.
-    if (s.pending === peer) s.pending = NONE;
+    if (s.pending === peer) {
+      s.pending = NONE;
+      expectStaleAnswer(s, peer, ctx);
+    }
   }
   if (s.active.length >= ctx.config.activeSize && !isMutant(ctx, 'join-without-evict')) {
     const victim = pickOne(s.active, ctx.chooser);
@@ -207,6 +217,7 @@ function onForwardJoin(s: NodeState, from: NodeId, newNode: NodeId, ttl: number,
   if (lastHop) {
     if (newNode !== s.id && addActive(s, newNode, ctx) && d.forwardJoinEnd === 'notify') {
       send(ctx, newNode, { t: MsgType.Neighbor, high: true });
+      expectStaleAnswer(s, newNode, ctx);
     }
     return;
   }
@@ -247,10 +258,19 @@ function onNeighbor(s: NodeState, from: NodeId, high: boolean, ctx: StepContext)
   if (!isMutant(ctx, 'accept-without-reply')) send(ctx, from, { t: MsgType.NeighborReply, accepted: true });
 }
 
+/** Decision 4: remember that `peer` still owes us an answer we will not act on (needs explicit rejections). */
+function expectStaleAnswer(s: NodeState, peer: NodeId, ctx: StepContext): void {
+  const d = ctx.config.decisions;
+  if (d.races !== 'guarded' || d.neighborReject !== 'reply') return;
+  let i = 0;
+  while (i < s.abandoned.length && s.abandoned[i]! <= peer) i++;
+  s.abandoned.splice(i, 0, peer);
+}
+
 function onNeighborReply(s: NodeState, from: NodeId, accepted: boolean, ctx: StepContext): void {
   const accept = accepted || isMutant(ctx, 'reject-read-as-accept');
-  if (s.pending !== from) {
-    // A reply to a request we gave up on (timed out), or to a notification we sent.
+  if (remove(s.abandoned, from) || s.pending !== from) {
+    // The answer to a request we gave up on, or to a notification we sent.
     if (!accept || has(s.active, from)) return;
     if (ctx.config.decisions.races === 'guarded') {
       send(ctx, from, { t: MsgType.Disconnect });
@@ -274,6 +294,7 @@ function onNeighborReply(s: NodeState, from: NodeId, accepted: boolean, ctx: Ste
 function onNeighborTimeout(s: NodeState, peer: NodeId, ctx: StepContext): void {
   if (s.pending !== peer) return;
   s.pending = NONE;
+  expectStaleAnswer(s, peer, ctx);
   if (has(s.passive, peer)) insert(s.tried, peer);
   emit(ctx, 'neighborTimedOut', peer);
   tryPromote(s, ctx);
@@ -286,7 +307,7 @@ function tryPromote(s: NodeState, ctx: StepContext): void {
     s.tried.length = 0;
     return;
   }
-  const candidates = s.passive.filter((id) => !has(s.tried, id));
+  const candidates = s.passive.filter((id) => !has(s.tried, id) && !has(s.abandoned, id));
   if (candidates.length === 0) {
     s.tried.length = 0;
     return;
@@ -323,6 +344,8 @@ function onLinkDown(s: NodeState, peer: NodeId, ctx: StepContext): void {
     s.pending = NONE;
     removePassive(s, peer);
   }
+  // No answer comes over a broken link.
+  while (remove(s.abandoned, peer));
   tryPromote(s, ctx);
 }
 
