@@ -112,13 +112,13 @@ export class Connection {
 
   /** Close because of something the other side did (or failed to do). */
   fail(code: string, message: string): void {
-    if (this.done || this.ended) return;
+    if (this.done || this.ended || this.socket.destroyed) return;
     this.cause = { code, message };
     this.socket.destroy();
   }
 
   private onData(chunk: Buffer): void {
-    if (this.done || this.ended) return;
+    if (!this.open || this.socket.destroyed) return;
     let frames: WireMessage[];
     try {
       frames = this.decoder.push(chunk);
@@ -127,7 +127,7 @@ export class Connection {
       throw e;
     }
     for (const m of frames) {
-      if (this.done || this.ended) return;
+      if (!this.open || this.socket.destroyed) return;
       this.onFrame(m);
     }
     clearTimeout(this.frameTimer);

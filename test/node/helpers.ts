@@ -2,8 +2,11 @@
 // TCP clients for hostile input, bounded waiting.
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { createInterface } from 'node:readline';
 import type { ExecutionContext } from 'ava';
+import { execa, type ResultPromise } from 'execa';
 import { LOCAL_CLUSTER_CONFIG, LocalCluster } from '../../clusters/local/cluster.ts';
+import { nodeCommand } from '../../clusters/local/entry.ts';
 import { encodeFrame, type WireMessage } from '../../harness/node/codec.ts';
 import type { NodeConfigInput } from '../../harness/node/config.ts';
 import { parseHostPort } from '../../harness/node/address.ts';
@@ -68,4 +71,55 @@ export async function broadcastReachesAll(cluster: LocalCluster, from: string, t
   const id = await cluster.broadcast(from, `hello from ${from}`);
   await waitFor(`broadcast ${id} to reach every live node`, timeoutMs, async () => (await cluster.missing(id)).length === 0);
   return id;
+}
+
+export interface SpawnedNode {
+  readonly proc: ResultPromise;
+  readonly listen: string;
+  readonly control: string;
+  /** Every stdout line so far (JSON log records). */
+  readonly lines: string[];
+}
+
+/** Starts one node process (the bundled entry, as the local cluster does) and waits for its ready line. */
+export async function spawnNode(t: ExecutionContext, args: readonly string[], env: Record<string, string> = {}): Promise<SpawnedNode> {
+  const proc = execa(process.execPath, await nodeCommand(args), { env, stdin: 'pipe', buffer: false, reject: false, cleanup: true });
+  t.teardown(async () => {
+    proc.kill('SIGKILL');
+    await proc;
+  });
+  const lines: string[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: proc.stderr }).on('line', (l) => stderr.push(l));
+  const ready = await new Promise<{ listen: string; control: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`node ${args.join(' ')} not ready after 15 s`)), 15_000);
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      lines.push(line);
+      const rec = JSON.parse(line) as { msg: string; listen: string; control: string };
+      if (rec.msg === 'ready') {
+        clearTimeout(timer);
+        resolve(rec);
+      }
+    });
+    void proc.then((r) => reject(new Error(`node exited (${r.exitCode}) before ready: ${stderr.join(' | ')}`)));
+  });
+  return { proc, listen: ready.listen, control: ready.control, lines };
+}
+
+/** GET (or POST `body`) on a control API; returns the status and the parsed body. */
+export async function http(control: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`http://${control}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(5000),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Prometheus text, say
+  }
+  return { status: res.status, body: parsed };
 }
