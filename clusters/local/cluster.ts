@@ -2,7 +2,7 @@
 // APIs, crash (kill -9), pause (SIGSTOP/SIGCONT), restart with the same id, tear down.
 // Every node is started with HYPARVIEW_EXIT_WITH_PARENT, so it dies with this process even
 // when this process is killed without a chance to clean up.
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -41,7 +41,7 @@ export interface LocalClusterOptions {
   readonly seed: number;
   readonly config?: NodeConfigInput;
   /** Where node logs go (one file per node); a fresh temp directory by default. */
-  readonly logDir?: string;
+  readonly logDir?: string | undefined;
   /** How long one node may take to start. */
   readonly readyTimeoutMs?: number;
 }
@@ -59,6 +59,7 @@ export class LocalCluster {
   private constructor(private readonly opts: LocalClusterOptions) {
     this.ownLogDir = opts.logDir === undefined;
     this.logDir = opts.logDir ?? mkdtempSync(join(tmpdir(), 'hyparview-cluster-'));
+    mkdirSync(this.logDir, { recursive: true });
     const input = opts.config ?? LOCAL_CLUSTER_CONFIG;
     this.config = makeNodeConfig(input);
     this.configFile = join(this.logDir, 'node-config.json');

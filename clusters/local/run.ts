@@ -17,6 +17,7 @@ export interface RunOptions {
   readonly seed: number;
   readonly configFile: string | undefined;
   readonly join: 'sequential' | 'parallel';
+  readonly logDir?: string | undefined;
 }
 
 export interface ClusterVerdict {
@@ -75,7 +76,7 @@ export async function runLocalCluster(o: RunOptions): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     progress(`seed ${o.seed}: starting ${o.nodes} node processes on 127.0.0.1...`);
-    cluster = await LocalCluster.start({ nodes: o.nodes, seed: o.seed, config });
+    cluster = await LocalCluster.start({ nodes: o.nodes, seed: o.seed, config, logDir: o.logDir });
     progress(`all ${o.nodes} nodes listen; node logs in ${cluster.logDir}; joining (${o.join})...`);
     const chooser = seededChooser(o.seed);
     const since = performance.now();
@@ -118,7 +119,8 @@ async function checkOnce(cluster: LocalCluster, o: RunOptions, since: number): P
         ? `PASS: ${o.nodes} nodes converged ${verdict.convergedSeconds} s after the first join (seed ${o.seed})\n`
         : `FAIL after ${result.seconds.toFixed(1)} s (seed ${o.seed}):\n${result.violations.map((v) => `  ${v.property}: ${v.message}`).join('\n')}\nnode logs kept in ${cluster.logDir}\n`,
     );
-    process.stdout.write(`reproduce: hyparview-harness cluster --backend local --nodes ${o.nodes} --check --timeout ${o.timeoutSeconds} --seed ${o.seed} --join ${o.join}\n`);
+    const config = o.configFile === undefined ? '' : ` --config ${o.configFile}`;
+    process.stdout.write(`reproduce: hyparview-harness cluster --backend local --nodes ${o.nodes} --check --timeout ${o.timeoutSeconds} --seed ${o.seed} --join ${o.join}${config}\n`);
   }
   await cluster.destroy();
   if (result.converged) cluster.removeLogs();

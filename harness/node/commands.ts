@@ -82,7 +82,8 @@ export function registerClusterCommand(program: Command): void {
       .option('--seed <n>', 'base seed; node i gets seed+i (default: random, printed)', integer(-(2 ** 31), 2 ** 31 - 1))
       .option('--config <file>', 'JSON node settings for every node (default: the local cluster\'s)')
       .option('--join <mode>', 'sequential (one after another) or parallel', 'sequential')
-      .action(async (opts: { backend: string; nodes: number; check?: boolean; timeout: number; json?: boolean; seed?: number; config?: string; join: string }) => {
+      .option('--log-dir <dir>', 'write node logs here (default: a temp directory, removed after a pass)')
+      .action(async (opts: { backend: string; nodes: number; check?: boolean; timeout: number; json?: boolean; seed?: number; config?: string; join: string; logDir?: string }) => {
         try {
           if (opts.backend !== 'local') throw new UsageError(`--backend: only "local" is available here, got ${JSON.stringify(opts.backend)}`);
           if (opts.join !== 'sequential' && opts.join !== 'parallel') throw new UsageError(`--join: expected sequential or parallel, got ${JSON.stringify(opts.join)}`);
@@ -95,6 +96,7 @@ export function registerClusterCommand(program: Command): void {
             seed: opts.seed ?? randomInt(2 ** 31),
             configFile: opts.config,
             join: opts.join,
+            logDir: opts.logDir,
           });
         } catch (e) {
           exitWithError('hyparview-harness cluster', e);
