@@ -70,7 +70,7 @@ export const ALWAYS: readonly Property[] = [
     description: 'per-peer bookkeeping only for peers in the views (outstanding requests excepted)',
     check: (c) =>
       firstBroken(c, (n) => {
-        const stray = n.tracked.find((id) => !n.passive.includes(id) && !n.active.includes(id) && !n.pending.includes(id));
+        const stray = n.tracked.find((id) => !n.passive.includes(id) && !n.active.includes(id) && !n.pending.includes(id) && !n.awaiting?.includes(id));
         return stray === undefined ? null : `node ${n.id} keeps state for ${stray}, which is in neither view`;
       }),
   },
@@ -124,6 +124,13 @@ export function components(c: ClusterSnapshot): number[][] {
 }
 
 export const QUIESCENT: readonly Property[] = [
+  {
+    name: 'answers-arrive',
+    kind: 'quiescent',
+    description: 'with nothing in flight, no node still waits for the answer to a request',
+    check: (c) =>
+      firstBroken(c, (n) => (n.awaiting?.length ? `node ${n.id} still waits for an answer from ${list(n.awaiting)}, but nothing is in flight` : null)),
+  },
   {
     name: 'active-symmetric',
     kind: 'quiescent',

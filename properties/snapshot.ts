@@ -8,6 +8,8 @@ export interface NodeSnapshot {
   readonly passive: readonly NodeId[];
   /** Peers with an outstanding request from this node (a NEIGHBOR awaiting its answer). */
   readonly pending: readonly NodeId[];
+  /** Peers that still owe an answer this node will not act on (an abandoned request); engines that do not track it omit it. */
+  readonly awaiting?: readonly NodeId[];
   /** Other per-peer bookkeeping the node keeps (peers tried in the current refill round). */
   readonly tracked: readonly NodeId[];
 }

@@ -4,14 +4,37 @@ import { MUTANTS, type MutantName } from '../../models/hyparview/mutants.ts';
 import { check } from './check.ts';
 import type { CheckOptions } from './options.ts';
 
-/** Scenario changes a mutant needs beyond the checker's defaults (which pass for the reference node). */
-const SCENARIOS: Partial<Record<MutantName, Partial<CheckOptions>>> = {
-  'passive-capacity-off-by-one': { nodes: 4, passive: 1 },
-  'high-priority-read-as-low': { nodes: 4 },
+/**
+ * The scenarios mutants run on. The reference node passes each of them within the same bounds
+ * (test/checker/mutation-suite.test.ts checks that), so a violation is the mutant's doing.
+ */
+export const MUTANT_SCENARIOS = {
+  /** The checker's defaults: 3 nodes, one crash, one shuffle per node, explored exhaustively. */
+  threeNodesOneCrash: {},
+  /** Four nodes joining, so that full active views evict; explored to depth 22. */
+  fourNodesJoining: { nodes: 4, crashes: 0, cycles: 0, depth: 22 },
+  /** Four nodes with a one-id passive view and a shuffle each; explored to depth 16. */
+  fourNodesTinyPassive: { nodes: 4, passive: 1, crashes: 0, cycles: 1, depth: 16 },
+} as const satisfies Record<string, Partial<CheckOptions>>;
+
+const SCENARIO_OF: Record<MutantName, keyof typeof MUTANT_SCENARIOS> = {
+  'evict-without-disconnect': 'fourNodesJoining',
+  'accept-low-when-full': 'fourNodesJoining',
+  'active-keeps-passive': 'threeNodesOneCrash',
+  'ignore-link-down': 'threeNodesOneCrash',
+  'merge-self-into-passive': 'threeNodesOneCrash',
+  'merge-active-into-passive': 'threeNodesOneCrash',
+  'passive-capacity-off-by-one': 'fourNodesTinyPassive',
+  'disconnect-keeps-active': 'fourNodesJoining',
+  'reject-read-as-accept': 'fourNodesJoining',
+  'accept-without-reply': 'threeNodesOneCrash',
+  'join-without-evict': 'fourNodesJoining',
+  'high-priority-read-as-low': 'fourNodesJoining',
 };
 
 export interface MutantResult {
   readonly mutant: MutantName;
+  readonly scenario: keyof typeof MUTANT_SCENARIOS;
   readonly description: string;
   readonly caught: boolean;
   readonly property: string | null;
@@ -21,11 +44,13 @@ export interface MutantResult {
   readonly replay: string | null;
 }
 
-export function runMutant(mutant: MutantName, base: Partial<CheckOptions> = {}): MutantResult {
-  const r = check({ ...base, ...SCENARIOS[mutant], mutant, strategy: 'bfs' });
+export function runMutant(mutant: MutantName): MutantResult {
+  const scenario = SCENARIO_OF[mutant];
+  const r = check({ ...MUTANT_SCENARIOS[scenario], mutant, strategy: 'bfs' });
   const first = r.violations[0];
   return {
     mutant,
+    scenario,
     description: MUTANTS[mutant],
     caught: r.verdict === 'fail',
     property: first?.property ?? null,

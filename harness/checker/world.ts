@@ -300,7 +300,8 @@ export function snapshotOf(s: Scenario, w: World): ClusterSnapshot {
     alive: isAlive(w, i),
     active: node.active,
     passive: node.passive,
-    pending: node.pending === NONE ? node.abandoned : [node.pending, ...node.abandoned],
+    pending: node.pending === NONE ? [] : [node.pending],
+    awaiting: node.abandoned,
     tracked: node.tried,
   }));
   return {
