@@ -124,11 +124,13 @@ test('generated faulty scenarios do crash nodes, fail links and time out early',
   t.true(early >= 10, `${early} runs time out early`);
 });
 
-test('generated healing scenarios end quiescent, and some of them after a crash', (t) => {
+test('generated healing scenarios end quiescent, many of them after a crash or a link failure', (t) => {
   const runs = runMany(HEALING_REFERENCE, 100);
   const quiescent = runs.filter(({ run }) => run.quiescent).length;
   const crashed = runs.filter(({ run }) => took(run, 'crash')).length;
-  t.log(`of 100 runs: ${quiescent} end quiescent, ${crashed} crash a node`);
+  const links = runs.filter(({ run }) => took(run, 'failLink')).length;
+  t.log(`of 100 runs: ${quiescent} end quiescent, ${crashed} crash a node, ${links} fail a link`);
   t.true(quiescent >= 95, `${quiescent} runs end quiescent`);
   t.true(crashed >= 20, `${crashed} runs crash`);
+  t.true(links >= 20, `${links} runs fail a link`);
 });
