@@ -269,15 +269,19 @@ function expectStaleAnswer(s: NodeState, peer: NodeId, ctx: StepContext): void {
 
 function onNeighborReply(s: NodeState, from: NodeId, accepted: boolean, ctx: StepContext): void {
   const accept = accepted || isMutant(ctx, 'reject-read-as-accept');
-  if (remove(s.abandoned, from) || s.pending !== from) {
+  const stale = remove(s.abandoned, from);
+  if (stale || s.pending !== from) {
     // The answer to a request we gave up on, or to a notification we sent.
-    if (!accept || has(s.active, from)) return;
-    if (ctx.config.decisions.races === 'guarded') {
-      send(ctx, from, { t: MsgType.Disconnect });
-      return;
+    if (accept && !has(s.active, from)) {
+      if (ctx.config.decisions.races === 'guarded') {
+        send(ctx, from, { t: MsgType.Disconnect });
+      } else {
+        removePassive(s, from);
+        addActive(s, from, ctx);
+      }
     }
-    removePassive(s, from);
-    addActive(s, from, ctx);
+    // The peer may be asked again now that nothing of ours to it is outstanding.
+    if (stale) tryPromote(s, ctx);
     return;
   }
   s.pending = NONE;
