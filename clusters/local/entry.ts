@@ -3,7 +3,7 @@
 // each process starts in a third of the CPU time `node --import tsx` takes (16 nodes on 2
 // cores: ~3 s instead of ~11 s); dependencies stay external.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -35,6 +35,11 @@ export function nodeEntry(): Promise<string> {
       const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, code);
       renameSync(tmp, file);
+      // Bundles of older sources; an hour's grace for clusters still running from one.
+      for (const old of readdirSync(CACHE)) {
+        const path = join(CACHE, old);
+        if (path !== file && old.startsWith('node-') && Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { force: true });
+      }
     }
     return file;
   })();

@@ -56,7 +56,6 @@ export interface NodeView {
 class LogBudget {
   private windowStart = 0;
   private used = 0;
-  suppressed = 0;
   constructor(private readonly perSecond: number) {}
   take(): boolean {
     const now = Date.now();
@@ -64,9 +63,9 @@ class LogBudget {
       this.windowStart = now;
       this.used = 0;
     }
-    if (this.used < this.perSecond) return ++this.used > 0;
-    this.suppressed++;
-    return false;
+    if (this.used >= this.perSecond) return false;
+    this.used++;
+    return true;
   }
 }
 

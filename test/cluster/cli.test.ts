@@ -34,7 +34,7 @@ function freshDir(t: import('ava').ExecutionContext): string {
   return dir;
 }
 
-test('--check --json: a passing cluster prints one verdict object, exits 0 and leaves no process', async (t) => {
+test.serial('--check --json: a passing cluster prints one verdict object, exits 0 and leaves no process', async (t) => {
   const dir = freshDir(t);
   const r = await cli(['--nodes', '5', '--check', '--json', '--timeout', '20', '--seed', '5', '--join', 'parallel', '--log-dir', dir]);
   t.is(r.exitCode, 0, r.stderr);
@@ -44,7 +44,7 @@ test('--check --json: a passing cluster prints one verdict object, exits 0 and l
   t.deepEqual(nodesOf(dir), []);
 });
 
-test('--check: a property violated live (the paper-literal variant) exits 1 and names it', async (t) => {
+test.serial('--check: a property violated live (the paper-literal variant) exits 1 and names it', async (t) => {
   const dir = freshDir(t);
   const config = join(dir, 'paper.json');
   writeFileSync(config, JSON.stringify({ protocol: { variant: 'paper', activeSize: 4, passiveSize: 16 }, shufflePeriodMs: 1000, neighborTimeoutMs: 500 }));
@@ -57,7 +57,7 @@ test('--check: a property violated live (the paper-literal variant) exits 1 and 
   t.deepEqual(nodesOf(dir), []);
 });
 
-test('without --check it shows the live views until Ctrl-C, then stops every node and exits 0', async (t) => {
+test.serial('without --check it shows the live views until Ctrl-C, then stops every node and exits 0', async (t) => {
   const dir = freshDir(t);
   const proc = execa(process.execPath, ['--import', 'tsx', MAIN, 'cluster', '--backend', 'local', '--nodes', '3', '--seed', '7', '--log-dir', dir], { reject: false, timeout: 60_000 });
   t.teardown(() => proc.kill('SIGKILL'));
@@ -72,7 +72,7 @@ test('without --check it shows the live views until Ctrl-C, then stops every nod
   t.deepEqual(nodesOf(dir), []);
 });
 
-test('usage errors exit 2 with one line', async (t) => {
+test.serial('usage errors exit 2 with one line', async (t) => {
   for (const args of [['--nodes', '0'], ['--nodes', '3', '--join', 'sideways']]) {
     const r = await cli(args);
     t.is(r.exitCode, 2, args.join(' '));

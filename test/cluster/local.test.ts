@@ -33,6 +33,7 @@ test('16 nodes: converge after sequential joins, heal after 50% are killed, broa
 
   let since = performance.now();
   await cluster.joinAll('sequential', (i) => chooser.pick(i));
+  t.log(`15 sequential joins issued in ${((performance.now() - since) / 1000).toFixed(2)} s`);
   await converges(t, cluster, '16 nodes after sequential joins', since, 10_000);
   await reachesEveryLiveNode(t, cluster, 'n16');
 
