@@ -4,7 +4,7 @@ import type { Chooser } from '../../models/chooser.ts';
 import { type Decisions, type HyParViewConfig, makeConfig } from '../../models/hyparview/config.ts';
 import { type Message, MsgType, type NodeId } from '../../models/hyparview/messages.ts';
 import type { MutantName } from '../../models/hyparview/mutants.ts';
-import { cloneNode, type Effect, type EventKind, initialNode, type Input, NONE, type NodeState, step } from '../../models/hyparview/node.ts';
+import { cloneNode, type Effect, type EventKind, type Input, NONE, type NodeState, step } from '../../models/hyparview/node.ts';
 
 /** The node under test is always node 0; peers are 1..9. */
 export const SELF = 0;
@@ -44,18 +44,20 @@ export interface NodeInit {
   pending?: NodeId;
   tried?: NodeId[];
   exchanged?: NodeId[];
+  abandoned?: NodeId[];
 }
 
-/** A node state for node `SELF` (fields not given keep their initial value); views are sorted as the model keeps them. */
+/** A node state for node `SELF`; views are sorted as the model keeps them. */
 export function node(init: NodeInit = {}): NodeState {
   const sorted = (ids: NodeId[] = []): NodeId[] => ids.slice().sort((a, b) => a - b);
   return {
-    ...initialNode(SELF),
+    id: SELF,
     active: sorted(init.active),
     passive: sorted(init.passive),
     pending: init.pending ?? NONE,
     tried: sorted(init.tried),
     exchanged: sorted(init.exchanged),
+    abandoned: sorted(init.abandoned),
   };
 }
 
@@ -135,7 +137,7 @@ export function stepAll(state: NodeState, cfg: HyParViewConfig, steps: ReadonlyA
 
 /** The views of a state, in the shape tests compare against. */
 export function views(s: NodeState): Required<NodeInit> {
-  return { active: s.active, passive: s.passive, pending: s.pending, tried: s.tried, exchanged: s.exchanged };
+  return { active: s.active, passive: s.passive, pending: s.pending, tried: s.tried, exchanged: s.exchanged, abandoned: s.abandoned };
 }
 
 // ---- inputs ----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import {
   down,
   event,
   evictionOf,
+  forwardJoin,
   HIGH,
   linkDown,
   LOW,
@@ -85,25 +86,25 @@ test('NEIGHBOR_REPLY(accept) from the pending peer moves it passive → active a
   const r = stepOnce(node({ active: [1], passive: [5, 6], pending: 5 }), recv(5, ACCEPT), reference);
   // The view still has a free slot, so the next untried passive peer (6) is asked, with LOW.
   t.deepEqual(r.effects, [up(5), event('promoted', 5), ...request(6, false)]);
-  t.deepEqual(views(r.state), { active: [1, 5], passive: [6], pending: 6, tried: [], exchanged: [] });
+  t.deepEqual(views(r.state), { active: [1, 5], passive: [6], pending: 6, tried: [], exchanged: [], abandoned: [] });
 });
 
 test('NEIGHBOR_REPLY(accept) that fills the active view ends the refill round (tried is cleared)', (t) => {
   const r = stepOnce(node({ active: [1, 2], passive: [5, 6], pending: 5, tried: [6] }), recv(5, ACCEPT), reference);
   t.deepEqual(r.effects, [up(5), event('promoted', 5)]);
-  t.deepEqual(views(r.state), { active: [1, 2, 5], passive: [6], pending: NONE, tried: [], exchanged: [] });
+  t.deepEqual(views(r.state), { active: [1, 2, 5], passive: [6], pending: NONE, tried: [], exchanged: [], abandoned: [] });
 });
 
 test('NEIGHBOR_REPLY(reject) keeps the peer passive, marks it tried, and asks another', (t) => {
   const r = stepOnce(node({ active: [1], passive: [5, 6], pending: 5 }), recv(5, REJECT), reference);
   t.deepEqual(r.effects, request(6, false));
-  t.deepEqual(views(r.state), { active: [1], passive: [5, 6], pending: 6, tried: [5], exchanged: [] });
+  t.deepEqual(views(r.state), { active: [1], passive: [5, 6], pending: 6, tried: [5], exchanged: [], abandoned: [] });
 });
 
 test('NEIGHBOR_REPLY(reject) with every passive peer tried ends the round (tried is cleared)', (t) => {
   const r = stepOnce(node({ active: [1], passive: [5, 6], pending: 5, tried: [6] }), recv(5, REJECT), reference);
   t.deepEqual(r.effects, []);
-  t.deepEqual(views(r.state), { active: [1], passive: [5, 6], pending: NONE, tried: [], exchanged: [] });
+  t.deepEqual(views(r.state), { active: [1], passive: [5, 6], pending: NONE, tried: [], exchanged: [], abandoned: [] });
 });
 
 test('a refill picks among the untried passive peers only', (t) => {
@@ -124,7 +125,7 @@ test("a stray NEIGHBOR_REPLY(accept) (no request pending to it), races 'guarded'
 test("a stray NEIGHBOR_REPLY(accept), races 'unguarded': the peer is added to the active view", (t) => {
   const r = stepOnce(node({ active: [1], passive: [5, 6], pending: 6 }), recv(5, ACCEPT), withDecision('races', 'unguarded'));
   t.deepEqual(r.effects, [up(5)]);
-  t.deepEqual(views(r.state), { active: [1, 5], passive: [6], pending: 6, tried: [], exchanged: [] });
+  t.deepEqual(views(r.state), { active: [1, 5], passive: [6], pending: 6, tried: [], exchanged: [], abandoned: [] });
 });
 
 for (const races of ['guarded', 'unguarded'] as const) {
@@ -144,17 +145,21 @@ for (const races of ['guarded', 'unguarded'] as const) {
   });
 }
 
-// ---- a request made moot by another add (races 'guarded') ------------------------------------
+// ---- answers still owed (decision 4 'guarded', with neighborReject 'reply') ------------------
+// A request we stop waiting for (made moot, timed out) or a walk-end notification still gets an
+// answer. The node remembers one `abandoned` entry per answer owed, consumes that answer without
+// acting on it, and does not ask the peer again meanwhile.
 
-test("races 'guarded': adding the pending peer by another path (its own NEIGHBOR) drops our request", (t) => {
+test("races 'guarded': adding the pending peer by another path (its own NEIGHBOR) makes our request moot; its answer is owed", (t) => {
   const r = stepOnce(node({ active: [1], passive: [5], pending: 5 }), recv(5, LOW), withDecision('races', 'guarded'));
   t.deepEqual(r.effects, [up(5), ...accepted(5)]);
-  t.deepEqual(views(r.state), { active: [1, 5], passive: [], pending: NONE, tried: [], exchanged: [] });
+  t.deepEqual(views(r.state), { active: [1, 5], passive: [], pending: NONE, tried: [], exchanged: [], abandoned: [5] });
 });
 
 test("races 'unguarded': adding the pending peer by another path leaves our request pending", (t) => {
   const r = stepOnce(node({ active: [1], passive: [5], pending: 5 }), recv(5, LOW), withDecision('races', 'unguarded'));
   t.is(r.state.pending, 5);
+  t.deepEqual(r.state.abandoned, []);
 });
 
 test("races 'guarded': the late accept of a moot request cannot re-add a peer evicted meanwhile", (t) => {
@@ -167,7 +172,58 @@ test("races 'guarded': the late accept of a moot request cannot re-add a peer ev
   ]);
   t.deepEqual(evicted!.state.active, [1, 2, 6]);
   t.deepEqual(late!.effects, [send(5, DISCONNECT)]);
-  t.deepEqual(views(late!.state), { active: [1, 2, 6], passive: [5], pending: NONE, tried: [], exchanged: [] });
+  t.deepEqual(views(late!.state), { active: [1, 2, 6], passive: [5], pending: NONE, tried: [], exchanged: [], abandoned: [] });
+});
+
+test('a walk-end NEIGHBOR(HIGH) notification leaves an answer owed; the answer is consumed', (t) => {
+  const [notified, answered] = stepAll(node({ active: [1] }), reference, [[recv(1, forwardJoin(5, 0))], [recv(5, ACCEPT)]]);
+  t.deepEqual(notified!.effects, [up(5), send(5, HIGH)]);
+  t.deepEqual(notified!.state.abandoned, [5]);
+  t.deepEqual(answered!.effects, []);
+  t.deepEqual(views(answered!.state), { active: [1, 5], passive: [], pending: NONE, tried: [], exchanged: [], abandoned: [] });
+});
+
+for (const [key, value] of [
+  ['races', 'unguarded'],
+  ['neighborReject', 'timeout'],
+] as const) {
+  test(`no answer is tracked as owed with ${key} '${value}'`, (t) => {
+    // Unguarded nodes take any answer as it comes; without rejection replies no answer may ever come.
+    const cfg = withDecision(key, value);
+    t.deepEqual(stepOnce(node({ active: [1], passive: [6, 7], pending: 6 }), neighborTimeout(6), cfg).state.abandoned, []);
+    t.deepEqual(stepOnce(node({ active: [1] }), recv(1, forwardJoin(5, 0)), cfg).state.abandoned, []);
+  });
+}
+
+test('an owed reject is consumed, and frees the peer to be asked again', (t) => {
+  const r = stepOnce(node({ active: [1], passive: [5], abandoned: [5] }), recv(5, REJECT), reference);
+  t.deepEqual(r.effects, request(5, false));
+  t.deepEqual(views(r.state), { active: [1], passive: [5], pending: 5, tried: [], exchanged: [], abandoned: [] });
+});
+
+test("an owed accept from a peer we do not hold is consumed and answered with DISCONNECT (races 'guarded')", (t) => {
+  const r = stepOnce(node({ active: [1], passive: [5, 6], pending: 6, abandoned: [5] }), recv(5, ACCEPT), reference);
+  t.deepEqual(r.effects, [send(5, DISCONNECT)]);
+  t.deepEqual(views(r.state), { active: [1], passive: [5, 6], pending: 6, tried: [], exchanged: [], abandoned: [] });
+});
+
+test('one entry per answer owed: two owed answers take two replies', (t) => {
+  const [first, second] = stepAll(node({ active: [1, 5], abandoned: [5, 5] }), reference, [[recv(5, ACCEPT)], [recv(5, ACCEPT)]]);
+  t.deepEqual(first!.state.abandoned, [5]);
+  t.deepEqual(second!.state.abandoned, []);
+});
+
+test('a refill does not ask a peer that still owes an answer', (t) => {
+  // DISCONNECT from 2 starts a refill among passive [2,5,6] minus the owed 5: the script picks 6 of [2,6].
+  const r = stepOnce(node({ active: [1, 2], passive: [5, 6], abandoned: [5] }), recv(2, DISCONNECT), reference, [1]);
+  t.deepEqual(r.effects, [down(2), ...request(6, false)]);
+  t.deepEqual(r.chooser.calls, [{ kind: 'pick', n: 2 }]);
+});
+
+test('linkDown forgets every answer owed over the broken link', (t) => {
+  const r = stepOnce(node({ active: [1, 5], abandoned: [5, 5] }), linkDown(5), withDecision('isolation', 'none'));
+  t.deepEqual(r.effects, [down(5)]);
+  t.deepEqual(r.state.abandoned, []);
 });
 
 // ---- the NEIGHBOR timeout --------------------------------------------------------------------
@@ -175,7 +231,8 @@ test("races 'guarded': the late accept of a moot request cannot re-add a peer ev
 test('neighborTimeout for the pending peer marks it tried and asks the next one', (t) => {
   const r = stepOnce(node({ active: [1], passive: [6, 7], pending: 6 }), neighborTimeout(6), reference);
   t.deepEqual(r.effects, [event('neighborTimedOut', 6), ...request(7, false)]);
-  t.deepEqual(views(r.state), { active: [1], passive: [6, 7], pending: 7, tried: [6], exchanged: [] });
+  // The timed-out request's answer may still come: it is owed, and consumed when it does.
+  t.deepEqual(views(r.state), { active: [1], passive: [6, 7], pending: 7, tried: [6], exchanged: [], abandoned: [6] });
 });
 
 test('neighborTimeout for a peer that is not pending (a stale timer) does nothing', (t) => {
@@ -193,7 +250,7 @@ test('DISCONNECT from an active member moves it to the passive view and starts a
   // Untried passive peers after the move: [1, 6]; the script picks 6.
   const r = stepOnce(node({ active: [1, 2], passive: [6] }), recv(1, DISCONNECT), reference, [1]);
   t.deepEqual(r.effects, [down(1), ...request(6, false)]);
-  t.deepEqual(views(r.state), { active: [2], passive: [1, 6], pending: 6, tried: [], exchanged: [] });
+  t.deepEqual(views(r.state), { active: [2], passive: [1, 6], pending: 6, tried: [], exchanged: [], abandoned: [] });
 });
 
 test('DISCONNECT from the last active member refills with HIGH priority', (t) => {
@@ -212,7 +269,7 @@ test("DISCONNECT from a non-neighbour, races 'guarded': ignored", (t) => {
 test("DISCONNECT from a non-neighbour, races 'unguarded': the sender is added to the passive view", (t) => {
   const r = stepOnce(node({ active: [1], passive: [6] }), recv(5, DISCONNECT), withDecision('races', 'unguarded'));
   t.deepEqual(r.effects, []);
-  t.deepEqual(views(r.state), { active: [1], passive: [5, 6], pending: NONE, tried: [], exchanged: [] });
+  t.deepEqual(views(r.state), { active: [1], passive: [5, 6], pending: NONE, tried: [], exchanged: [], abandoned: [] });
 });
 
 // ---- broken links ----------------------------------------------------------------------------
@@ -226,19 +283,19 @@ const keepLinks = withDecision('isolation', 'seedAndPromote');
 test("linkDown of an active member, isolation 'none': removed, and not kept as a passive candidate", (t) => {
   const r = stepOnce(node({ active: [1, 2] }), linkDown(1), paperLinks);
   t.deepEqual(r.effects, [down(1)]);
-  t.deepEqual(views(r.state), { active: [2], passive: [], pending: NONE, tried: [], exchanged: [] });
+  t.deepEqual(views(r.state), { active: [2], passive: [], pending: NONE, tried: [], exchanged: [], abandoned: [] });
 });
 
 test("linkDown of an active member, isolation 'seedAndPromote': removed and kept in the passive view, then asked again", (t) => {
   const r = stepOnce(node({ active: [1, 2] }), linkDown(1), keepLinks);
   t.deepEqual(r.effects, [down(1), ...request(1, false)]);
-  t.deepEqual(views(r.state), { active: [2], passive: [1], pending: 1, tried: [], exchanged: [] });
+  t.deepEqual(views(r.state), { active: [2], passive: [1], pending: 1, tried: [], exchanged: [], abandoned: [] });
 });
 
 test('linkDown leaving the active view empty refills with NEIGHBOR(HIGH)', (t) => {
   const r = stepOnce(node({ active: [1], passive: [6] }), linkDown(1), paperLinks);
   t.deepEqual(r.effects, [down(1), ...request(6, true)]);
-  t.deepEqual(views(r.state), { active: [], passive: [6], pending: 6, tried: [], exchanged: [] });
+  t.deepEqual(views(r.state), { active: [], passive: [6], pending: 6, tried: [], exchanged: [], abandoned: [] });
   // The reference picks among [1, 6]: the script picks 6.
   const kept = stepOnce(node({ active: [1], passive: [6] }), linkDown(1), keepLinks, [1]);
   t.deepEqual(kept.effects, [down(1), ...request(6, true)]);
@@ -255,7 +312,7 @@ for (const cfg of [paperLinks, keepLinks]) {
   test(`linkDown of the pending target (connection failed) drops it from the passive view and tries the next (isolation '${cfg.decisions.isolation}')`, (t) => {
     const r = stepOnce(node({ active: [1], passive: [6, 7], pending: 6 }), linkDown(6), cfg);
     t.deepEqual(r.effects, request(7, false));
-    t.deepEqual(views(r.state), { active: [1], passive: [7], pending: 7, tried: [], exchanged: [] });
+    t.deepEqual(views(r.state), { active: [1], passive: [7], pending: 7, tried: [], exchanged: [], abandoned: [] });
   });
 }
 
@@ -263,5 +320,5 @@ test('linkDown of the pending target that was also tried leaves no bookkeeping b
   // tried is a subset of passive: dropping the peer from passive also drops it from tried.
   const r = stepOnce(node({ active: [1], passive: [6, 7], pending: 6, tried: [6, 7] }), linkDown(6), reference);
   t.deepEqual(r.effects, []);
-  t.deepEqual(views(r.state), { active: [1], passive: [7], pending: NONE, tried: [], exchanged: [] });
+  t.deepEqual(views(r.state), { active: [1], passive: [7], pending: NONE, tried: [], exchanged: [], abandoned: [] });
 });

@@ -137,7 +137,7 @@ test('SHUFFLE_REPLY never offers the origin its own id', (t) => {
 test('merging a SHUFFLE skips the node itself and ids already in either view', (t) => {
   const r = stepOnce(node({ active: [1, 2], passive: [4] }), recv(1, shuffle(9, [SELF, 1, 4, 7], 1)), reference);
   t.deepEqual(r.effects, [send(9, shuffleReply([4, 1, 2]))]);
-  t.deepEqual(views(r.state), { active: [1, 2], passive: [4, 7, 9], pending: NONE, tried: [], exchanged: [] });
+  t.deepEqual(views(r.state), { active: [1, 2], passive: [4, 7, 9], pending: NONE, tried: [], exchanged: [], abandoned: [] });
 });
 
 test("a node's own SHUFFLE coming back to it is dropped", (t) => {
@@ -153,7 +153,7 @@ test('SHUFFLE_REPLY is merged evicting the ids of our own exchange first, then f
   // Full passive [4,5,6,7], exchanged [4,5]: 8 evicts 5 (pick 1 of [4,5]), then 3 evicts 4.
   const r = stepOnce(node({ passive: [4, 5, 6, 7], exchanged: [4, 5] }), recv(9, shuffleReply([8, 3])), reference, [1]);
   t.deepEqual(r.effects, [event('shuffleCompleted', NONE)]);
-  t.deepEqual(views(r.state), { active: [], passive: [3, 6, 7, 8], pending: NONE, tried: [], exchanged: [] });
+  t.deepEqual(views(r.state), { active: [], passive: [3, 6, 7, 8], pending: NONE, tried: [], exchanged: [], abandoned: [] });
 });
 
 test('SHUFFLE_REPLY with no exchange of ours outstanding (a JOIN seed) is merged, evicting at random, and completes no shuffle', (t) => {
@@ -208,7 +208,7 @@ test('a passive insertion into a full passive view evicts a random member (and i
   // A request is pending, so no refill starts.
   const r = stepOnce(node({ active: [1, 2], passive: [5, 6, 7, 8], pending: 5, tried: [7] }), recv(1, DISCONNECT), reference, [2]);
   t.deepEqual(r.effects, [down(1)]);
-  t.deepEqual(views(r.state), { active: [2], passive: [1, 5, 6, 8], pending: 5, tried: [], exchanged: [] });
+  t.deepEqual(views(r.state), { active: [2], passive: [1, 5, 6, 8], pending: 5, tried: [], exchanged: [], abandoned: [] });
 });
 
 test('a passive view of capacity 0 never holds anything', (t) => {
