@@ -107,6 +107,18 @@ test('NEIGHBOR_REPLY(reject) with every passive peer tried ends the round (tried
   t.deepEqual(views(r.state), { active: [1], passive: [5, 6], pending: NONE, tried: [], exchanged: [], abandoned: [] });
 });
 
+test('NEIGHBOR_REPLY(reject) from a pending peer that has left the passive view meanwhile leaves no bookkeeping for it', (t) => {
+  // DISCONNECT from 1 moves 1 into the full passive view, evicting 7 (pick 3), whose request is
+  // still out; 7's reject must not mark it tried, since it is in neither view any more.
+  const [moved, rejected] = stepAll(node({ active: [1, 2], passive: [4, 5, 6, 7], pending: 7 }), reference, [
+    [recv(1, DISCONNECT), [3]],
+    [recv(7, REJECT), [0]],
+  ]);
+  t.deepEqual(moved!.state.passive, [1, 4, 5, 6]);
+  t.deepEqual(rejected!.effects, request(1, false));
+  t.deepEqual(views(rejected!.state), { active: [2], passive: [1, 4, 5, 6], pending: 1, tried: [], exchanged: [], abandoned: [] });
+});
+
 test('a refill picks among the untried passive peers only', (t) => {
   const r = stepOnce(node({ active: [1], passive: [5, 6, 7, 8], pending: 5, tried: [6] }), recv(5, REJECT), reference, [1]);
   // Untried after the reject: [7, 8]; the script picks index 1.

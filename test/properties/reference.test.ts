@@ -10,13 +10,7 @@ import { describeRun, FAULTY_REFERENCE, HEALING_REFERENCE, propertyParameters, t
 
 const FILE = testFile(import.meta.url);
 
-/**
- * Always-properties the reference node is known to break (reported, not yet fixed in the model):
- * a NEIGHBOR_REPLY(reject) from a pending peer that was meanwhile evicted from the passive view
- * leaves that peer in `tried`, outside both views. Re-add it here once node.ts is fixed.
- */
-const KNOWN_BROKEN = new Set(['no-unknown-bookkeeping']);
-const ALWAYS_CHECKED = ALWAYS.map((p) => p.name).filter((name) => !KNOWN_BROKEN.has(name));
+const ALWAYS_CHECKED = ALWAYS.map((p) => p.name);
 const QUIESCENT_NAMES = QUIESCENT.map((p) => p.name);
 
 // Runs are short (a few ms); 300 steps is beyond any settling run except a livelock.
