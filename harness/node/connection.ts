@@ -72,6 +72,11 @@ export class Connection {
 
   send(frame: Buffer): void {
     if (!this.open) return;
+    // Frames sent in one tick leave in one write (a flood relays many at once).
+    if (this.socket.writableCorked === 0) {
+      this.socket.cork();
+      process.nextTick(() => this.socket.uncork());
+    }
     this.socket.write(frame);
     if (this.socket.writableLength > this.limits.maxWriteBufferBytes) {
       this.fail('write-buffer', `more than ${this.limits.maxWriteBufferBytes} bytes unsent; the peer is not reading`);
