@@ -13,8 +13,8 @@ export const MUTANT_SCENARIOS = {
   threeNodesOneCrash: {},
   /** Four nodes joining, so that full active views evict; explored to depth 22. */
   fourNodesJoining: { nodes: 4, crashes: 0, cycles: 0, depth: 22 },
-  /** Four nodes with a one-id passive view and a shuffle each; explored to depth 16. */
-  fourNodesTinyPassive: { nodes: 4, passive: 1, crashes: 0, cycles: 1, depth: 16 },
+  /** Four nodes with a one-id passive view and a shuffle each; explored to depth 11. */
+  fourNodesTinyPassive: { nodes: 4, passive: 1, crashes: 0, cycles: 1, depth: 11 },
 } as const satisfies Record<string, Partial<CheckOptions>>;
 
 const SCENARIO_OF: Record<MutantName, keyof typeof MUTANT_SCENARIOS> = {

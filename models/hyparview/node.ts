@@ -289,7 +289,8 @@ function onNeighborReply(s: NodeState, from: NodeId, accepted: boolean, ctx: Ste
     if (!isMutant(ctx, 'active-keeps-passive')) removePassive(s, from);
     addActive(s, from, ctx);
     emit(ctx, 'promoted', from);
-  } else {
+  } else if (has(s.passive, from)) {
+    // A shuffle may have replaced it in the passive view while the request was out.
     insert(s.tried, from);
   }
   tryPromote(s, ctx);
