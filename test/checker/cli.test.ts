@@ -1,0 +1,71 @@
+// The CLI contract other tools depend on: JSON shapes, exit codes 0/1/2, replay, no stack traces.
+import test from 'ava';
+import { execa } from 'execa';
+
+const cli = (...args: string[]) => execa('node', ['bin/hyparview-harness.js', ...args], { reject: false, env: { CI: 'true' } });
+
+test('check --json prints one JSON object and exits 0 when every property holds', async (t) => {
+  const r = await cli('check', '--nodes', '2', '--json');
+  t.is(r.exitCode, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  t.is(out.verdict, 'pass');
+  for (const key of ['strategy', 'states', 'unique', 'maxDepth', 'seconds', 'statesPerSecond', 'violations']) t.true(key in out, key);
+  t.deepEqual(out.violations, []);
+});
+
+test('check exits 1 with a trace, a replay token and the reproducing command; replay reproduces it', async (t) => {
+  const r = await cli('check', '--variant', 'paper', '--json');
+  t.is(r.exitCode, 1);
+  const out = JSON.parse(r.stdout);
+  t.is(out.verdict, 'fail');
+  const [v] = out.violations;
+  t.is(v.property, 'active-symmetric');
+  t.is(typeof v.steps, 'number');
+  t.regex(out.reproduce, /^npx hyparview-harness check .*--variant paper/);
+  const replay = await cli('replay', v.replay);
+  t.is(replay.exitCode, 1);
+  t.regex(replay.stdout, /VIOLATED active-symmetric/);
+  t.regex(replay.stdout, / 5\. deliver 0→1: FORWARD_JOIN\(new=2, ttl=3\)/);
+  const json = await cli('replay', v.replay, '--json');
+  t.is(JSON.parse(json.stdout).steps.length, v.steps);
+});
+
+test('human output names the mode, the seed, and the command that reproduces the run', async (t) => {
+  const r = await cli('check', '--nodes', '2', '--choices', 'seeded', '--seed', '5');
+  t.is(r.exitCode, 0);
+  t.regex(r.stdout, /choices seeded, seed 5/);
+  t.regex(r.stdout, /reproduce: npx hyparview-harness check .*--choices seeded --seed 5/);
+});
+
+for (const [args, pattern] of [
+  [['check', '--nodes', 'many'], /--nodes takes a whole number/],
+  [['check', '--nodes', '40'], /--nodes: must be an integer from 1 to 8/],
+  [['check', '--strategy', 'astar'], /--strategy/],
+  [['check', '--mutant', 'no-such-bug'], /--mutant/],
+  [['check', '--active', '0'], /--active: must be at least 1/],
+  [['check', '--frobnicate'], /unknown option/],
+  [['replay', 'not-a-token'], /not a replay token/],
+  [['replay', Buffer.from('{"v":1,"o":{"nodes":2},"p":"99"}').toString('base64url')], /picks successor 99/],
+  [['explode'], /unknown command/],
+] as const) {
+  test(`exit 2 and a one-line message for: ${args.join(' ')}`, async (t) => {
+    const r = await cli(...args);
+    t.is(r.exitCode, 2);
+    t.regex(r.stderr, pattern);
+    t.notRegex(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+}
+
+test('mutants --json reports caught mutants with property, steps and time', async (t) => {
+  const r = await cli('mutants', '--only', 'evict-without-disconnect', 'merge-self-into-passive', '--json');
+  t.is(r.exitCode, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  t.is(out.total, 2);
+  t.is(out.caught, 2);
+  for (const m of out.results) {
+    t.true(m.caught);
+    t.is(typeof m.property, 'string');
+    t.true(m.steps > 0);
+    t.is(typeof m.seconds, 'number');
+  }
+});
