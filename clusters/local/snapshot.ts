@@ -46,6 +46,7 @@ export function toClusterSnapshot(
       active: v.active.map(idx).sort((a, b) => a - b),
       passive: v.passive.map(idx).sort((a, b) => a - b),
       pending: v.pending.map(idx),
+      awaiting: v.awaiting.map(idx),
       tracked: v.tried.map(idx).sort((a, b) => a - b),
     };
   });

@@ -42,6 +42,8 @@ export interface NodeView {
   readonly pending: string[];
   /** Passive peers already asked in the current refill round. */
   readonly tried: string[];
+  /** Peers whose answer to an abandoned request (or a walk-end notification) is still due. */
+  readonly awaiting: string[];
   /** Outbound connections with bytes not yet handed to the kernel. */
   readonly inFlight: number;
   readonly connections: { readonly inbound: number; readonly handshaking: number; readonly outbound: number };
@@ -191,17 +193,27 @@ export class HyParViewNode {
     }
   }
 
-  /** Connections live as long as the model needs them: active peers and the pending request. */
+  /**
+   * Connections live as long as the model needs them: to active peers, and to peers whose
+   * answer it awaits (the pending request, abandoned ones), so that their failure still
+   * reaches it as linkDown, as the checker's network delivers it.
+   */
   private reconcile(): void {
+    const s = this.state;
     for (const [peer, c] of this.out) {
-      if (this.state.active.includes(peer) || this.state.pending === peer) c.keep();
+      if (s.active.includes(peer) || s.pending === peer || s.abandoned.includes(peer)) c.keep();
       else c.linger(this.config.lingerMs);
     }
   }
 
   private onShuffleTimer(): void {
     this.apply({ t: 'shuffleTimer' });
-    const keep = new Set<NodeId>([...this.state.active, ...this.state.passive, ...this.state.tried, ...this.state.exchanged, this.state.pending]);
+    // Keep every id the model's state mentions, whatever the field, and every id we hold I/O for.
+    const keep = new Set<NodeId>();
+    for (const v of Object.values(this.state) as unknown[]) {
+      if (typeof v === 'number') keep.add(v);
+      else if (Array.isArray(v)) for (const id of v as NodeId[]) keep.add(id);
+    }
     for (const ids of [this.out.keys(), this.inboundByPeer.keys(), this.peerOf.values(), this.neighborTimers.keys()]) for (const id of ids) keep.add(id);
     this.dir.retain(keep);
   }
@@ -416,6 +428,7 @@ export class HyParViewNode {
       passive: names(this.state.passive),
       pending: this.state.pending === NONE ? [] : names([this.state.pending]),
       tried: names(this.state.tried),
+      awaiting: names(this.state.abandoned),
       inFlight,
       connections: { inbound: this.inbound.size, handshaking, outbound: this.out.size },
       knownPeers: this.dir.size - 1,
