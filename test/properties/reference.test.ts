@@ -43,7 +43,7 @@ testProp(
   ),
 );
 
-const QUIESCENT_PLAN = 'reference: every quiescent state of a healing cluster is symmetric, connected, without isolated or dead neighbours';
+const QUIESCENT_PLAN = 'reference: every quiescent state of a healing cluster is symmetric, connected, answered, without isolated or dead neighbours';
 testProp(
   QUIESCENT_PLAN,
   [plannedScenarioArb(HEALING_REFERENCE)],

@@ -102,7 +102,7 @@ test('checkerOptionsArb stays inside its shape (and PRWL <= ARWL; fullMesh sizes
     t.is(o.variant, 'paper');
     t.is(o.choices, 'enumerate');
   }
-  for (const o of sample(checkerOptionsArb(HEALING_REFERENCE), 50)) t.is(o.active, o.nodes - 1);
+  for (const o of sample(checkerOptionsArb({ ...shape, fullMesh: true }), 50)) t.is(o.active, o.nodes - 1);
 });
 
 /** Runs `numRuns` generated scenarios of `shape` (no property stops them). */
