@@ -25,6 +25,12 @@ const seconds = (flag: string) => (value: string): number => {
   return n;
 };
 
+function decisionPair(value: string, previous: Record<string, string>): Record<string, string> {
+  const [key, choice, ...extra] = value.split('=');
+  if (!key || !choice || extra.length > 0) throw new InvalidArgumentError(`--decide takes key=value, got "${value}"`);
+  return { ...previous, [key]: choice };
+}
+
 /** A terminal progress line on stderr; silent under CI, with --json, or when stderr is not a terminal. */
 function progressLine(enabled: boolean): { update: (p: Progress) => void; stop: () => void } {
   if (!enabled || !process.stderr.isTTY || process.env.CI) return { update: () => {}, stop: () => {} };
@@ -64,12 +70,14 @@ export function reproduceCommand(o: CheckOptions): string {
   add('choices', o.choices, undefined);
   add('seed', o.seed, undefined);
   add('variant', o.variant, undefined);
+  for (const [key, choice] of Object.entries(o.decisions ?? {})) flags.push(`--decide ${key}=${choice}`);
   add('mutant', o.mutant, undefined);
   return `npx hyparview-harness check ${flags.join(' ')}`;
 }
 
 function printCheck(r: CheckResult, o: CheckOptions): void {
-  const mode = `${o.variant} variant${o.mutant ? `, mutant ${o.mutant}` : ''}, ${o.nodes} nodes, ${r.strategy}, choices ${r.choices}, seed ${r.seed}`;
+  const overrides = Object.entries(o.decisions ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+  const mode = `${o.variant} variant${overrides ? ` (${overrides})` : ''}${o.mutant ? `, mutant ${o.mutant}` : ''}, ${o.nodes} nodes, ${r.strategy}, choices ${r.choices}, seed ${r.seed}`;
   console.log(`hyparview-harness check: ${mode}`);
   console.log(`  ${r.states} states, ${r.unique} unique, depth ${r.maxDepth}, ${r.seconds.toFixed(2)} s (${Math.round(r.statesPerSecond)} unique/s); stopped: ${r.stopReason}${r.depthBounded ? ` (depth bound ${o.depth} reached)` : ''}`);
   const reached = Object.entries(r.sometimes).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ');
@@ -125,13 +133,14 @@ export function buildProgram(): Command {
     .option('--seed <s>', 'seed for seeded choices and random walks', integer('--seed'), DEFAULT_OPTIONS.seed)
     .option('--walks <n>', 'random strategy: number of walks', integer('--walks'), DEFAULT_OPTIONS.walks)
     .addOption(new Option('--variant <v>', 'protocol decisions').choices(['reference', 'paper']).default(DEFAULT_OPTIONS.variant))
+    .option('--decide <key=value...>', 'override single protocol decisions, e.g. forwardJoinEnd=silent', decisionPair, {})
     .addOption(new Option('--mutant <name>', 'inject a known bug').choices(Object.keys(MUTANTS)))
     .option('--expect <guards...>', 'sometimes guards that must be reached (e.g. eviction neighbor-rejected)')
     .option('--keep-going', 'after a violation, keep searching for the first trace of every other property')
     .option('--json', 'print one JSON object on stdout')
     .action((flags) => {
-      const { json, keepGoing, expect, ...rest } = flags;
-      const o = resolveOptions({ ...rest, expect: expect ?? [] });
+      const { json, keepGoing, expect, decide, ...rest } = flags;
+      const o = resolveOptions({ ...rest, expect: expect ?? [], decisions: Object.keys(decide).length > 0 ? decide : undefined });
       const progress = progressLine(!json);
       const result = check(o, { onProgress: progress.update, keepGoing: Boolean(keepGoing) });
       progress.stop();
@@ -183,6 +192,7 @@ const MODEL_FIELD_FLAGS: Record<string, string> = { activeSize: 'active', passiv
 /** The command-line flag for a config field, e.g. maxStates → --max-states. */
 function flagOf(field: string): string {
   if (field === 'token') return 'token';
+  if (field.startsWith('decisions.')) return `--decide ${field.slice('decisions.'.length)}`;
   const name = MODEL_FIELD_FLAGS[field] ?? field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   return `--${name}`;
 }

@@ -1,5 +1,5 @@
 // The checker's options: defaults, validation at the boundary, and the scenario they describe.
-import { ConfigError, makeConfig } from '../../models/hyparview/config.ts';
+import { ConfigError, type Decisions, makeConfig } from '../../models/hyparview/config.ts';
 import type { MutantName } from '../../models/hyparview/mutants.ts';
 import { guardNamed, SOMETIMES } from '../../properties/sometimes.ts';
 import { MAX_CHECKER_NODES, type Scenario } from './world.ts';
@@ -17,6 +17,8 @@ export interface CheckOptions {
   kp: number;
   shuffleWalk: number;
   variant: 'reference' | 'paper';
+  /** Single decisions overriding the variant's, e.g. { forwardJoinEnd: 'silent' }. */
+  decisions?: Partial<Decisions> | undefined;
   mutant?: MutantName | undefined;
   strategy: Strategy;
   /** Longest trace explored. */
@@ -105,6 +107,7 @@ export function scenarioOf(o: CheckOptions): Scenario {
     kp: o.kp,
     shuffleWalk: o.shuffleWalk,
     variant: o.variant,
+    decisions: o.decisions,
     mutant: o.mutant,
   });
   return {

@@ -28,7 +28,7 @@ export function failuresIn(s: Scenario, w: World): Failure[] {
 }
 
 // Options that shape the explored world; search limits are not part of a trace's identity.
-const SCENARIO_FIELDS = ['nodes', 'active', 'passive', 'arwl', 'prwl', 'ka', 'kp', 'shuffleWalk', 'variant', 'mutant', 'crashes', 'linkFailures', 'earlyTimeouts', 'cycles', 'choices', 'seed'] as const;
+const SCENARIO_FIELDS = ['nodes', 'active', 'passive', 'arwl', 'prwl', 'ka', 'kp', 'shuffleWalk', 'variant', 'decisions', 'mutant', 'crashes', 'linkFailures', 'earlyTimeouts', 'cycles', 'choices', 'seed'] as const;
 const TOKEN_VERSION = 1;
 
 export function encodeToken(o: CheckOptions, path: readonly number[]): string {
