@@ -1,10 +1,10 @@
 // The `node` and `cluster` subcommands of hyparview-harness (wired in by harness/cli.ts, and
 // by harness/node/main.ts, the entry the local cluster spawns).
 import { randomInt } from 'node:crypto';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { formatHostPort, type HostPort, isLoopback, isNodeId, parseHostPort } from './address.ts';
-import { ConfigError, loadNodeConfig } from './config.ts';
+import { ConfigError, LOG_LEVELS, loadNodeConfig } from './config.ts';
 import { startControl } from './control.ts';
 import { EXIT_ERROR, exitWithError, UsageError } from './errors.ts';
 import { HyParViewNode } from './node.ts';
@@ -58,7 +58,7 @@ export function registerNodeCommand(program: Command): void {
       .option('--advertise <host:port>', 'address peers should dial (default: the listen address)', hostPort(false))
       .option('--config <file>', 'JSON settings: protocol sizes, timers, limits, dial map')
       .option('--seed <n>', 'seed of the node\'s random choices (default: random, logged)', integer(-(2 ** 31), 2 ** 31 - 1))
-      .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+      .addOption(new Option('--log-level <level>', 'log level (default: the config\'s, or info)').choices(LOG_LEVELS))
       .action(async (opts: NodeCommandOptions) => {
         try {
           await runNode(opts);
@@ -123,6 +123,7 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     seed,
     log,
   });
+  let api: Awaited<ReturnType<typeof startControl>> | undefined;
   let shuttingDown = false;
   const shutdown = (why: string): void => {
     if (shuttingDown) return;
@@ -130,9 +131,8 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     log.info({ why }, 'stopping');
     const forced = setTimeout(() => process.exit(0), 2000);
     forced.unref();
-    void Promise.all([node.stop(), api.close()]).finally(() => process.exit(0));
+    void Promise.all([node.stop(), api?.close()]).finally(() => process.exit(0));
   };
-  let api: Awaited<ReturnType<typeof startControl>>;
   try {
     api = await startControl(node, { listen: control, token: config.controlToken, log, onLeave: () => shutdown('POST /leave') });
   } catch (e) {

@@ -63,7 +63,7 @@ const NUMBERS = [
   ['broadcastCacheSize', 1, 10_000_000],
 ] as const;
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const KNOWN_KEYS = new Set<string>(['protocol', 'dial', 'controlToken', 'logLevel', ...NUMBERS.map(([k]) => k)]);
 
 /** The JSON a config file holds (every field optional); also what the cluster harness writes. */
