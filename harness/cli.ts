@@ -82,6 +82,8 @@ function printCheck(r: CheckResult, o: CheckOptions): void {
   console.log(`  ${r.states} states, ${r.unique} unique, depth ${r.maxDepth}, ${r.seconds.toFixed(2)} s (${Math.round(r.statesPerSecond)} unique/s); stopped: ${r.stopReason}${r.depthBounded ? ` (depth bound ${o.depth} reached)` : ''}`);
   const reached = Object.entries(r.sometimes).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ');
   console.log(`  sometimes: ${reached}`);
+  console.log(`  quiescent states checked: ${r.quiescentStates}`);
+  if (r.quiescentStates === 0) console.log('  WARNING: no quiescent state was reached, so symmetry and connectivity were never checked (a livelock, or bounds too tight)');
   for (const v of r.violations) {
     console.log(`\nVIOLATED ${v.property}: ${v.message}`);
     if (v.trace) {
@@ -199,6 +201,11 @@ function flagOf(field: string): string {
 
 /** Runs the CLI; usage and configuration errors become one line on stderr and exit code 2. */
 export async function main(argv: string[]): Promise<void> {
+  // A closed pipe (`| head`) ends the output quietly instead of with a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -8,7 +8,7 @@ import { decodeWorld, Encoder, worldFingerprint } from './encode.ts';
 import { type Fingerprint, VisitedSet } from './fingerprint.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
 import { successors } from './successors.ts';
-import { encodeToken, type Failure, failuresIn, formatTrace, replayPath } from './trace.ts';
+import { encodeToken, type Failure, formatTrace, judgeWorld, replayPath } from './trace.ts';
 import { initialWorld, type Scenario, type World } from './world.ts';
 
 export interface Violation {
@@ -40,6 +40,8 @@ export interface CheckResult {
   /** True when some state had successors beyond the depth bound. */
   readonly depthBounded: boolean;
   readonly visitedBytes: number;
+  /** Distinct states where the quiescent properties applied; zero means they were never checked. */
+  readonly quiescentStates: number;
   readonly violations: readonly Violation[];
   /** Which `sometimes` guards some explored transition reached. */
   readonly sometimes: Readonly<Record<string, boolean>>;
@@ -68,6 +70,7 @@ class Search {
   readonly reached = new Set<string>();
   readonly started = performance.now();
   states = 0;
+  quiescentStates = 0;
   maxDepth = 0;
   depthBounded = false;
   stop: StopReason | null = null;
@@ -88,7 +91,8 @@ class Search {
 
   /** Checks a newly seen state; returns true when it broke a property (and should not be expanded). */
   judge(w: World, path: readonly number[], last = -1): boolean {
-    const failures = failuresIn(this.s, w);
+    const { failures, quiescent } = judgeWorld(this.s, w);
+    if (quiescent) this.quiescentStates++;
     if (failures.length === 0) return false;
     const full = last >= 0 ? [...path, last] : path.slice();
     for (const f of failures) if (!this.found.has(f.property)) this.found.set(f.property, { failure: f, path: full });
@@ -298,6 +302,7 @@ export function check(input: Partial<CheckOptions> = {}, hooks: CheckHooks = {})
     stopReason: search.stop ?? 'exhausted',
     depthBounded: search.depthBounded,
     visitedBytes: search.visited.bytes,
+    quiescentStates: search.quiescentStates,
     violations,
     sometimes: Object.fromEntries(SOMETIMES.map((g) => [g.name, search.reached.has(g.event)])),
   };

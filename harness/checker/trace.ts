@@ -16,15 +16,19 @@ export interface Failure {
 
 /** Every property `w` breaks: always-properties everywhere, quiescent ones at quiescence. */
 export function failuresIn(s: Scenario, w: World): Failure[] {
+  return judgeWorld(s, w).failures;
+}
+
+export function judgeWorld(s: Scenario, w: World): { failures: Failure[]; quiescent: boolean } {
   const snap = snapshotOf(s, w);
-  const quiet = isQuiescent(snap);
-  const out: Failure[] = [];
+  const quiescent = isQuiescent(snap);
+  const failures: Failure[] = [];
   for (const p of ALL_PROPERTIES) {
-    if (p.kind === 'quiescent' && !quiet) continue;
+    if (p.kind === 'quiescent' && !quiescent) continue;
     const message = p.check(snap);
-    if (message) out.push({ property: p.name, message });
+    if (message) failures.push({ property: p.name, message });
   }
-  return out;
+  return { failures, quiescent };
 }
 
 // Options that shape the explored world; search limits are not part of a trace's identity.
