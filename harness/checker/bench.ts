@@ -1,6 +1,10 @@
 // `npm run bench:checker`: the fixed scenario of BENCHMARKS.md, BFS to exhaustion or 5M unique states.
 import os from 'node:os';
-import { check } from './check.ts';
+import v8 from 'node:v8';
+
+// The same young-generation size the CLI sets (bin/hyparview-harness.js).
+v8.setFlagsFromString('--max-semi-space-size=64');
+const { check } = await import('./check.ts');
 
 const maxStates = Number(process.env.BENCH_MAX_STATES ?? 5_000_000);
 const result = check({

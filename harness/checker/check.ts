@@ -123,14 +123,14 @@ class Search {
     this.key(init);
     this.visited.add(this.fp.hi, this.fp.lo);
     if (this.judge(init, [])) return;
-    frontier.push(this.encoder.buf, this.encoder.encode(init), [], -1);
+    frontier.push(this.encoder.buf, this.encoder.encode(init), [], -1, init);
     while (this.stop === null) {
       const item = frontier.shift();
       if (!item) {
         this.stop = 'exhausted';
         return;
       }
-      const w = decodeWorld(item.state, this.s.nodes);
+      const w = decodeWorld(item.state, this.s.nodes, item.sums);
       this.key(w);
       const next = successors(this.s, w, this.o.choices, this.o.seed, this.fp.lo);
       if (item.path.length >= this.o.depth) {
@@ -145,7 +145,7 @@ class Search {
         if (!this.visited.add(this.fp.hi, this.fp.lo)) continue;
         this.tick(item.path.length + 1);
         if (this.judge(succ.world, item.path, i)) continue;
-        frontier.push(this.encoder.buf, this.encoder.encode(succ.world), item.path, i);
+        frontier.push(this.encoder.buf, this.encoder.encode(succ.world), item.path, i, succ.world);
       }
     }
   }
@@ -211,7 +211,7 @@ class Search {
   }
 }
 
-/** A FIFO of (encoded state, path) records packed into large byte chunks. */
+/** A FIFO of (encoded state, component sums, path) records packed into large byte chunks. */
 class Frontier {
   private static readonly CHUNK = 1 << 24;
   private chunks: Uint8Array[] = [];
@@ -222,9 +222,9 @@ class Frontier {
   private count = 0;
 
   /** Queues a state reached by `path` followed by `last` (none when negative). */
-  push(state: Uint8Array, len: number, path: readonly number[], last: number): void {
+  push(state: Uint8Array, len: number, path: readonly number[], last: number, sums: { sumHi: number; sumLo: number }): void {
     const depth = path.length + (last >= 0 ? 1 : 0);
-    const need = 4 + len + depth * 2;
+    const need = 12 + len + depth * 2;
     if (this.writePos + need > Frontier.CHUNK) {
       if (this.writeChunk >= 0) this.chunks[this.writeChunk]![this.writePos] = 0xff; // end-of-chunk mark
       this.chunks.push(new Uint8Array(Math.max(Frontier.CHUNK, need + 1)));
@@ -238,6 +238,9 @@ class Frontier {
     c[p++] = depth & 0xff;
     c[p++] = depth >> 8;
     for (let k = 0; k < len; k++) c[p++] = state[k]!;
+    writeU32(c, p, sums.sumHi);
+    writeU32(c, p + 4, sums.sumLo);
+    p += 8;
     for (const i of path) {
       c[p++] = i & 0xff;
       c[p++] = i >> 8;
@@ -250,7 +253,7 @@ class Frontier {
     this.count++;
   }
 
-  shift(): { state: Uint8Array; path: number[] } | null {
+  shift(): { state: Uint8Array; sums: { hi: number; lo: number }; path: number[] } | null {
     if (this.count === 0) return null;
     let c = this.chunks[this.readChunk]!;
     if (this.readPos >= c.length || c[this.readPos] === 0xff) {
@@ -265,12 +268,25 @@ class Frontier {
     p += 4;
     const state = c.subarray(p, p + len);
     p += len;
+    const sums = { hi: readU32(c, p) | 0, lo: readU32(c, p + 4) | 0 };
+    p += 8;
     const path = new Array<number>(depth);
     for (let k = 0; k < depth; k++, p += 2) path[k] = c[p]! | (c[p + 1]! << 8);
     this.readPos = p;
     this.count--;
-    return { state, path };
+    return { state, sums, path };
   }
+}
+
+function writeU32(c: Uint8Array, p: number, v: number): void {
+  c[p] = v & 0xff;
+  c[p + 1] = (v >>> 8) & 0xff;
+  c[p + 2] = (v >>> 16) & 0xff;
+  c[p + 3] = (v >>> 24) & 0xff;
+}
+
+function readU32(c: Uint8Array, p: number): number {
+  return (c[p]! | (c[p + 1]! << 8) | (c[p + 2]! << 16) | (c[p + 3]! << 24)) >>> 0;
 }
 const EMPTY_CHUNK = new Uint8Array(0);
 

@@ -188,7 +188,8 @@ class Decoder {
   }
 }
 
-export function decodeWorld(bytes: Uint8Array, n: number): World {
+/** Decodes a world; `sums`, when the caller kept them, spares rehashing every component. */
+export function decodeWorld(bytes: Uint8Array, n: number, sums?: { hi: number; lo: number }): World {
   const d = new Decoder(bytes);
   const alive = d.byte();
   const joined = d.byte();
@@ -212,5 +213,6 @@ export function decodeWorld(bytes: Uint8Array, n: number): World {
     for (let k = 0; k < len; k++) queue.push(d.packet());
     queues.push(queue);
   }
-  return digestWorld({ nodes, alive, joined, formed, cyclesUsed, crashesLeft, linkFailuresLeft, earlyTimeoutsLeft, queues, sumHi: 0, sumLo: 0 });
+  const w = { nodes, alive, joined, formed, cyclesUsed, crashesLeft, linkFailuresLeft, earlyTimeoutsLeft, queues, sumHi: sums?.hi ?? 0, sumLo: sums?.lo ?? 0 };
+  return sums ? w : digestWorld(w);
 }
