@@ -45,33 +45,33 @@ function progressLine(enabled: boolean): { update: (p: Progress) => void; stop: 
   };
 }
 
+/** Numeric `check` flags, in the order they are listed and reproduced. */
+const NUMBER_FLAGS: ReadonlyArray<{ field: keyof CheckOptions; flag: string; help: string; parse?: (flag: string) => (v: string) => number }> = [
+  { field: 'nodes', flag: 'nodes', help: 'cluster size (node 0 is the contact)' },
+  { field: 'active', flag: 'active', help: 'active view size' },
+  { field: 'passive', flag: 'passive', help: 'passive view size' },
+  { field: 'arwl', flag: 'arwl', help: 'active random walk length' },
+  { field: 'prwl', flag: 'prwl', help: 'passive random walk length' },
+  { field: 'ka', flag: 'ka', help: 'active ids per shuffle' },
+  { field: 'kp', flag: 'kp', help: 'passive ids per shuffle' },
+  { field: 'shuffleWalk', flag: 'shuffle-walk', help: 'shuffle walk length' },
+  { field: 'crashes', flag: 'crashes', help: 'node crashes, after the cluster has formed' },
+  { field: 'linkFailures', flag: 'link-failures', help: 'connection failures, after the cluster has formed' },
+  { field: 'earlyTimeouts', flag: 'early-timeouts', help: 'NEIGHBOR timeouts while messages are still in flight' },
+  { field: 'cycles', flag: 'cycles', help: 'shuffle-timer firings per node' },
+  { field: 'depth', flag: 'depth', help: 'longest trace explored' },
+  { field: 'maxStates', flag: 'max-states', help: 'stop after this many unique states' },
+  { field: 'timeLimit', flag: 'time-limit', help: 'stop after this many seconds', parse: seconds },
+  { field: 'seed', flag: 'seed', help: 'seed for seeded choices and random walks' },
+  { field: 'walks', flag: 'walks', help: 'random strategy: number of walks' },
+];
+
 /** The command line that reruns exactly this check. */
 export function reproduceCommand(o: CheckOptions): string {
-  const flags: string[] = [];
-  const add = (flag: string, value: unknown, fallback: unknown): void => {
-    if (value !== undefined && value !== fallback) flags.push(`--${flag} ${value}`);
-  };
-  add('nodes', o.nodes, undefined);
-  add('active', o.active, undefined);
-  add('passive', o.passive, undefined);
-  add('arwl', o.arwl, undefined);
-  add('prwl', o.prwl, undefined);
-  add('ka', o.ka, undefined);
-  add('kp', o.kp, undefined);
-  add('shuffle-walk', o.shuffleWalk, undefined);
-  add('crashes', o.crashes, undefined);
-  add('link-failures', o.linkFailures, DEFAULT_OPTIONS.linkFailures);
-  add('early-timeouts', o.earlyTimeouts, DEFAULT_OPTIONS.earlyTimeouts);
-  add('cycles', o.cycles, undefined);
-  add('strategy', o.strategy, undefined);
-  add('depth', o.depth, DEFAULT_OPTIONS.depth);
-  add('max-states', o.maxStates, DEFAULT_OPTIONS.maxStates);
-  add('time-limit', o.timeLimit, DEFAULT_OPTIONS.timeLimit);
-  add('choices', o.choices, undefined);
-  add('seed', o.seed, undefined);
-  add('variant', o.variant, undefined);
+  const flags = NUMBER_FLAGS.map(({ field, flag }) => `--${flag} ${o[field]}`);
+  flags.push(`--strategy ${o.strategy}`, `--choices ${o.choices}`, `--variant ${o.variant}`);
   for (const [key, choice] of Object.entries(o.decisions ?? {})) flags.push(`--decide ${key}=${choice}`);
-  add('mutant', o.mutant, undefined);
+  if (o.mutant) flags.push(`--mutant ${o.mutant}`);
   return `npx hyparview-harness check ${flags.join(' ')}`;
 }
 
@@ -112,28 +112,13 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  program
-    .command('check')
-    .description('explore every interleaving of a small cluster and check the properties')
-    .option('--nodes <n>', 'cluster size (node 0 is the contact)', integer('--nodes'), DEFAULT_OPTIONS.nodes)
-    .option('--active <n>', 'active view size', integer('--active'), DEFAULT_OPTIONS.active)
-    .option('--passive <n>', 'passive view size', integer('--passive'), DEFAULT_OPTIONS.passive)
-    .option('--arwl <n>', 'active random walk length', integer('--arwl'), DEFAULT_OPTIONS.arwl)
-    .option('--prwl <n>', 'passive random walk length', integer('--prwl'), DEFAULT_OPTIONS.prwl)
-    .option('--ka <n>', 'active ids per shuffle', integer('--ka'), DEFAULT_OPTIONS.ka)
-    .option('--kp <n>', 'passive ids per shuffle', integer('--kp'), DEFAULT_OPTIONS.kp)
-    .option('--shuffle-walk <n>', 'shuffle walk length', integer('--shuffle-walk'), DEFAULT_OPTIONS.shuffleWalk)
+  const checkCommand = program.command('check').description('explore every interleaving of a small cluster and check the properties');
+  for (const { field, flag, help, parse = integer } of NUMBER_FLAGS) {
+    checkCommand.option(`--${flag} <n>`, help, parse(`--${flag}`), DEFAULT_OPTIONS[field] as number);
+  }
+  checkCommand
     .addOption(new Option('--strategy <s>', 'search strategy').choices(['bfs', 'dfs', 'random']).default(DEFAULT_OPTIONS.strategy))
-    .option('--depth <n>', 'longest trace explored', integer('--depth'), DEFAULT_OPTIONS.depth)
-    .option('--max-states <n>', 'stop after this many unique states', integer('--max-states'), DEFAULT_OPTIONS.maxStates)
-    .option('--time-limit <sec>', 'stop after this many seconds', seconds('--time-limit'), DEFAULT_OPTIONS.timeLimit)
-    .option('--crashes <k>', 'node crashes, after the cluster has formed', integer('--crashes'), DEFAULT_OPTIONS.crashes)
-    .option('--link-failures <k>', 'connection failures, after the cluster has formed', integer('--link-failures'), DEFAULT_OPTIONS.linkFailures)
-    .option('--early-timeouts <k>', 'NEIGHBOR timeouts while messages are still in flight', integer('--early-timeouts'), DEFAULT_OPTIONS.earlyTimeouts)
-    .option('--cycles <k>', 'shuffle-timer firings per node', integer('--cycles'), DEFAULT_OPTIONS.cycles)
     .addOption(new Option('--choices <mode>', 'random choices: branch on each alternative, or fix them by seed').choices(['enumerate', 'seeded']).default(DEFAULT_OPTIONS.choices))
-    .option('--seed <s>', 'seed for seeded choices and random walks', integer('--seed'), DEFAULT_OPTIONS.seed)
-    .option('--walks <n>', 'random strategy: number of walks', integer('--walks'), DEFAULT_OPTIONS.walks)
     .addOption(new Option('--variant <v>', 'protocol decisions').choices(['reference', 'paper']).default(DEFAULT_OPTIONS.variant))
     .option('--decide <key=value...>', 'override single protocol decisions, e.g. forwardJoinEnd=silent', decisionPair, {})
     .addOption(new Option('--mutant <name>', 'inject a known bug').choices(Object.keys(MUTANTS)))
