@@ -3,7 +3,7 @@
 // counts, and each violated property's trace and replay token.
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
-import { SOMETIMES } from '../../properties/sometimes.ts';
+import { guardNamed, SOMETIMES } from '../../properties/sometimes.ts';
 import { decodeWorld, Encoder, worldFingerprint } from './encode.ts';
 import { type Fingerprint, VisitedSet } from './fingerprint.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
@@ -301,7 +301,7 @@ export function check(input: Partial<CheckOptions> = {}, hooks: CheckHooks = {})
   for (const { failure, path } of search.found.values()) {
     violations.push({ property: failure.property, message: failure.message, steps: path.length, replay: encodeToken(o, path), trace: formatTrace(replayPath(o, path)) });
   }
-  const expectedMissing = o.expect.filter((name) => !search.reached.has(SOMETIMES.find((g) => g.name === name)!.event));
+  const expectedMissing = o.expect.filter((name) => !search.reached.has(guardNamed(name)!.event));
   for (const name of expectedMissing) {
     violations.push({ property: `sometimes:${name}`, message: `no explored transition reached "${name}"`, steps: 0, replay: '', trace: '' });
   }

@@ -96,7 +96,7 @@ export const FAULTY_REFERENCE: ScenarioShape = {
  * answered and without isolated or dead neighbours: 4–5 nodes with active views of 3–4 (at 5
  * nodes an active view of 3 still evicts), walks that reach the passive views (PRWL >= 1,
  * ka, kp >= 1), one crash, up to two link failures and two early timeouts. Outside it the
- * reference is known to fail these properties (see the report): with active views of 2 the overlay
+ * reference is known to fail these properties (docs/protocol-decisions.md, section 5): with active views of 2 the overlay
  * can split into full islands that LOW requests cannot join; with two crashes the survivors may
  * never have heard of each other.
  */
