@@ -4,7 +4,7 @@ import type { Chooser } from '../../models/chooser.ts';
 import type { HyParViewConfig } from '../../models/hyparview/config.ts';
 import { describeMessage, type Message, type NodeId } from '../../models/hyparview/messages.ts';
 import { cloneNode, type Effect, type EventKind, initialNode, type Input, NONE, type NodeState, step } from '../../models/hyparview/node.ts';
-import type { ClusterSnapshot, NodeSnapshot } from '../../properties/snapshot.ts';
+import { type ClusterSnapshot, isQuiescent, type NodeSnapshot } from '../../properties/snapshot.ts';
 
 import { digestWorld, updateSum } from './encode.ts';
 import { LINK_DOWN, type Packet } from './packets.ts';
@@ -146,22 +146,26 @@ class Draft {
     this.earlyTimeoutsLeft = w.earlyTimeoutsLeft;
   }
 
+  /** Records that component `slot` changed; returns false when it already had. */
+  private touch(slot: number): boolean {
+    if (this.touched.includes(slot)) return false;
+    this.touched.push(slot);
+    return true;
+  }
+
   node(i: number): NodeState {
-    if (!this.touched.includes(i)) {
-      this.touched.push(i);
-      this.nodes[i] = cloneNode(this.nodes[i]!);
-    }
+    if (this.touch(i)) this.nodes[i] = cloneNode(this.nodes[i]!);
     return this.nodes[i]!;
   }
 
   setQueue(idx: number, q: readonly Packet[]): void {
     this.queues[idx] = q;
-    if (!this.touched.includes(this.n + idx)) this.touched.push(this.n + idx);
+    this.touch(this.n + idx);
   }
 
   resetNode(i: number): void {
     this.nodes[i] = initialNode(i);
-    if (!this.touched.includes(i)) this.touched.push(i);
+    this.touch(i);
   }
 
   isAlive(i: number): boolean {
@@ -200,20 +204,13 @@ class Draft {
     }
   }
 
-  private isQuiescent(): boolean {
-    if (this.joined !== (1 << this.n) - 1) return false;
-    for (const q of this.queues) if (q.length > 0) return false;
-    for (let i = 0; i < this.n; i++) if (this.isAlive(i) && this.nodes[i]!.pending !== NONE) return false;
-    return true;
-  }
-
   freeze(parent: World): World {
     const [sumHi, sumLo] = updateSum(parent, this.nodes, this.queues, this.touched);
     return {
       nodes: this.nodes,
       alive: this.alive,
       joined: this.joined,
-      formed: this.formed || this.isQuiescent(),
+      formed: this.formed,
       cyclesUsed: this.cyclesUsed,
       crashesLeft: this.crashesLeft,
       linkFailuresLeft: this.linkFailuresLeft,
@@ -272,7 +269,12 @@ export function applyAction(s: Scenario, w: World, a: Action, chooser: Chooser):
       d.setQueue(a.b * n + a.a, [LINK_DOWN]);
       break;
   }
-  return { world: d.freeze(w), events: d.events, delivered };
+  const next = d.freeze(w);
+  // The first quiescent state after every JOIN, by the properties' own definition, forms the
+  // cluster; the cheap necessary conditions go first, as this runs on every transition.
+  const forms = !next.formed && allJoined(next, n) && inFlight(next) === 0 && isQuiescent(snapshotOf(s, next));
+  const world = forms ? { ...next, formed: true } : next;
+  return { world, events: d.events, delivered };
 }
 
 export function describeAction(w: World, s: Scenario, a: Action): string {

@@ -5,7 +5,7 @@ import { type Chooser, pickOne, sample } from '../chooser.ts';
 import type { HyParViewConfig } from './config.ts';
 import { type Message, MsgType, type NodeId } from './messages.ts';
 import type { MutantName } from './mutants.ts';
-import { has, insert, remove, without } from './views.ts';
+import { has, insert, insertAgain, remove, without } from './views.ts';
 
 export const NONE = -1;
 
@@ -262,9 +262,7 @@ function onNeighbor(s: NodeState, from: NodeId, high: boolean, ctx: StepContext)
 function expectStaleAnswer(s: NodeState, peer: NodeId, ctx: StepContext): void {
   const d = ctx.config.decisions;
   if (d.races !== 'guarded' || d.neighborReject !== 'reply') return;
-  let i = 0;
-  while (i < s.abandoned.length && s.abandoned[i]! <= peer) i++;
-  s.abandoned.splice(i, 0, peer);
+  insertAgain(s.abandoned, peer);
 }
 
 function onNeighborReply(s: NodeState, from: NodeId, accepted: boolean, ctx: StepContext): void {
@@ -289,9 +287,8 @@ function onNeighborReply(s: NodeState, from: NodeId, accepted: boolean, ctx: Ste
     if (!isMutant(ctx, 'active-keeps-passive')) removePassive(s, from);
     addActive(s, from, ctx);
     emit(ctx, 'promoted', from);
-  } else if (has(s.passive, from)) {
-    // A shuffle may have replaced it in the passive view while the request was out.
-    insert(s.tried, from);
+  } else {
+    markTried(s, from);
   }
   tryPromote(s, ctx);
 }
@@ -300,9 +297,14 @@ function onNeighborTimeout(s: NodeState, peer: NodeId, ctx: StepContext): void {
   if (s.pending !== peer) return;
   s.pending = NONE;
   expectStaleAnswer(s, peer, ctx);
-  if (has(s.passive, peer)) insert(s.tried, peer);
+  markTried(s, peer);
   emit(ctx, 'neighborTimedOut', peer);
   tryPromote(s, ctx);
+}
+
+/** A refill candidate that said no (or nothing); a shuffle may have replaced it in the passive view meanwhile. */
+function markTried(s: NodeState, peer: NodeId): void {
+  if (has(s.passive, peer)) insert(s.tried, peer);
 }
 
 /** Refill: ask one untried passive peer at a time until the active view is full or nobody is left. */

@@ -7,13 +7,24 @@ export function has(view: readonly NodeId[], id: NodeId): boolean {
   return false;
 }
 
-/** Inserts `id` keeping the array sorted; returns false when it was already there. */
-export function insert(view: NodeId[], id: NodeId): boolean {
+/** The first position in sorted `view` whose id is not below `id`. */
+function lowerBound(view: readonly NodeId[], id: NodeId): number {
   let i = 0;
   while (i < view.length && view[i]! < id) i++;
+  return i;
+}
+
+/** Inserts `id` keeping the array sorted; returns false when it was already there. */
+export function insert(view: NodeId[], id: NodeId): boolean {
+  const i = lowerBound(view, id);
   if (view[i] === id) return false;
   view.splice(i, 0, id);
   return true;
+}
+
+/** Inserts `id` keeping the array sorted, once more even when present (a multiset). */
+export function insertAgain(view: NodeId[], id: NodeId): void {
+  view.splice(lowerBound(view, id), 0, id);
 }
 
 /** Removes `id`; returns false when it was not there. */
