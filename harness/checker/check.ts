@@ -117,12 +117,18 @@ class Search {
     }
   }
 
-  bfs(): void {
-    const frontier = new Frontier();
+  /** Visits and judges the initial world (leaving its fingerprint in this.fp); null when it already fails. */
+  start(): World | null {
     const init = initialWorld(this.s);
     this.key(init);
     this.visited.add(this.fp.hi, this.fp.lo);
-    if (this.judge(init, [])) return;
+    return this.judge(init, []) ? null : init;
+  }
+
+  bfs(): void {
+    const frontier = new Frontier();
+    const init = this.start();
+    if (!init) return;
     frontier.push(this.encoder.buf, this.encoder.encode(init), [], -1, init);
     while (this.stop === null) {
       const item = frontier.shift();
@@ -151,10 +157,8 @@ class Search {
   }
 
   dfs(): void {
-    const init = initialWorld(this.s);
-    this.key(init);
-    this.visited.add(this.fp.hi, this.fp.lo);
-    if (this.judge(init, [])) return;
+    const init = this.start();
+    if (!init) return;
     const path: number[] = [];
     const frames: Array<{ next: ReturnType<typeof successors>; i: number }> = [{ next: successors(this.s, init, this.o.choices, this.o.seed, this.fp.lo), i: 0 }];
     while (frames.length > 0 && this.stop === null) {
@@ -184,10 +188,8 @@ class Search {
 
   random(): void {
     const rng = xoroshiro128plus(this.o.seed);
-    const init = initialWorld(this.s);
-    this.key(init);
-    this.visited.add(this.fp.hi, this.fp.lo);
-    if (this.judge(init, [])) return;
+    const init = this.start();
+    if (!init) return;
     for (let walk = 0; walk < this.o.walks && this.stop === null; walk++) {
       let w = init;
       const path: number[] = [];
