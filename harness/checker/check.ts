@@ -4,10 +4,10 @@
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { guardNamed, SOMETIMES } from '../../properties/sometimes.ts';
-import { decodeWorld, Encoder, worldFingerprint } from './encode.ts';
+import { worldFingerprint } from './encode.ts';
 import { type Fingerprint, VisitedSet } from './fingerprint.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
-import { successors } from './successors.ts';
+import { SuccessorCursor, successors } from './successors.ts';
 import { encodeToken, type Failure, formatTrace, judgeWorld, replayPath } from './trace.ts';
 import { initialWorld, type Scenario, type World } from './world.ts';
 
@@ -63,7 +63,6 @@ export interface CheckHooks {
 
 class Search {
   readonly s: Scenario;
-  readonly encoder = new Encoder();
   readonly fp: Fingerprint = { hi: 0, lo: 0 };
   readonly visited = new VisitedSet();
   readonly found = new Map<string, { failure: Failure; path: number[] }>();
@@ -84,9 +83,9 @@ class Search {
     return (performance.now() - this.started) / 1000;
   }
 
-  /** Fingerprints `w` into this.fp. */
-  key(w: World): void {
-    worldFingerprint(w, this.fp);
+  /** Fingerprints `w` (its first `length` bytes) into this.fp. */
+  key(w: World, length = w.length): void {
+    worldFingerprint(w, this.fp, length);
   }
 
   /** Checks a newly seen state; returns true when it broke a property (and should not be expanded). */
@@ -129,29 +128,30 @@ class Search {
     const frontier = new Frontier();
     const init = this.start();
     if (!init) return;
-    frontier.push(this.encoder.buf, this.encoder.encode(init), [], -1, init);
+    frontier.push(init, init.length, [], -1);
+    const cursor = new SuccessorCursor(this.s);
+    const { draft } = cursor;
     while (this.stop === null) {
       const item = frontier.shift();
       if (!item) {
         this.stop = 'exhausted';
         return;
       }
-      const w = decodeWorld(item.state, this.s.nodes, item.sums);
-      this.key(w);
-      const next = successors(this.s, w, this.o.choices, this.o.seed, this.fp.lo);
-      if (item.path.length >= this.o.depth) {
-        if (next.length > 0) this.depthBounded = true;
+      this.key(item.state);
+      cursor.reset(item.state, this.o.choices, this.o.seed, this.fp.lo);
+      const depth = item.path.length;
+      if (depth >= this.o.depth) {
+        if (cursor.next()) this.depthBounded = true;
         continue;
       }
-      for (let i = 0; i < next.length && this.stop === null; i++) {
-        const succ = next[i]!;
+      while (this.stop === null && cursor.next()) {
         this.states++;
-        this.noteEvents(succ.events);
-        this.key(succ.world);
+        this.noteEvents(cursor.events);
+        this.key(draft.out, draft.length);
         if (!this.visited.add(this.fp.hi, this.fp.lo)) continue;
-        this.tick(item.path.length + 1);
-        if (this.judge(succ.world, item.path, i)) continue;
-        frontier.push(this.encoder.buf, this.encoder.encode(succ.world), item.path, i, succ.world);
+        this.tick(depth + 1);
+        if (this.judge(draft.out.subarray(0, draft.length), item.path, cursor.index)) continue;
+        frontier.push(draft.out, draft.length, item.path, cursor.index);
       }
     }
   }
@@ -213,7 +213,7 @@ class Search {
   }
 }
 
-/** A FIFO of (encoded state, component sums, path) records packed into large byte chunks. */
+/** A FIFO of (world, path) records packed into large byte chunks. */
 class Frontier {
   private static readonly CHUNK = 1 << 24;
   private chunks: Uint8Array[] = [];
@@ -224,9 +224,9 @@ class Frontier {
   private count = 0;
 
   /** Queues a state reached by `path` followed by `last` (none when negative). */
-  push(state: Uint8Array, len: number, path: readonly number[], last: number, sums: { sumHi: number; sumLo: number }): void {
+  push(state: Uint8Array, len: number, path: readonly number[], last: number): void {
     const depth = path.length + (last >= 0 ? 1 : 0);
-    const need = 12 + len + depth * 2;
+    const need = 4 + len + depth * 2;
     if (this.writePos + need > Frontier.CHUNK) {
       if (this.writeChunk >= 0) this.chunks[this.writeChunk]![this.writePos] = 0xff; // end-of-chunk mark
       this.chunks.push(new Uint8Array(Math.max(Frontier.CHUNK, need + 1)));
@@ -240,9 +240,6 @@ class Frontier {
     c[p++] = depth & 0xff;
     c[p++] = depth >> 8;
     for (let k = 0; k < len; k++) c[p++] = state[k]!;
-    writeU32(c, p, sums.sumHi);
-    writeU32(c, p + 4, sums.sumLo);
-    p += 8;
     for (const i of path) {
       c[p++] = i & 0xff;
       c[p++] = i >> 8;
@@ -255,7 +252,7 @@ class Frontier {
     this.count++;
   }
 
-  shift(): { state: Uint8Array; sums: { hi: number; lo: number }; path: number[] } | null {
+  shift(): { state: Uint8Array; path: number[] } | null {
     if (this.count === 0) return null;
     let c = this.chunks[this.readChunk]!;
     if (this.readPos >= c.length || c[this.readPos] === 0xff) {
@@ -270,26 +267,14 @@ class Frontier {
     p += 4;
     const state = c.subarray(p, p + len);
     p += len;
-    const sums = { hi: readU32(c, p) | 0, lo: readU32(c, p + 4) | 0 };
-    p += 8;
     const path = new Array<number>(depth);
     for (let k = 0; k < depth; k++, p += 2) path[k] = c[p]! | (c[p + 1]! << 8);
     this.readPos = p;
     this.count--;
-    return { state, sums, path };
+    return { state, path };
   }
 }
 
-function writeU32(c: Uint8Array, p: number, v: number): void {
-  c[p] = v & 0xff;
-  c[p + 1] = (v >>> 8) & 0xff;
-  c[p + 2] = (v >>> 16) & 0xff;
-  c[p + 3] = (v >>> 24) & 0xff;
-}
-
-function readU32(c: Uint8Array, p: number): number {
-  return (c[p]! | (c[p + 1]! << 8) | (c[p + 2]! << 16) | (c[p + 3]! << 24)) >>> 0;
-}
 const EMPTY_CHUNK = new Uint8Array(0);
 
 export function check(input: Partial<CheckOptions> = {}, hooks: CheckHooks = {}): CheckResult {

@@ -1,218 +1,249 @@
-// Canonical byte encoding of a world: equal worlds give equal bytes (views are sorted, dead
-// nodes are reset), and the bytes decode back to the world. Each node and each queue is also
-// hashed on its own and the hashes summed, so a transition rehashes only what it touched and a
-// state already visited is recognised without encoding it whole.
+// The checker's world is a canonical byte string (a state vector): equal worlds are equal bytes,
+// so the bytes are what gets fingerprinted, queued on the BFS frontier and decoded on demand.
+//
+// Layout: n, then the header (alive mask, joined mask, formed, crashes left, link failures
+// left, early timeouts left, one shuffle count per node), then per node (active mask, passive
+// mask, pending + 1, tried mask, exchanged mask, abandoned count, abandoned ids), then per
+// directed link (from * n + to) the packet count and the packets. Views are sets of ids below 8,
+// so a bit mask is both their smallest and their canonical form; `abandoned` is a multiset.
 import { type Message, MsgType, type NodeId } from '../../models/hyparview/messages.ts';
-import { NONE, type NodeState } from '../../models/hyparview/node.ts';
-import { type Fingerprint, fingerprint, fingerprintWords } from './fingerprint.ts';
+import type { NodeState } from '../../models/hyparview/node.ts';
+import { type Fingerprint, fingerprint } from './fingerprint.ts';
 import { LINK_DOWN, type Packet } from './packets.ts';
-import type { World } from './world.ts';
 
-const LINK_DOWN_TAG = 7;
+export const enum At {
+  N = 0,
+  Alive = 1,
+  Joined = 2,
+  Formed = 3,
+  CrashesLeft = 4,
+  LinkFailuresLeft = 5,
+  EarlyTimeoutsLeft = 6,
+  /** cyclesUsed[i] is at Cycles + i. */
+  Cycles = 7,
+}
 
-export class Encoder {
-  /** Reused output buffer; each method returns how many bytes of it are valid. */
-  readonly buf = new Uint8Array(1 << 16);
-  private pos = 0;
+/** Offsets inside a node's segment. */
+export const enum NodeAt {
+  Active = 0,
+  Passive = 1,
+  Pending = 2,
+  Tried = 3,
+  Exchanged = 4,
+  AbandonedCount = 5,
+  Abandoned = 6,
+}
 
-  private byte(v: number): void {
-    this.buf[this.pos++] = v;
+const LINK_DOWN_TAG = LINK_DOWN.t;
+
+export const maskOf = (ids: readonly NodeId[]): number => {
+  let m = 0;
+  for (let i = 0; i < ids.length; i++) m |= 1 << ids[i]!;
+  return m;
+};
+
+/** The ids in mask `m`, ascending. */
+function idsOf(m: number): NodeId[] {
+  const ids: NodeId[] = [];
+  for (let id = 0; m !== 0; id++, m >>>= 1) if (m & 1) ids.push(id);
+  return ids;
+}
+
+export function writeNode(buf: Uint8Array, pos: number, s: NodeState): number {
+  buf[pos++] = maskOf(s.active);
+  buf[pos++] = maskOf(s.passive);
+  buf[pos++] = s.pending + 1;
+  buf[pos++] = maskOf(s.tried);
+  buf[pos++] = maskOf(s.exchanged);
+  buf[pos++] = s.abandoned.length;
+  for (let k = 0; k < s.abandoned.length; k++) buf[pos++] = s.abandoned[k]!;
+  return pos;
+}
+
+/** Decodes the segment at `pos` of the node with id `id`. */
+export function readNode(buf: Uint8Array, pos: number, id: NodeId): NodeState {
+  const count = buf[pos + NodeAt.AbandonedCount]!;
+  const abandoned: NodeId[] = [];
+  for (let k = 0; k < count; k++) abandoned.push(buf[pos + NodeAt.Abandoned + k]!);
+  return {
+    id,
+    active: idsOf(buf[pos + NodeAt.Active]!),
+    passive: idsOf(buf[pos + NodeAt.Passive]!),
+    pending: buf[pos + NodeAt.Pending]! - 1,
+    tried: idsOf(buf[pos + NodeAt.Tried]!),
+    exchanged: idsOf(buf[pos + NodeAt.Exchanged]!),
+    abandoned,
+  };
+}
+
+export function writePacket(buf: Uint8Array, pos: number, p: Packet): number {
+  buf[pos++] = p.t;
+  if (p === LINK_DOWN) return pos;
+  const m = p as Message;
+  switch (m.t) {
+    case MsgType.ForwardJoin:
+      buf[pos++] = m.newNode;
+      buf[pos++] = m.ttl;
+      break;
+    case MsgType.Neighbor:
+      buf[pos++] = m.high ? 1 : 0;
+      break;
+    case MsgType.NeighborReply:
+      buf[pos++] = m.accepted ? 1 : 0;
+      break;
+    case MsgType.Shuffle:
+      buf[pos++] = m.origin;
+      buf[pos++] = m.ttl;
+      pos = writeIds(buf, pos, m.ids);
+      break;
+    case MsgType.ShuffleReply:
+      pos = writeIds(buf, pos, m.ids);
+      break;
+    default:
+      break;
+  }
+  return pos;
+}
+
+function writeIds(buf: Uint8Array, pos: number, ids: readonly NodeId[]): number {
+  buf[pos++] = ids.length;
+  for (let k = 0; k < ids.length; k++) buf[pos++] = ids[k]!;
+  return pos;
+}
+
+const readIds = (buf: Uint8Array, pos: number): NodeId[] => Array.from(buf.subarray(pos + 1, pos + 1 + buf[pos]!));
+
+export function readPacket(buf: Uint8Array, pos: number): Packet {
+  const t = buf[pos]!;
+  switch (t) {
+    case LINK_DOWN_TAG:
+      return LINK_DOWN;
+    case MsgType.ForwardJoin:
+      return { t, newNode: buf[pos + 1]!, ttl: buf[pos + 2]! };
+    case MsgType.Neighbor:
+      return { t, high: buf[pos + 1] === 1 };
+    case MsgType.NeighborReply:
+      return { t, accepted: buf[pos + 1] === 1 };
+    case MsgType.Shuffle:
+      return { t, origin: buf[pos + 1]!, ttl: buf[pos + 2]!, ids: readIds(buf, pos + 3) };
+    case MsgType.ShuffleReply:
+      return { t, ids: readIds(buf, pos + 1) };
+    default:
+      return { t: t as typeof MsgType.Join | typeof MsgType.Disconnect };
+  }
+}
+
+/** Bytes taken by the packet at `pos`. */
+export function packetSize(buf: Uint8Array, pos: number): number {
+  switch (buf[pos]!) {
+    case MsgType.ForwardJoin:
+      return 3;
+    case MsgType.Neighbor:
+    case MsgType.NeighborReply:
+      return 2;
+    case MsgType.Shuffle:
+      return 4 + buf[pos + 3]!;
+    case MsgType.ShuffleReply:
+      return 2 + buf[pos + 1]!;
+    default:
+      return 1;
+  }
+}
+
+export const isLinkDownAt = (buf: Uint8Array, pos: number): boolean => buf[pos] === LINK_DOWN_TAG;
+
+/** Where each node and queue segment of one world starts; reusable across worlds of one size. */
+export class WorldIndex {
+  bytes: Uint8Array = new Uint8Array(0);
+  /** Bytes in use: the world's length. */
+  length = 0;
+  /** Node i's segment starts at nodeAt[i]; nodeAt[n] is where the queues start. */
+  readonly nodeAt: Int32Array;
+  /** Queue q's count byte is at queueAt[q]; queueAt[n * n] is the world's end. */
+  readonly queueAt: Int32Array;
+  /** Where the last packet of queue q starts (undefined when it is empty). */
+  readonly lastAt: Int32Array;
+  inFlight = 0;
+
+  constructor(readonly n: number) {
+    this.nodeAt = new Int32Array(n + 1);
+    this.queueAt = new Int32Array(n * n + 1);
+    this.lastAt = new Int32Array(n * n);
   }
 
-  private ids(ids: readonly NodeId[]): void {
-    this.buf[this.pos++] = ids.length;
-    for (let i = 0; i < ids.length; i++) this.buf[this.pos++] = ids[i]!;
-  }
-
-  encode(w: World): number {
-    this.pos = 0;
-    this.header(w);
-    for (const s of w.nodes) this.node(s);
-    for (const q of w.queues) this.queue(q);
-    return this.pos;
-  }
-
-  /** The world's fields outside nodes and queues. */
-  encodeHeader(w: World): number {
-    this.pos = 0;
-    this.header(w);
-    return this.pos;
-  }
-
-  encodeNode(s: NodeState): number {
-    this.pos = 0;
-    this.node(s);
-    return this.pos;
-  }
-
-  encodeQueue(q: readonly Packet[]): number {
-    this.pos = 0;
-    this.queue(q);
-    return this.pos;
-  }
-
-  private header(w: World): void {
-    this.byte(w.alive);
-    this.byte(w.joined);
-    this.byte(w.formed ? 1 : 0);
-    this.byte(w.crashesLeft);
-    this.byte(w.linkFailuresLeft);
-    this.byte(w.earlyTimeoutsLeft);
-    for (let i = 0; i < w.cyclesUsed.length; i++) this.byte(w.cyclesUsed[i]!);
-  }
-
-  private node(s: NodeState): void {
-    this.ids(s.active);
-    this.ids(s.passive);
-    this.byte(s.pending + 1);
-    this.ids(s.tried);
-    this.ids(s.exchanged);
-    this.ids(s.abandoned);
-  }
-
-  private queue(q: readonly Packet[]): void {
-    this.byte(q.length);
-    for (let k = 0; k < q.length; k++) this.packet(q[k]!);
-  }
-
-  private packet(p: Packet): void {
-    if (p === LINK_DOWN) return this.byte(LINK_DOWN_TAG);
-    const m = p as Message;
-    this.byte(m.t);
-    switch (m.t) {
-      case MsgType.ForwardJoin:
-        this.byte(m.newNode);
-        this.byte(m.ttl);
-        break;
-      case MsgType.Neighbor:
-        this.byte(m.high ? 1 : 0);
-        break;
-      case MsgType.NeighborReply:
-        this.byte(m.accepted ? 1 : 0);
-        break;
-      case MsgType.Shuffle:
-        this.byte(m.origin);
-        this.byte(m.ttl);
-        this.ids(m.ids);
-        break;
-      case MsgType.ShuffleReply:
-        this.ids(m.ids);
-        break;
-      default:
-        break;
+  /** Indexes `bytes` (a world of this index's size); returns this. */
+  of(bytes: Uint8Array): this {
+    const n = this.n;
+    this.bytes = bytes;
+    let pos = At.Cycles + n;
+    for (let i = 0; i < n; i++) {
+      this.nodeAt[i] = pos;
+      pos += NodeAt.Abandoned + bytes[pos + NodeAt.AbandonedCount]!;
     }
-  }
-}
-
-const scratch = new Encoder();
-const fp: Fingerprint = { hi: 0, lo: 0 };
-
-/** Hashes component `slot` (node i, or n + queue index) into `fp`, seeded by its slot. */
-function hashComponent(slot: number, nodes: readonly NodeState[], queues: readonly (readonly Packet[])[]): void {
-  const n = nodes.length;
-  const len = slot < n ? scratch.encodeNode(nodes[slot]!) : scratch.encodeQueue(queues[slot - n]!);
-  fingerprint(scratch.buf, len, fp, slot + 1);
-}
-
-/** Sets the world's component sum from scratch (a world just built or decoded). */
-export function digestWorld(w: { -readonly [K in keyof World]: World[K] }): World {
-  let sumHi = 0;
-  let sumLo = 0;
-  for (let slot = 0; slot < w.nodes.length + w.queues.length; slot++) {
-    hashComponent(slot, w.nodes, w.queues);
-    sumHi = (sumHi + fp.hi) | 0;
-    sumLo = (sumLo + fp.lo) | 0;
-  }
-  w.sumHi = sumHi;
-  w.sumLo = sumLo;
-  return w;
-}
-
-/**
- * The component sum of a world derived from `parent` by replacing the components in `touched`:
- * each one's old hash is subtracted and its new hash added (incremental, Zobrist-style).
- */
-export function updateSum(parent: World, nodes: readonly NodeState[], queues: readonly (readonly Packet[])[], touched: readonly number[]): [number, number] {
-  let sumHi = parent.sumHi;
-  let sumLo = parent.sumLo;
-  for (const slot of touched) {
-    hashComponent(slot, parent.nodes, parent.queues);
-    sumHi = (sumHi - fp.hi) | 0;
-    sumLo = (sumLo - fp.lo) | 0;
-    hashComponent(slot, nodes, queues);
-    sumHi = (sumHi + fp.hi) | 0;
-    sumLo = (sumLo + fp.lo) | 0;
-  }
-  return [sumHi, sumLo];
-}
-
-/** The world's 64-bit fingerprint: its header bytes, then its component sum. */
-export function worldFingerprint(w: World, out: Fingerprint): void {
-  fingerprint(scratch.buf, scratch.encodeHeader(w), out, 0x51ed);
-  fingerprintWords(w.sumHi, w.sumLo, out);
-}
-
-class Decoder {
-  private pos = 0;
-  constructor(private readonly bytes: Uint8Array) {}
-
-  byte(): number {
-    return this.bytes[this.pos++]!;
+    this.nodeAt[n] = pos;
+    let inFlight = 0;
+    for (let q = 0; q < n * n; q++) {
+      this.queueAt[q] = pos;
+      const count = bytes[pos++]!;
+      inFlight += count;
+      for (let k = 0; k < count; k++) {
+        this.lastAt[q] = pos;
+        pos += packetSize(bytes, pos);
+      }
+    }
+    this.queueAt[n * n] = pos;
+    this.length = pos;
+    this.inFlight = inFlight;
+    return this;
   }
 
-  ids(): NodeId[] {
-    const len = this.byte();
-    const out = new Array<NodeId>(len);
-    for (let i = 0; i < len; i++) out[i] = this.byte();
+  alive(i: number): boolean {
+    return ((this.bytes[At.Alive]! >> i) & 1) === 1;
+  }
+
+  joined(i: number): boolean {
+    return ((this.bytes[At.Joined]! >> i) & 1) === 1;
+  }
+
+  queueLength(q: number): number {
+    return this.bytes[this.queueAt[q]!]!;
+  }
+
+  activeMask(i: number): number {
+    return this.bytes[this.nodeAt[i]! + NodeAt.Active]!;
+  }
+
+  pending(i: number): NodeId {
+    return this.bytes[this.nodeAt[i]! + NodeAt.Pending]! - 1;
+  }
+
+  abandons(i: number, peer: NodeId): boolean {
+    const at = this.nodeAt[i]!;
+    const count = this.bytes[at + NodeAt.AbandonedCount]!;
+    for (let k = 0; k < count; k++) if (this.bytes[at + NodeAt.Abandoned + k] === peer) return true;
+    return false;
+  }
+
+  /** The head packet of queue q (which must not be empty). */
+  head(q: number): Packet {
+    return readPacket(this.bytes, this.queueAt[q]! + 1);
+  }
+
+  /** Node i, decoded. */
+  node(i: number): NodeState {
+    return readNode(this.bytes, this.nodeAt[i]!, i);
+  }
+
+  /** Queue q's packets, oldest first. */
+  queue(q: number): Packet[] {
+    const out: Packet[] = [];
+    const count = this.queueLength(q);
+    for (let k = 0, pos = this.queueAt[q]! + 1; k < count; k++, pos += packetSize(this.bytes, pos)) out.push(readPacket(this.bytes, pos));
     return out;
   }
-
-  packet(): Packet {
-    const t = this.byte();
-    switch (t) {
-      case LINK_DOWN_TAG:
-        return LINK_DOWN;
-      case MsgType.ForwardJoin:
-        return { t, newNode: this.byte(), ttl: this.byte() };
-      case MsgType.Neighbor:
-        return { t, high: this.byte() === 1 };
-      case MsgType.NeighborReply:
-        return { t, accepted: this.byte() === 1 };
-      case MsgType.Shuffle:
-        return { t, origin: this.byte(), ttl: this.byte(), ids: this.ids() };
-      case MsgType.ShuffleReply:
-        return { t, ids: this.ids() };
-      default:
-        return { t: t as typeof MsgType.Join | typeof MsgType.Disconnect };
-    }
-  }
 }
 
-/** Decodes a world; `sums`, when the caller kept them, spares rehashing every component. */
-export function decodeWorld(bytes: Uint8Array, n: number, sums?: { hi: number; lo: number }): World {
-  const d = new Decoder(bytes);
-  const alive = d.byte();
-  const joined = d.byte();
-  const formed = d.byte() === 1;
-  const crashesLeft = d.byte();
-  const linkFailuresLeft = d.byte();
-  const earlyTimeoutsLeft = d.byte();
-  const cyclesUsed: number[] = [];
-  for (let i = 0; i < n; i++) cyclesUsed.push(d.byte());
-  const nodes: NodeState[] = [];
-  for (let i = 0; i < n; i++) {
-    const active = d.ids();
-    const passive = d.ids();
-    const pending = d.byte() - 1;
-    nodes.push({ id: i, active, passive, pending: pending < 0 ? NONE : pending, tried: d.ids(), exchanged: d.ids(), abandoned: d.ids() });
-  }
-  const queues: Packet[][] = [];
-  for (let q = 0; q < n * n; q++) {
-    const len = d.byte();
-    const queue: Packet[] = [];
-    for (let k = 0; k < len; k++) queue.push(d.packet());
-    queues.push(queue);
-  }
-  const w = { nodes, alive, joined, formed, cyclesUsed, crashesLeft, linkFailuresLeft, earlyTimeoutsLeft, queues, sumHi: sums?.hi ?? 0, sumLo: sums?.lo ?? 0 };
-  return sums ? w : digestWorld(w);
+/** A world's 64-bit fingerprint: the hash of its canonical bytes. */
+export function worldFingerprint(w: Uint8Array, out: Fingerprint, length = w.length): void {
+  fingerprint(w, length, out);
 }

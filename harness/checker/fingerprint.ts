@@ -27,9 +27,9 @@ function finish(h: number, len: number): number {
 }
 
 /** Hashes bytes[0, len) into `out` (two lanes with different seeds; about 2^-64 collision odds). */
-export function fingerprint(bytes: Uint8Array, len: number, out: Fingerprint, seed = 0): void {
-  let h1 = 0x9747b28c ^ seed;
-  let h2 = 0x1b873593 ^ Math.imul(seed, 0x85ebca6b);
+export function fingerprint(bytes: Uint8Array, len: number, out: Fingerprint): void {
+  let h1 = 0x9747b28c;
+  let h2 = 0x1b873593;
   let i = 0;
   for (; i + 4 <= len; i += 4) {
     const k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
@@ -42,16 +42,6 @@ export function fingerprint(bytes: Uint8Array, len: number, out: Fingerprint, se
   h2 = mix(h2, tail ^ 0x5bd1e995);
   out.hi = finish(h1, len);
   out.lo = finish(h2 ^ h1, len);
-}
-
-/** Continues the hash in `out` over two more 32-bit words. */
-export function fingerprintWords(a: number, b: number, out: Fingerprint): void {
-  let h1 = mix(out.hi | 0, a);
-  let h2 = mix(out.lo | 0, a ^ 0x5bd1e995);
-  h1 = mix(h1, b);
-  h2 = mix(h2, b ^ 0x5bd1e995);
-  out.hi = finish(h1, 8);
-  out.lo = finish(h2 ^ h1, 8);
 }
 
 const MAX_LOAD = 0.8;

@@ -1,47 +1,22 @@
 // Successors of a world: every enabled action, and under `--choices enumerate` every way the
-// node's random choices can go. The successor list's order is what replay tokens index into.
+// node's random choices can go. Their order is what replay tokens index into. The cursor walks
+// them one at a time in a reused buffer (the search's hot loop); `successors` lists copies.
+// Node steps under enumerated choices come from a cache of step outcomes (steps.ts).
 import { type Chooser, seededChooser } from '../../models/chooser.ts';
+import type { EventKind } from '../../models/hyparview/node.ts';
 import type { ChoiceMode } from './options.ts';
-import { type Action, applyAction, enabledActions, type Scenario, type Transition, type World } from './world.ts';
+import { runStep, StepCache, type StepOutcome } from './steps.ts';
+import { type Action, Draft, enabledActions, type Packet, type Scenario, steppedNode, type World } from './world.ts';
 
-export interface Successor extends Transition {
+export interface Successor {
   readonly action: Action;
   /** The value each random choice took, in the order the node asked. */
   readonly choices: readonly number[];
+  readonly world: World;
+  readonly events: readonly EventKind[];
+  /** The message or connection event the action delivered, if any. */
+  readonly delivered: Packet | undefined;
 }
-
-/** Replays a fixed script of choice values, recording how many alternatives each choice had. */
-class ScriptChooser implements Chooser {
-  script: number[] = [];
-  used: number[] = [];
-  ranges: number[] = [];
-
-  reset(script: number[]): void {
-    this.script = script;
-    this.used = [];
-    this.ranges = [];
-  }
-
-  private next(range: number): number {
-    const pos = this.used.length;
-    const v = pos < this.script.length ? this.script[pos]! : 0;
-    this.used.push(v);
-    this.ranges.push(range);
-    return v;
-  }
-
-  pick(n: number): number {
-    return n <= 1 ? 0 : this.next(n);
-  }
-
-  chance(k: number, n: number): boolean {
-    if (k <= 0) return false;
-    if (k >= n) return true;
-    return this.next(2) === 1;
-  }
-}
-
-const script = new ScriptChooser();
 
 /** Records the choices a seeded chooser makes, so a seeded step can still be described. */
 function recording(inner: Chooser, into: number[]): Chooser {
@@ -60,36 +35,103 @@ function recording(inner: Chooser, into: number[]): Chooser {
 }
 
 /**
- * All successors of `w`. `worldKey` identifies `w` (its fingerprint) so that seeded choices are
- * a pure function of (seed, state, action): the same state always has the same successors.
+ * Walks the successors of one world after another. After `next()` returns true, `draft.out`
+ * holds the successor's bytes (`draft.length` of them) until the following call.
  */
-export function successors(s: Scenario, w: World, mode: ChoiceMode, seed: number, worldKey: number): Successor[] {
-  const out: Successor[] = [];
-  const actions = enabledActions(s, w);
-  for (let i = 0; i < actions.length; i++) {
-    const action = actions[i]!;
-    if (mode === 'seeded') {
-      const choices: number[] = [];
-      const chooser = recording(seededChooser((seed ^ Math.imul(worldKey, 0x9e3779b1) ^ Math.imul(i + 1, 0x85ebca6b)) | 0), choices);
-      const t = applyAction(s, w, action, chooser);
-      out.push({ action, choices, world: t.world, events: t.events, delivered: t.delivered });
-      continue;
-    }
-    let next: number[] | null = [];
-    while (next) {
-      script.reset(next);
-      const t = applyAction(s, w, action, script);
-      out.push({ action, choices: script.used, world: t.world, events: t.events, delivered: t.delivered });
-      next = nextScript(script.used, script.ranges);
-    }
+export class SuccessorCursor {
+  readonly draft: Draft;
+  private readonly cache: StepCache;
+  private mode: ChoiceMode = 'enumerate';
+  private seed = 0;
+  private worldKey = 0;
+  private actions: Action[] = [];
+  private actionIndex = -1;
+  /** The current action's outcomes (one per choice combination; none for a fault) and the next to take. */
+  private outcomes: readonly StepOutcome[] = [];
+  private outcomeIndex = 0;
+  /** The current successor's position in the list replay tokens index into. */
+  index = -1;
+  action: Action | undefined;
+
+  constructor(readonly s: Scenario) {
+    this.draft = new Draft(s);
+    this.cache = new StepCache(s.config);
   }
-  return out;
+
+  /** Starts on the successors of `w`; `worldKey` (its fingerprint) keys seeded choices to the state. */
+  reset(w: World, mode: ChoiceMode, seed: number, worldKey: number): void {
+    this.draft.load(w);
+    this.mode = mode;
+    this.seed = seed;
+    this.worldKey = worldKey;
+    this.actions = enabledActions(this.s, this.draft.parent);
+    this.actionIndex = -1;
+    this.outcomes = NO_OUTCOMES;
+    this.outcomeIndex = 0;
+    this.index = -1;
+  }
+
+  get events(): readonly EventKind[] {
+    return this.draft.events;
+  }
+
+  /** The value each random choice of the current successor took. */
+  get choices(): readonly number[] {
+    return steppedNode(this.action!) < 0 ? NO_CHOICES : this.outcomes[this.outcomeIndex - 1]!.choices;
+  }
+
+  /** The packet the current successor's action delivered, if any. */
+  get delivered(): Packet | undefined {
+    const a = this.action!;
+    return a.k === 'deliver' ? this.draft.parent.head(a.from * this.s.nodes + a.to) : undefined;
+  }
+
+  next(): boolean {
+    if (this.outcomeIndex >= this.outcomes.length) {
+      if (++this.actionIndex >= this.actions.length) return false;
+      this.action = this.actions[this.actionIndex]!;
+      this.outcomes = this.outcomesOf(this.action);
+      this.outcomeIndex = 0;
+    }
+    this.index++;
+    const action = this.action!;
+    if (steppedNode(action) < 0) {
+      this.outcomeIndex = 1;
+      this.draft.applyFault(action);
+    } else {
+      this.draft.applyStep(action, this.outcomes[this.outcomeIndex++]!);
+    }
+    return true;
+  }
+
+  private outcomesOf(action: Action): readonly StepOutcome[] {
+    const node = steppedNode(action);
+    if (node < 0) return FAULT;
+    const input = this.draft.locateInput(action);
+    if (this.mode === 'enumerate') return this.cache.outcomes(node, input);
+    // Seeded choices are a pure function of (seed, state, action): a state always has the same successors.
+    const choices: number[] = [];
+    const chooser = seededChooser((this.seed ^ Math.imul(this.worldKey, 0x9e3779b1) ^ Math.imul(this.actionIndex + 1, 0x85ebca6b)) | 0);
+    return [runStep(this.s.config, node, input, recording(chooser, choices), choices)];
+  }
 }
 
-/** The next choice script in odometer order, or null when every combination has been run. */
-function nextScript(used: readonly number[], ranges: readonly number[]): number[] | null {
-  for (let p = used.length - 1; p >= 0; p--) {
-    if (used[p]! + 1 < ranges[p]!) return [...used.slice(0, p), used[p]! + 1];
+const NO_OUTCOMES: readonly StepOutcome[] = [];
+/** A fault has a single outcome, computed by the draft itself. */
+const FAULT: readonly StepOutcome[] = [{ node: new Uint8Array(0), effects: [], events: [], choices: [] }];
+const NO_CHOICES: readonly number[] = [];
+
+const cursors = new WeakMap<Scenario, SuccessorCursor>();
+
+/** All successors of `w`, each with its own copy of the successor world. */
+export function successors(s: Scenario, w: World, mode: ChoiceMode, seed: number, worldKey: number): Successor[] {
+  let cursor = cursors.get(s);
+  if (!cursor) cursors.set(s, (cursor = new SuccessorCursor(s)));
+  cursor.reset(w, mode, seed, worldKey);
+  const out: Successor[] = [];
+  while (cursor.next()) {
+    const { draft } = cursor;
+    out.push({ action: cursor.action!, choices: cursor.choices, world: draft.out.slice(0, draft.length), events: draft.events, delivered: cursor.delivered });
   }
-  return null;
+  return out;
 }

@@ -7,7 +7,7 @@ import { worldFingerprint } from './encode.ts';
 import type { Fingerprint } from './fingerprint.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
 import { successors } from './successors.ts';
-import { describeAction, initialWorld, type Scenario, snapshotOf, type World } from './world.ts';
+import { describeAction, initialWorld, nodeOf, type Scenario, snapshotOf, type World } from './world.ts';
 
 export interface Failure {
   readonly property: string;
@@ -69,7 +69,7 @@ export interface Trace {
 }
 
 const views = (w: World, i: number): string => {
-  const n = w.nodes[i]!;
+  const n = nodeOf(w, i);
   return `active [${n.active.join(',')}] passive [${n.passive.join(',')}]${n.pending >= 0 ? ` pending ${n.pending}` : ''}`;
 };
 

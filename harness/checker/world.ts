@@ -1,12 +1,14 @@
 // The checker's world: node states, one FIFO queue per directed link, which nodes are alive
-// and joined, and what is left of each fault budget. Transitions copy only what they touch.
-import type { Chooser } from '../../models/chooser.ts';
+// and joined, and what is left of each fault budget, held as canonical bytes (encode.ts). A
+// transition decodes only the node it steps and writes the successor into a reused buffer, so
+// a successor that was seen before costs no allocation to recognise.
 import type { HyParViewConfig } from '../../models/hyparview/config.ts';
 import { describeMessage, type Message, type NodeId } from '../../models/hyparview/messages.ts';
-import { cloneNode, type Effect, type EventKind, initialNode, type Input, NONE, type NodeState, step } from '../../models/hyparview/node.ts';
+import { type EventKind, initialNode, NONE, type NodeState } from '../../models/hyparview/node.ts';
 import { type ClusterSnapshot, isQuiescent, type NodeSnapshot } from '../../properties/snapshot.ts';
 
-import { digestWorld, updateSum } from './encode.ts';
+import { At, isLinkDownAt, packetSize, WorldIndex, writeNode } from './encode.ts';
+import { InputKind, type StepInput, type StepOutcome } from './steps.ts';
 import { LINK_DOWN, type Packet } from './packets.ts';
 
 export { LINK_DOWN, type Packet };
@@ -29,22 +31,11 @@ export interface Scenario {
   readonly budgets: Budgets;
 }
 
-export interface World {
-  readonly nodes: readonly NodeState[];
-  readonly alive: number;
-  readonly joined: number;
-  /** The cluster has been quiescent once since every join was issued; faults are enabled from then on. */
-  readonly formed: boolean;
-  readonly cyclesUsed: readonly number[];
-  readonly crashesLeft: number;
-  readonly linkFailuresLeft: number;
-  readonly earlyTimeoutsLeft: number;
-  /** queues[from * n + to] */
-  readonly queues: readonly (readonly Packet[])[];
-  /** Sums (two 32-bit lanes) of the hashes of every node and queue, updated only where a transition touched. */
-  readonly sumHi: number;
-  readonly sumLo: number;
-}
+/**
+ * A world's canonical bytes (layout in encode.ts). Faults are enabled once the world is
+ * `formed`: quiescent once since every join was issued.
+ */
+export type World = Uint8Array;
 
 export type Action =
   | { readonly k: 'deliver'; readonly from: NodeId; readonly to: NodeId }
@@ -55,232 +46,333 @@ export type Action =
   | { readonly k: 'failLink'; readonly a: NodeId; readonly b: NodeId };
 
 export const MAX_CHECKER_NODES = 8;
-const EMPTY: readonly Packet[] = [];
-const isAlive = (w: World, i: number): boolean => ((w.alive >> i) & 1) === 1;
-const allJoined = (w: World, n: number): boolean => w.joined === (1 << n) - 1;
 
 export function initialWorld(s: Scenario): World {
   const n = s.nodes;
-  return digestWorld({
-    nodes: Array.from({ length: n }, (_, i) => initialNode(i)),
-    alive: (1 << n) - 1,
-    joined: 1, // node 0 is the contact and needs no join
-    formed: s.nodes === 1,
-    cyclesUsed: new Array<number>(n).fill(0),
-    crashesLeft: s.budgets.crashes,
-    linkFailuresLeft: s.budgets.linkFailures,
-    earlyTimeoutsLeft: s.budgets.earlyTimeouts,
-    queues: new Array<readonly Packet[]>(n * n).fill(EMPTY),
-    sumHi: 0,
-    sumLo: 0,
-  });
+  const w = new Uint8Array(At.Cycles + n * 7 + n * n);
+  w[At.N] = n;
+  w[At.Alive] = (1 << n) - 1;
+  w[At.Joined] = 1; // node 0 is the contact and needs no join
+  w[At.Formed] = n === 1 ? 1 : 0;
+  w[At.CrashesLeft] = s.budgets.crashes;
+  w[At.LinkFailuresLeft] = s.budgets.linkFailures;
+  w[At.EarlyTimeoutsLeft] = s.budgets.earlyTimeouts;
+  let pos = At.Cycles + n;
+  for (let i = 0; i < n; i++) pos = writeNode(w, pos, initialNode(i));
+  return w; // the queues are all empty: count bytes of zero
+}
+
+const indexes: WorldIndex[] = [];
+/** A shared index of `w`, valid until the next call. */
+function indexOf(w: World): WorldIndex {
+  const n = w[At.N]!;
+  return (indexes[n] ??= new WorldIndex(n)).of(w);
 }
 
 export function inFlight(w: World): number {
-  let total = 0;
-  for (const q of w.queues) total += q.length;
-  return total;
+  return indexOf(w).inFlight;
 }
 
-/** Every action enabled in `w`, in a fixed order (the order replay tokens index into). */
-export function enabledActions(s: Scenario, w: World): Action[] {
+/** Node i of `w`, decoded. */
+export function nodeOf(w: World, i: number): NodeState {
+  return indexOf(w).node(i);
+}
+
+/** Every action enabled in the indexed world, in a fixed order (the order replay tokens index into). */
+export function enabledActions(s: Scenario, w: WorldIndex): Action[] {
   const n = s.nodes;
+  const b = w.bytes;
   const out: Action[] = [];
   for (let from = 0; from < n; from++) {
-    for (let to = 0; to < n; to++) if (w.queues[from * n + to]!.length > 0) out.push({ k: 'deliver', from, to });
+    for (let to = 0; to < n; to++) if (w.queueLength(from * n + to) > 0) out.push({ k: 'deliver', from, to });
   }
-  for (let i = 1; i < n; i++) if (((w.joined >> i) & 1) === 0) out.push({ k: 'join', node: i });
-  const quiet = inFlight(w) === 0;
+  for (let i = 1; i < n; i++) if (!w.joined(i)) out.push({ k: 'join', node: i });
+  const quiet = w.inFlight === 0;
   for (let i = 0; i < n; i++) {
-    if (!isAlive(w, i) || ((w.joined >> i) & 1) === 0) continue;
-    if (w.cyclesUsed[i]! < s.budgets.cycles) out.push({ k: 'cycle', node: i });
-    if (w.nodes[i]!.pending !== NONE && (quiet || w.earlyTimeoutsLeft > 0)) out.push({ k: 'timeout', node: i });
+    if (!w.alive(i) || !w.joined(i)) continue;
+    if (b[At.Cycles + i]! < s.budgets.cycles) out.push({ k: 'cycle', node: i });
+    if (w.pending(i) !== NONE && (quiet || b[At.EarlyTimeoutsLeft]! > 0)) out.push({ k: 'timeout', node: i });
   }
-  if (w.crashesLeft > 0 && w.formed) {
-    for (let i = 0; i < n; i++) if (isAlive(w, i)) out.push({ k: 'crash', node: i });
+  const formed = b[At.Formed] === 1;
+  if (b[At.CrashesLeft]! > 0 && formed) {
+    for (let i = 0; i < n; i++) if (w.alive(i)) out.push({ k: 'crash', node: i });
   }
-  if (w.linkFailuresLeft > 0 && w.formed) {
+  if (b[At.LinkFailuresLeft]! > 0 && formed) {
     for (let a = 0; a < n; a++) {
-      for (let b = a + 1; b < n; b++) if (isAlive(w, a) && isAlive(w, b) && linked(w, n, a, b)) out.push({ k: 'failLink', a, b });
+      for (let c = a + 1; c < n; c++) if (w.alive(a) && w.alive(c) && linked(w, n, a, c)) out.push({ k: 'failLink', a, b: c });
     }
   }
   return out;
 }
 
-function linked(w: World, n: number, a: number, b: number): boolean {
-  return w.nodes[a]!.active.includes(b) || w.nodes[b]!.active.includes(a) || w.queues[a * n + b]!.length > 0 || w.queues[b * n + a]!.length > 0;
+function linked(w: WorldIndex, n: number, a: number, b: number): boolean {
+  return ((w.activeMask(a) >> b) & 1) === 1 || ((w.activeMask(b) >> a) & 1) === 1 || w.queueLength(a * n + b) > 0 || w.queueLength(b * n + a) > 0;
 }
 
-/** What one transition did, for traces and `sometimes` guards. */
-export interface Transition {
-  readonly world: World;
-  readonly events: readonly EventKind[];
-  /** The message or connection event the action delivered, if any. */
-  readonly delivered: Packet | undefined;
+/** The node an action steps, or -1 for a fault (crash, link failure). */
+export function steppedNode(a: Action): NodeId {
+  switch (a.k) {
+    case 'deliver':
+      return a.to;
+    case 'crash':
+    case 'failLink':
+      return -1;
+    default:
+      return a.node;
+  }
 }
 
-/** A mutable copy of a world for one transition: nodes and queues copied only when touched. */
-class Draft {
-  readonly nodes: NodeState[];
-  readonly queues: (readonly Packet[])[];
-  readonly cyclesUsed: number[];
-  /** Indexes of the nodes, then (offset by n) the queues, this transition replaced. */
-  private readonly touched: number[] = [];
-  alive: number;
-  joined: number;
-  formed: boolean;
-  crashesLeft: number;
-  linkFailuresLeft: number;
-  earlyTimeoutsLeft: number;
-  readonly events: EventKind[] = [];
+const INITIAL_SEGMENT = (() => {
+  const buf = new Uint8Array(16);
+  return buf.slice(0, writeNode(buf, 0, initialNode(0)));
+})();
 
-  constructor(readonly n: number, w: World) {
-    this.nodes = w.nodes.slice();
-    this.queues = w.queues.slice();
-    this.cyclesUsed = w.cyclesUsed.slice();
-    this.alive = w.alive;
-    this.joined = w.joined;
-    this.formed = w.formed;
-    this.crashesLeft = w.crashesLeft;
-    this.linkFailuresLeft = w.linkFailuresLeft;
-    this.earlyTimeoutsLeft = w.earlyTimeoutsLeft;
+/**
+ * One transition under construction: the parent's bytes, the node segments it replaced, and per
+ * queue how many of the parent's packets it drops and which (encoded) it appends. `write` lays
+ * the successor out in `out`. One Draft serves every transition of a search.
+ */
+export class Draft {
+  readonly parent: WorldIndex;
+  readonly n: number;
+  /** Node i's new segment, or undefined when the node is unchanged. */
+  private readonly nodes: (Uint8Array | undefined)[];
+  /** Per queue: packets dropped from the parent's head (0, 1, or all when cleared); -1 when untouched. */
+  private readonly dropped: Int32Array;
+  private readonly touchedQueues: Int32Array;
+  private touchedCount = 0;
+  /** Packets appended, in order, each with its queue. */
+  private readonly appendedTo: Int32Array;
+  private appended: Uint8Array[] = [];
+  /** The successor's header, copied from the parent and edited. */
+  private readonly head: Uint8Array;
+  /** What the stepped node counted. */
+  events: readonly EventKind[] = [];
+  /** The input a step action gives its node, located in the parent's bytes. */
+  readonly input: StepInput;
+  /** The successor's bytes, valid up to `length` until the next transition. */
+  out = new Uint8Array(1 << 12);
+  length = 0;
+
+  constructor(readonly s: Scenario) {
+    const n = s.nodes;
+    this.n = n;
+    this.parent = new WorldIndex(n);
+    this.nodes = new Array<Uint8Array | undefined>(n).fill(undefined);
+    this.dropped = new Int32Array(n * n).fill(-1);
+    this.touchedQueues = new Int32Array(n * n);
+    this.appendedTo = new Int32Array(1 << 10);
+    this.head = new Uint8Array(At.Cycles + n);
+    this.input = { kind: InputKind.Join, arg: 0, bytes: this.parent.bytes, nodeAt: 0, nodeEnd: 0, packetAt: 0 };
   }
 
-  /** Records that component `slot` changed; returns false when it already had. */
-  private touch(slot: number): boolean {
-    if (this.touched.includes(slot)) return false;
-    this.touched.push(slot);
-    return true;
+  load(w: World): void {
+    this.parent.of(w);
+    this.input.bytes = w;
   }
 
-  node(i: number): NodeState {
-    if (this.touch(i)) this.nodes[i] = cloneNode(this.nodes[i]!);
-    return this.nodes[i]!;
+  /** Points `input` at what step action `a` gives its node in the loaded parent. */
+  locateInput(a: Action): StepInput {
+    const w = this.parent;
+    const x = this.input;
+    const i = steppedNode(a);
+    x.nodeAt = w.nodeAt[i]!;
+    x.nodeEnd = w.nodeAt[i + 1]!;
+    switch (a.k) {
+      case 'deliver':
+        x.kind = InputKind.Packet;
+        x.arg = a.from;
+        x.packetAt = w.queueAt[a.from * this.n + a.to]! + 1;
+        break;
+      case 'join':
+        x.kind = InputKind.Join;
+        x.arg = 0;
+        break;
+      case 'cycle':
+        x.kind = InputKind.ShuffleTimer;
+        x.arg = 0;
+        break;
+      case 'timeout':
+        x.kind = InputKind.NeighborTimeout;
+        x.arg = w.pending(a.node);
+        break;
+      default:
+        throw new Error(`${a.k} steps no node`);
+    }
+    return x;
   }
 
-  setQueue(idx: number, q: readonly Packet[]): void {
-    this.queues[idx] = q;
-    this.touch(this.n + idx);
+  /** Starts a transition from the loaded parent. */
+  private begin(): void {
+    this.nodes.fill(undefined);
+    for (let k = 0; k < this.touchedCount; k++) this.dropped[this.touchedQueues[k]!] = -1;
+    this.touchedCount = 0;
+    this.appended = [];
+    this.events = NO_EVENTS;
+    for (let k = 0; k < this.head.length; k++) this.head[k] = this.parent.bytes[k]!;
   }
 
-  resetNode(i: number): void {
-    this.nodes[i] = initialNode(i);
-    this.touch(i);
+  private isAlive(i: number): boolean {
+    return ((this.head[At.Alive]! >> i) & 1) === 1;
   }
 
-  isAlive(i: number): boolean {
-    return ((this.alive >> i) & 1) === 1;
+  private touchQueue(q: number): void {
+    if (this.dropped[q] === -1) {
+      this.dropped[q] = 0;
+      this.touchedQueues[this.touchedCount++] = q;
+    }
   }
 
-  push(from: number, to: number, p: Packet): void {
-    const idx = from * this.n + to;
-    this.setQueue(idx, [...this.queues[idx]!, p]);
+  /** Empties queue q (before anything is appended to it). */
+  private clearQueue(q: number): void {
+    this.touchQueue(q);
+    this.dropped[q] = this.parent.queueLength(q);
+  }
+
+  private push(from: number, to: number, packet: Uint8Array): void {
+    const q = from * this.n + to;
+    this.touchQueue(q);
+    this.appendedTo[this.appended.length] = q;
+    this.appended.push(packet);
+  }
+
+  /** The last packet queue q will hold (if it will hold any) is a link-down. */
+  private endsWithLinkDown(q: number): boolean {
+    for (let k = this.appended.length - 1; k >= 0; k--) if (this.appendedTo[k] === q) return this.appended[k] === LINK_DOWN_BYTES;
+    const w = this.parent;
+    return w.queueLength(q) > Math.max(this.dropped[q]!, 0) && isLinkDownAt(w.bytes, w.lastAt[q]!);
   }
 
   /** `to` learns that its link to `from` is down, unless that is already the next thing it will learn. */
-  pushLinkDown(from: number, to: number): void {
-    const q = this.queues[from * this.n + to]!;
-    if (q[q.length - 1] !== LINK_DOWN) this.push(from, to, LINK_DOWN);
+  private pushLinkDown(from: number, to: number): void {
+    if (!this.endsWithLinkDown(from * this.n + to)) this.push(from, to, LINK_DOWN_BYTES);
   }
 
-  run(i: number, input: Input, config: HyParViewConfig, chooser: Chooser): void {
-    const out: Effect[] = [];
-    step(this.node(i), input, { config, chooser, out });
-    for (const e of out) {
-      switch (e.t) {
-        case 'send':
-          if (this.isAlive(e.to)) this.push(i, e.to, e.msg);
-          else this.pushLinkDown(e.to, i);
-          break;
-        case 'neighborUp':
-          if (!this.isAlive(e.peer)) this.pushLinkDown(e.peer, i);
-          break;
-        case 'event':
-          this.events.push(e.kind);
-          break;
-        default:
-          break;
+  /** Applies step action `a` (located by `locateInput`) with outcome `o`, and writes the successor. */
+  applyStep(a: Action, o: StepOutcome): void {
+    this.begin();
+    const w = this.parent;
+    const head = this.head;
+    const i = steppedNode(a);
+    switch (a.k) {
+      case 'deliver': {
+        const q = a.from * this.n + a.to;
+        this.touchQueue(q);
+        this.dropped[q] = 1;
+        break;
+      }
+      case 'join':
+        head[At.Joined] |= 1 << a.node;
+        break;
+      case 'cycle':
+        head[At.Cycles + a.node]++;
+        break;
+      case 'timeout':
+        if (w.inFlight > 0) head[At.EarlyTimeoutsLeft]--;
+        break;
+      default:
+        break;
+    }
+    this.nodes[i] = o.node;
+    for (let k = 0; k < o.effects.length; k++) {
+      const e = o.effects[k]!;
+      if ('linked' in e) {
+        if (!this.isAlive(e.linked)) this.pushLinkDown(e.linked, i);
+      } else if (this.isAlive(e.to)) {
+        this.push(i, e.to, e.packet);
+      } else {
+        this.pushLinkDown(e.to, i);
       }
     }
+    this.events = o.events;
+    this.write();
   }
 
-  freeze(parent: World): World {
-    const [sumHi, sumLo] = updateSum(parent, this.nodes, this.queues, this.touched);
-    return {
-      nodes: this.nodes,
-      alive: this.alive,
-      joined: this.joined,
-      formed: this.formed,
-      cyclesUsed: this.cyclesUsed,
-      crashesLeft: this.crashesLeft,
-      linkFailuresLeft: this.linkFailuresLeft,
-      earlyTimeoutsLeft: this.earlyTimeoutsLeft,
-      queues: this.queues,
-      sumHi,
-      sumLo,
-    };
-  }
-}
-
-export function applyAction(s: Scenario, w: World, a: Action, chooser: Chooser): Transition {
-  const n = s.nodes;
-  const d = new Draft(n, w);
-  let delivered: Packet | undefined;
-  switch (a.k) {
-    case 'deliver': {
-      const idx = a.from * n + a.to;
-      const q = w.queues[idx]!;
-      delivered = q[0]!;
-      d.setQueue(idx, q.length === 1 ? EMPTY : q.slice(1));
-      const input: Input = delivered === LINK_DOWN ? { t: 'linkDown', peer: a.from } : { t: 'message', from: a.from, msg: delivered as Message };
-      d.run(a.to, input, s.config, chooser);
-      break;
-    }
-    case 'join':
-      d.joined |= 1 << a.node;
-      d.run(a.node, { t: 'join', contact: 0 }, s.config, chooser);
-      break;
-    case 'cycle':
-      d.cyclesUsed[a.node]!++;
-      d.run(a.node, { t: 'shuffleTimer' }, s.config, chooser);
-      break;
-    case 'timeout':
-      if (inFlight(w) > 0) d.earlyTimeoutsLeft--;
-      d.run(a.node, { t: 'neighborTimeout', peer: w.nodes[a.node]!.pending }, s.config, chooser);
-      break;
-    case 'crash': {
+  /** Applies a crash or a link failure and writes the successor. */
+  applyFault(a: Action): void {
+    this.begin();
+    const n = this.n;
+    const w = this.parent;
+    const head = this.head;
+    if (a.k === 'crash') {
       const dead = a.node;
-      d.crashesLeft--;
-      d.alive &= ~(1 << dead);
+      head[At.CrashesLeft]--;
+      head[At.Alive] &= ~(1 << dead);
       for (let j = 0; j < n; j++) {
-        if (j === dead || !d.isAlive(j)) continue;
-        const peer = w.nodes[j]!;
-        const toDead = w.queues[j * n + dead]!;
-        if (toDead.length > 0) d.setQueue(j * n + dead, EMPTY);
-        if (toDead.length > 0 || peer.active.includes(dead) || peer.pending === dead || peer.abandoned.includes(dead)) d.pushLinkDown(dead, j);
+        if (j === dead || !this.isAlive(j)) continue;
+        const toDead = w.queueLength(j * n + dead) > 0;
+        if (toDead) this.clearQueue(j * n + dead);
+        if (toDead || ((w.activeMask(j) >> dead) & 1) === 1 || w.pending(j) === dead || w.abandons(j, dead)) this.pushLinkDown(dead, j);
       }
       // A dead node's own state no longer matters: reset it so equivalent worlds coincide.
-      d.resetNode(dead);
-      break;
+      this.nodes[dead] = INITIAL_SEGMENT;
+    } else if (a.k === 'failLink') {
+      head[At.LinkFailuresLeft]--;
+      this.clearQueue(a.a * n + a.b);
+      this.clearQueue(a.b * n + a.a);
+      this.push(a.a, a.b, LINK_DOWN_BYTES);
+      this.push(a.b, a.a, LINK_DOWN_BYTES);
     }
-    case 'failLink':
-      d.linkFailuresLeft--;
-      d.setQueue(a.a * n + a.b, [LINK_DOWN]);
-      d.setQueue(a.b * n + a.a, [LINK_DOWN]);
-      break;
+    this.write();
   }
-  const next = d.freeze(w);
-  // The first quiescent state after every JOIN, by the properties' own definition, forms the
-  // cluster; the cheap necessary conditions go first, as this runs on every transition.
-  const forms = !next.formed && allJoined(next, n) && inFlight(next) === 0 && isQuiescent(snapshotOf(s, next));
-  const world = forms ? { ...next, formed: true } : next;
-  return { world, events: d.events, delivered };
+
+  /** Lays out the successor (edited header, replaced node segments, edited queues, the rest copied), then marks it formed if it forms the cluster. */
+  private write(): void {
+    const w = this.parent;
+    const src = w.bytes;
+    const n = this.n;
+    if (this.out.length < w.length + 1024) this.out = new Uint8Array(2 * (w.length + 1024));
+    const out = this.out;
+    let pos = 0;
+    for (; pos < this.head.length; pos++) out[pos] = this.head[pos]!;
+    for (let i = 0; i < n; i++) {
+      const replaced = this.nodes[i];
+      if (replaced) {
+        for (let k = 0; k < replaced.length; k++) out[pos++] = replaced[k]!;
+      } else {
+        for (let k = w.nodeAt[i]!, end = w.nodeAt[i + 1]!; k < end; k++) out[pos++] = src[k]!;
+      }
+    }
+    let inFlight = w.inFlight;
+    for (let q = 0; q < n * n; q++) {
+      const start = w.queueAt[q]!;
+      const end = w.queueAt[q + 1]!;
+      const dropped = this.dropped[q]!;
+      if (dropped === -1) {
+        for (let k = start; k < end; k++) out[pos++] = src[k]!;
+        continue;
+      }
+      const countAt = pos++;
+      let count = src[start]! - dropped;
+      let from = start + 1;
+      for (let d = 0; d < dropped; d++) from += packetSize(src, from);
+      for (let k = from; k < end; k++) out[pos++] = src[k]!;
+      for (let k = 0; k < this.appended.length; k++) {
+        if (this.appendedTo[k] !== q) continue;
+        const packet = this.appended[k]!;
+        for (let b = 0; b < packet.length; b++) out[pos++] = packet[b]!;
+        count++;
+      }
+      out[countAt] = count;
+      inFlight += count - src[start]!;
+    }
+    this.length = pos;
+    // The first quiescent state after every JOIN, by the properties' own definition, forms the
+    // cluster; the cheap necessary conditions go first, as this runs on every transition.
+    if (out[At.Formed] === 0 && out[At.Joined] === (1 << n) - 1 && inFlight === 0 && isQuiescent(snapshotOf(this.s, out.subarray(0, pos)))) {
+      out[At.Formed] = 1;
+    }
+  }
 }
 
+const NO_EVENTS: readonly EventKind[] = [];
+const LINK_DOWN_BYTES = Uint8Array.of(LINK_DOWN.t);
+
 export function describeAction(w: World, s: Scenario, a: Action): string {
+  const index = indexOf(w);
   switch (a.k) {
     case 'deliver': {
-      const p = w.queues[a.from * s.nodes + a.to]![0]!;
+      const p = index.head(a.from * s.nodes + a.to);
       return `deliver ${a.from}→${a.to}: ${p === LINK_DOWN ? 'link down' : describeMessage(p as Message)}`;
     }
     case 'join':
@@ -288,7 +380,7 @@ export function describeAction(w: World, s: Scenario, a: Action): string {
     case 'cycle':
       return `node ${a.node}: shuffle timer fires`;
     case 'timeout':
-      return `node ${a.node}: NEIGHBOR request to ${w.nodes[a.node]!.pending} times out${inFlight(w) > 0 ? ' (early)' : ''}`;
+      return `node ${a.node}: NEIGHBOR request to ${index.pending(a.node)} times out${index.inFlight > 0 ? ' (early)' : ''}`;
     case 'crash':
       return `node ${a.node} crashes`;
     case 'failLink':
@@ -297,20 +389,25 @@ export function describeAction(w: World, s: Scenario, a: Action): string {
 }
 
 export function snapshotOf(s: Scenario, w: World): ClusterSnapshot {
-  const nodes: NodeSnapshot[] = w.nodes.map((node, i) => ({
-    id: i,
-    alive: isAlive(w, i),
-    active: node.active,
-    passive: node.passive,
-    pending: node.pending === NONE ? [] : [node.pending],
-    awaiting: node.abandoned,
-    tracked: node.tried,
-  }));
+  const index = indexOf(w);
+  const nodes: NodeSnapshot[] = [];
+  for (let i = 0; i < s.nodes; i++) {
+    const node = index.node(i);
+    nodes.push({
+      id: i,
+      alive: index.alive(i),
+      active: node.active,
+      passive: node.passive,
+      pending: node.pending === NONE ? [] : [node.pending],
+      awaiting: node.abandoned,
+      tracked: node.tried,
+    });
+  }
   return {
     nodes,
     activeSize: s.config.activeSize,
     passiveSize: s.config.passiveSize,
-    inFlight: inFlight(w),
-    settled: allJoined(w, s.nodes),
+    inFlight: index.inFlight,
+    settled: w[At.Joined] === (1 << s.nodes) - 1,
   };
 }

@@ -1,0 +1,181 @@
+// One node's step in the checker's terms: the node's new bytes, the packets it sent, the peers
+// it linked to and the events it counted. The model is pure, so a step is a function of (node
+// id, node bytes, input, choices); the cache keeps every enumerated outcome of each (node,
+// input) it has seen, so the millions of worlds that share a node state and an arriving packet
+// run the model once between them (see BENCHMARKS.md).
+import type { Chooser } from '../../models/chooser.ts';
+import type { HyParViewConfig } from '../../models/hyparview/config.ts';
+import type { Message, NodeId } from '../../models/hyparview/messages.ts';
+import { type Effect, type EventKind, type Input, step } from '../../models/hyparview/node.ts';
+import { packetSize, readNode, readPacket, writeNode, writePacket } from './encode.ts';
+import { fingerprint, type Fingerprint } from './fingerprint.ts';
+import { LINK_DOWN } from './packets.ts';
+
+export type StepEffect =
+  /** A packet (encoded) for `to`. */
+  | { readonly to: NodeId; readonly packet: Uint8Array }
+  /** `peer` entered the active view: a connection to it must exist. */
+  | { readonly linked: NodeId };
+
+export interface StepOutcome {
+  /** The node's new segment. */
+  readonly node: Uint8Array;
+  readonly effects: readonly StepEffect[];
+  readonly events: readonly EventKind[];
+  /** The value each random choice took, in the order the node asked. */
+  readonly choices: readonly number[];
+}
+
+/** What a node steps on, as found in the world's bytes. */
+export const enum InputKind {
+  Join = 0,
+  /** A packet from `arg` (a message or a link-down), at `packetAt`. */
+  Packet = 1,
+  ShuffleTimer = 2,
+  /** The NEIGHBOR request to `arg` timed out. */
+  NeighborTimeout = 3,
+}
+
+export interface StepInput {
+  kind: InputKind;
+  arg: NodeId;
+  /** The world bytes and offset of the node's segment, and of the packet for InputKind.Packet. */
+  bytes: Uint8Array;
+  nodeAt: number;
+  nodeEnd: number;
+  packetAt: number;
+}
+
+function modelInput(x: StepInput): Input {
+  switch (x.kind) {
+    case InputKind.Join:
+      return { t: 'join', contact: x.arg };
+    case InputKind.Packet: {
+      const p = readPacket(x.bytes, x.packetAt);
+      return p === LINK_DOWN ? { t: 'linkDown', peer: x.arg } : { t: 'message', from: x.arg, msg: p as Message };
+    }
+    case InputKind.ShuffleTimer:
+      return { t: 'shuffleTimer' };
+    case InputKind.NeighborTimeout:
+      return { t: 'neighborTimeout', peer: x.arg };
+  }
+}
+
+const scratch = new Uint8Array(1 << 12);
+
+/** Runs the model for node `id` on `x`, with `chooser` making its random choices. */
+export function runStep(config: HyParViewConfig, id: NodeId, x: StepInput, chooser: Chooser, choices: readonly number[]): StepOutcome {
+  const node = readNode(x.bytes, x.nodeAt, id);
+  const out: Effect[] = [];
+  step(node, modelInput(x), { config, chooser, out });
+  const effects: StepEffect[] = [];
+  const events: EventKind[] = [];
+  for (const e of out) {
+    if (e.t === 'send') effects.push({ to: e.to, packet: scratch.slice(0, writePacket(scratch, 0, e.msg)) });
+    else if (e.t === 'neighborUp') effects.push({ linked: e.peer });
+    else if (e.t === 'event') events.push(e.kind);
+  }
+  return { node: scratch.slice(0, writeNode(scratch, 0, node)), effects, events, choices };
+}
+
+/** Replays a fixed script of choice values, recording how many alternatives each choice had. */
+export class ScriptChooser implements Chooser {
+  script: readonly number[] = [];
+  used: number[] = [];
+  ranges: number[] = [];
+
+  reset(script: readonly number[]): void {
+    this.script = script;
+    this.used = [];
+    this.ranges = [];
+  }
+
+  private next(range: number): number {
+    const pos = this.used.length;
+    const v = pos < this.script.length ? this.script[pos]! : 0;
+    this.used.push(v);
+    this.ranges.push(range);
+    return v;
+  }
+
+  pick(n: number): number {
+    return n <= 1 ? 0 : this.next(n);
+  }
+
+  chance(k: number, n: number): boolean {
+    if (k <= 0) return false;
+    if (k >= n) return true;
+    return this.next(2) === 1;
+  }
+
+  /** The next script in odometer order, or null when every combination has been run. */
+  following(): number[] | null {
+    const { used, ranges } = this;
+    for (let p = used.length - 1; p >= 0; p--) {
+      if (used[p]! + 1 < ranges[p]!) return [...used.slice(0, p), used[p]! + 1];
+    }
+    return null;
+  }
+}
+
+/** Every outcome of the step, one per combination of choices, in odometer order. */
+function enumerateStep(config: HyParViewConfig, id: NodeId, x: StepInput): StepOutcome[] {
+  const script = new ScriptChooser();
+  const outcomes: StepOutcome[] = [];
+  let next: readonly number[] | null = [];
+  while (next) {
+    script.reset(next);
+    outcomes.push(runStep(config, id, x, script, script.used));
+    next = script.following();
+  }
+  return outcomes;
+}
+
+interface Entry {
+  readonly key: Uint8Array;
+  readonly outcomes: StepOutcome[];
+  readonly next: Entry | undefined;
+}
+
+/** Entries kept before the cache starts over, so that memory stays bounded on long searches. */
+const MAX_ENTRIES = 1 << 20;
+
+export class StepCache {
+  private table = new Map<number, Entry>();
+  private entries = 0;
+  private readonly key = new Uint8Array(256);
+  private readonly fp: Fingerprint = { hi: 0, lo: 0 };
+
+  constructor(private readonly config: HyParViewConfig) {}
+
+  /** The enumerated outcomes of node `id` stepping on `x`. */
+  outcomes(id: NodeId, x: StepInput): StepOutcome[] {
+    const key = this.key;
+    key[0] = id;
+    key[1] = x.kind;
+    key[2] = x.arg;
+    let len = 3;
+    for (let k = x.nodeAt; k < x.nodeEnd; k++) key[len++] = x.bytes[k]!;
+    if (x.kind === InputKind.Packet) {
+      for (let k = x.packetAt, end = k + packetSize(x.bytes, k); k < end; k++) key[len++] = x.bytes[k]!;
+    }
+    fingerprint(key, len, this.fp);
+    const bucket = this.fp.hi;
+    const first = this.table.get(bucket);
+    for (let e = first; e; e = e.next) if (sameBytes(e.key, key, len)) return e.outcomes;
+    if (this.entries >= MAX_ENTRIES) {
+      this.table = new Map();
+      this.entries = 0;
+    }
+    const outcomes = enumerateStep(this.config, id, x);
+    this.table.set(bucket, { key: key.slice(0, len), outcomes, next: this.table.get(bucket) });
+    this.entries++;
+    return outcomes;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, len: number): boolean {
+  if (a.length !== len) return false;
+  for (let k = 0; k < len; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
