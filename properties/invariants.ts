@@ -9,7 +9,14 @@ export interface Property {
   readonly kind: 'always' | 'quiescent';
   readonly description: string;
   readonly check: (c: ClusterSnapshot) => Verdict;
+  /**
+   * Set when the property is node-local: `check` is then the verdict of the first live node
+   * that breaks `local`, so an engine may judge each node state once and remember it.
+   */
+  readonly local?: (n: NodeSnapshot, bounds: ViewBounds) => Verdict;
 }
+
+export type ViewBounds = Pick<ClusterSnapshot, 'activeSize' | 'passiveSize'>;
 
 function firstBroken(c: ClusterSnapshot, test: (n: NodeSnapshot) => Verdict): Verdict {
   for (const n of c.nodes) {
@@ -20,60 +27,37 @@ function firstBroken(c: ClusterSnapshot, test: (n: NodeSnapshot) => Verdict): Ve
   return null;
 }
 
+/** An always-property that each live node must satisfy on its own. */
+function nodeLocal(name: string, description: string, local: (n: NodeSnapshot, bounds: ViewBounds) => Verdict): Property {
+  return { name, kind: 'always', description, local, check: (c) => firstBroken(c, (n) => local(n, c)) };
+}
+
 const duplicated = (ids: readonly number[]): number | undefined => ids.find((id, i) => ids.indexOf(id) !== i);
 const list = (ids: readonly number[]): string => `[${ids.join(',')}]`;
 
 export const ALWAYS: readonly Property[] = [
-  {
-    name: 'view-bounds',
-    kind: 'always',
-    description: '|active| <= activeSize and |passive| <= passiveSize',
-    check: (c) =>
-      firstBroken(c, (n) =>
-        n.active.length > c.activeSize
-          ? `node ${n.id} has ${n.active.length} active peers ${list(n.active)}, more than ${c.activeSize}`
-          : n.passive.length > c.passiveSize
-            ? `node ${n.id} has ${n.passive.length} passive peers ${list(n.passive)}, more than ${c.passiveSize}`
-            : null,
-      ),
-  },
-  {
-    name: 'views-disjoint',
-    kind: 'always',
-    description: 'no peer is in both the active and the passive view',
-    check: (c) =>
-      firstBroken(c, (n) => {
-        const both = n.active.find((id) => n.passive.includes(id));
-        return both === undefined ? null : `node ${n.id} has ${both} in both views: active ${list(n.active)}, passive ${list(n.passive)}`;
-      }),
-  },
-  {
-    name: 'self-not-in-views',
-    kind: 'always',
-    description: 'a node is never in its own views',
-    check: (c) =>
-      firstBroken(c, (n) => (n.active.includes(n.id) || n.passive.includes(n.id) ? `node ${n.id} lists itself: active ${list(n.active)}, passive ${list(n.passive)}` : null)),
-  },
-  {
-    name: 'no-duplicates',
-    kind: 'always',
-    description: 'no id appears twice in one view',
-    check: (c) =>
-      firstBroken(c, (n) => {
-        const dup = duplicated(n.active) ?? duplicated(n.passive);
-        return dup === undefined ? null : `node ${n.id} lists ${dup} twice: active ${list(n.active)}, passive ${list(n.passive)}`;
-      }),
-  },
-  {
-    name: 'no-unknown-bookkeeping',
-    kind: 'always',
-    description: 'per-peer bookkeeping only for peers in the views (outstanding requests excepted)',
-    check: (c) =>
-      firstBroken(c, (n) => {
-        const stray = n.tracked.find((id) => !n.passive.includes(id) && !n.active.includes(id) && !n.pending.includes(id) && !n.awaiting?.includes(id));
-        return stray === undefined ? null : `node ${n.id} keeps state for ${stray}, which is in neither view`;
-      }),
-  },
+  nodeLocal('view-bounds', '|active| <= activeSize and |passive| <= passiveSize', (n, b) =>
+    n.active.length > b.activeSize
+      ? `node ${n.id} has ${n.active.length} active peers ${list(n.active)}, more than ${b.activeSize}`
+      : n.passive.length > b.passiveSize
+        ? `node ${n.id} has ${n.passive.length} passive peers ${list(n.passive)}, more than ${b.passiveSize}`
+        : null,
+  ),
+  nodeLocal('views-disjoint', 'no peer is in both the active and the passive view', (n) => {
+    const both = n.active.find((id) => n.passive.includes(id));
+    return both === undefined ? null : `node ${n.id} has ${both} in both views: active ${list(n.active)}, passive ${list(n.passive)}`;
+  }),
+  nodeLocal('self-not-in-views', 'a node is never in its own views', (n) =>
+    n.active.includes(n.id) || n.passive.includes(n.id) ? `node ${n.id} lists itself: active ${list(n.active)}, passive ${list(n.passive)}` : null,
+  ),
+  nodeLocal('no-duplicates', 'no id appears twice in one view', (n) => {
+    const dup = duplicated(n.active) ?? duplicated(n.passive);
+    return dup === undefined ? null : `node ${n.id} lists ${dup} twice: active ${list(n.active)}, passive ${list(n.passive)}`;
+  }),
+  nodeLocal('no-unknown-bookkeeping', 'per-peer bookkeeping only for peers in the views (outstanding requests excepted)', (n) => {
+    const stray = n.tracked.find((id) => !n.passive.includes(id) && !n.active.includes(id) && !n.pending.includes(id) && !n.awaiting?.includes(id));
+    return stray === undefined ? null : `node ${n.id} keeps state for ${stray}, which is in neither view`;
+  }),
 ];
 
 /** Undirected edges of the active graph that only one side holds, among live nodes. */

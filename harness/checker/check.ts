@@ -8,7 +8,8 @@ import { worldFingerprint } from './encode.ts';
 import { type Fingerprint, VisitedSet } from './fingerprint.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
 import { SuccessorCursor, successors } from './successors.ts';
-import { encodeToken, type Failure, formatTrace, judgeWorld, replayPath } from './trace.ts';
+import { type Failure, Judge } from './judge.ts';
+import { encodeToken, formatTrace, replayPath } from './trace.ts';
 import { initialWorld, type Scenario, type World } from './world.ts';
 
 export interface Violation {
@@ -63,6 +64,7 @@ export interface CheckHooks {
 
 class Search {
   readonly s: Scenario;
+  readonly judgement: Judge;
   readonly fp: Fingerprint = { hi: 0, lo: 0 };
   readonly visited = new VisitedSet();
   readonly found = new Map<string, { failure: Failure; path: number[] }>();
@@ -77,6 +79,7 @@ class Search {
 
   constructor(readonly o: CheckOptions, readonly hooks: CheckHooks) {
     this.s = scenarioOf(o);
+    this.judgement = new Judge(this.s);
   }
 
   seconds(): number {
@@ -90,7 +93,7 @@ class Search {
 
   /** Checks a newly seen state; returns true when it broke a property (and should not be expanded). */
   judge(w: World, path: readonly number[], last = -1): boolean {
-    const { failures, quiescent } = judgeWorld(this.s, w);
+    const { failures, quiescent } = this.judgement.judge(w);
     if (quiescent) this.quiescentStates++;
     if (failures.length === 0) return false;
     const full = last >= 0 ? [...path, last] : path.slice();

@@ -247,3 +247,54 @@ export class WorldIndex {
 export function worldFingerprint(w: Uint8Array, out: Fingerprint, length = w.length): void {
   fingerprint(w, length, out);
 }
+
+/** A world's fields as plain values: for building worlds, for tests and for reading one in full. */
+export interface WorldView {
+  readonly alive: number;
+  readonly joined: number;
+  readonly formed: boolean;
+  readonly crashesLeft: number;
+  readonly linkFailuresLeft: number;
+  readonly earlyTimeoutsLeft: number;
+  readonly cyclesUsed: readonly number[];
+  readonly nodes: readonly NodeState[];
+  /** queues[from * n + to], oldest packet first. */
+  readonly queues: readonly (readonly Packet[])[];
+}
+
+export function decodeWorld(w: Uint8Array): WorldView {
+  const n = w[At.N]!;
+  const index = new WorldIndex(n).of(w);
+  return {
+    alive: w[At.Alive]!,
+    joined: w[At.Joined]!,
+    formed: w[At.Formed] === 1,
+    crashesLeft: w[At.CrashesLeft]!,
+    linkFailuresLeft: w[At.LinkFailuresLeft]!,
+    earlyTimeoutsLeft: w[At.EarlyTimeoutsLeft]!,
+    cyclesUsed: Array.from(w.subarray(At.Cycles, At.Cycles + n)),
+    nodes: Array.from({ length: n }, (_, i) => index.node(i)),
+    queues: Array.from({ length: n * n }, (_, q) => index.queue(q)),
+  };
+}
+
+export function encodeWorld(v: WorldView): Uint8Array {
+  const n = v.nodes.length;
+  const buf = new Uint8Array(1 << 16);
+  buf[At.N] = n;
+  buf[At.Alive] = v.alive;
+  buf[At.Joined] = v.joined;
+  buf[At.Formed] = v.formed ? 1 : 0;
+  buf[At.CrashesLeft] = v.crashesLeft;
+  buf[At.LinkFailuresLeft] = v.linkFailuresLeft;
+  buf[At.EarlyTimeoutsLeft] = v.earlyTimeoutsLeft;
+  for (let i = 0; i < n; i++) buf[At.Cycles + i] = v.cyclesUsed[i]!;
+  let pos = At.Cycles + n;
+  for (const node of v.nodes) pos = writeNode(buf, pos, node);
+  for (let q = 0; q < n * n; q++) {
+    const queue = v.queues[q] ?? [];
+    buf[pos++] = queue.length;
+    for (const p of queue) pos = writePacket(buf, pos, p);
+  }
+  return buf.slice(0, pos);
+}

@@ -103,3 +103,45 @@ function insertInto(t: Uint32Array, capacity: number, hi: number, lo: number): b
     if (++slot === capacity) slot = 0;
   }
 }
+
+interface Entry<V> {
+  readonly key: Uint8Array;
+  readonly value: V;
+  readonly next: Entry<V> | undefined;
+}
+
+/**
+ * A map from short byte strings to values, for the checker's caches of per-node work: keys are
+ * hashed and then compared byte for byte, and the map empties itself at `limit` entries so that
+ * memory stays bounded on long searches.
+ */
+export class BytesMap<V> {
+  private table = new Map<number, Entry<V>>();
+  private size = 0;
+  private readonly fp: Fingerprint = { hi: 0, lo: 0 };
+
+  constructor(private readonly limit = 1 << 20) {}
+
+  get(key: Uint8Array, len: number): V | undefined {
+    fingerprint(key, len, this.fp);
+    for (let e = this.table.get(this.fp.hi); e; e = e.next) if (sameBytes(e.key, key, len)) return e.value;
+    return undefined;
+  }
+
+  /** Adds a key that `get` just missed. */
+  add(key: Uint8Array, len: number, value: V): void {
+    if (this.size >= this.limit) {
+      this.table = new Map();
+      this.size = 0;
+    }
+    fingerprint(key, len, this.fp);
+    this.table.set(this.fp.hi, { key: key.slice(0, len), value, next: this.table.get(this.fp.hi) });
+    this.size++;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, len: number): boolean {
+  if (a.length !== len) return false;
+  for (let k = 0; k < len; k++) if (a[k] !== b[k]) return false;
+  return true;
+}

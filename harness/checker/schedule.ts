@@ -10,7 +10,8 @@ import { worldFingerprint } from './encode.ts';
 import type { Fingerprint } from './fingerprint.ts';
 import { type CheckOptions, scenarioOf } from './options.ts';
 import { type Successor, successors } from './successors.ts';
-import { encodeToken, type Failure, failuresIn } from './trace.ts';
+import { type Failure, failuresIn } from './judge.ts';
+import { encodeToken } from './trace.ts';
 import { type Action, inFlight, initialWorld, type Scenario, snapshotOf, type World } from './world.ts';
 
 export interface RunLimits {

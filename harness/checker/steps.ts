@@ -8,7 +8,7 @@ import type { HyParViewConfig } from '../../models/hyparview/config.ts';
 import type { Message, NodeId } from '../../models/hyparview/messages.ts';
 import { type Effect, type EventKind, type Input, step } from '../../models/hyparview/node.ts';
 import { packetSize, readNode, readPacket, writeNode, writePacket } from './encode.ts';
-import { fingerprint, type Fingerprint } from './fingerprint.ts';
+import { BytesMap } from './fingerprint.ts';
 import { LINK_DOWN } from './packets.ts';
 
 export type StepEffect =
@@ -131,20 +131,9 @@ function enumerateStep(config: HyParViewConfig, id: NodeId, x: StepInput): StepO
   return outcomes;
 }
 
-interface Entry {
-  readonly key: Uint8Array;
-  readonly outcomes: StepOutcome[];
-  readonly next: Entry | undefined;
-}
-
-/** Entries kept before the cache starts over, so that memory stays bounded on long searches. */
-const MAX_ENTRIES = 1 << 20;
-
 export class StepCache {
-  private table = new Map<number, Entry>();
-  private entries = 0;
+  private readonly table = new BytesMap<StepOutcome[]>();
   private readonly key = new Uint8Array(256);
-  private readonly fp: Fingerprint = { hi: 0, lo: 0 };
 
   constructor(private readonly config: HyParViewConfig) {}
 
@@ -159,23 +148,8 @@ export class StepCache {
     if (x.kind === InputKind.Packet) {
       for (let k = x.packetAt, end = k + packetSize(x.bytes, k); k < end; k++) key[len++] = x.bytes[k]!;
     }
-    fingerprint(key, len, this.fp);
-    const bucket = this.fp.hi;
-    const first = this.table.get(bucket);
-    for (let e = first; e; e = e.next) if (sameBytes(e.key, key, len)) return e.outcomes;
-    if (this.entries >= MAX_ENTRIES) {
-      this.table = new Map();
-      this.entries = 0;
-    }
-    const outcomes = enumerateStep(this.config, id, x);
-    this.table.set(bucket, { key: key.slice(0, len), outcomes, next: this.table.get(bucket) });
-    this.entries++;
+    let outcomes = this.table.get(key, len);
+    if (!outcomes) this.table.add(key, len, (outcomes = enumerateStep(this.config, id, x)));
     return outcomes;
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array, len: number): boolean {
-  if (a.length !== len) return false;
-  for (let k = 0; k < len; k++) if (a[k] !== b[k]) return false;
-  return true;
 }

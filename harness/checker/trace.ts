@@ -1,35 +1,12 @@
 // Counterexample traces and replay tokens. A token holds the scenario options and the path
 // (successor indices from the initial world), so `replay TOKEN` needs nothing else.
 import { ConfigError } from '../../models/hyparview/config.ts';
-import { ALL_PROPERTIES } from '../../properties/invariants.ts';
-import { isQuiescent } from '../../properties/snapshot.ts';
 import { worldFingerprint } from './encode.ts';
 import type { Fingerprint } from './fingerprint.ts';
+import { type Failure, failuresIn } from './judge.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
 import { successors } from './successors.ts';
-import { describeAction, initialWorld, nodeOf, type Scenario, snapshotOf, type World } from './world.ts';
-
-export interface Failure {
-  readonly property: string;
-  readonly message: string;
-}
-
-/** Every property `w` breaks: always-properties everywhere, quiescent ones at quiescence. */
-export function failuresIn(s: Scenario, w: World): Failure[] {
-  return judgeWorld(s, w).failures;
-}
-
-export function judgeWorld(s: Scenario, w: World): { failures: Failure[]; quiescent: boolean } {
-  const snap = snapshotOf(s, w);
-  const quiescent = isQuiescent(snap);
-  const failures: Failure[] = [];
-  for (const p of ALL_PROPERTIES) {
-    if (p.kind === 'quiescent' && !quiescent) continue;
-    const message = p.check(snap);
-    if (message) failures.push({ property: p.name, message });
-  }
-  return { failures, quiescent };
-}
+import { describeAction, initialWorld, nodeOf, type World } from './world.ts';
 
 // Options that shape the explored world; search limits are not part of a trace's identity.
 const SCENARIO_FIELDS = ['nodes', 'active', 'passive', 'arwl', 'prwl', 'ka', 'kp', 'shuffleWalk', 'variant', 'decisions', 'mutant', 'crashes', 'linkFailures', 'earlyTimeouts', 'cycles', 'choices', 'seed'] as const;

@@ -7,7 +7,7 @@ import { describeMessage, type Message, type NodeId } from '../../models/hyparvi
 import { type EventKind, initialNode, NONE, type NodeState } from '../../models/hyparview/node.ts';
 import { type ClusterSnapshot, isQuiescent, type NodeSnapshot } from '../../properties/snapshot.ts';
 
-import { At, isLinkDownAt, packetSize, WorldIndex, writeNode } from './encode.ts';
+import { At, encodeWorld, isLinkDownAt, packetSize, WorldIndex, writeNode } from './encode.ts';
 import { InputKind, type StepInput, type StepOutcome } from './steps.ts';
 import { LINK_DOWN, type Packet } from './packets.ts';
 
@@ -49,17 +49,17 @@ export const MAX_CHECKER_NODES = 8;
 
 export function initialWorld(s: Scenario): World {
   const n = s.nodes;
-  const w = new Uint8Array(At.Cycles + n * 7 + n * n);
-  w[At.N] = n;
-  w[At.Alive] = (1 << n) - 1;
-  w[At.Joined] = 1; // node 0 is the contact and needs no join
-  w[At.Formed] = n === 1 ? 1 : 0;
-  w[At.CrashesLeft] = s.budgets.crashes;
-  w[At.LinkFailuresLeft] = s.budgets.linkFailures;
-  w[At.EarlyTimeoutsLeft] = s.budgets.earlyTimeouts;
-  let pos = At.Cycles + n;
-  for (let i = 0; i < n; i++) pos = writeNode(w, pos, initialNode(i));
-  return w; // the queues are all empty: count bytes of zero
+  return encodeWorld({
+    alive: (1 << n) - 1,
+    joined: 1, // node 0 is the contact and needs no join
+    formed: n === 1,
+    crashesLeft: s.budgets.crashes,
+    linkFailuresLeft: s.budgets.linkFailures,
+    earlyTimeoutsLeft: s.budgets.earlyTimeouts,
+    cyclesUsed: new Array<number>(n).fill(0),
+    nodes: Array.from({ length: n }, (_, i) => initialNode(i)),
+    queues: [],
+  });
 }
 
 const indexes: WorldIndex[] = [];
@@ -388,21 +388,27 @@ export function describeAction(w: World, s: Scenario, a: Action): string {
   }
 }
 
+/** Node i of the indexed world as the properties see it. */
+export function nodeSnapshot(index: WorldIndex, i: number): NodeSnapshot {
+  const node = index.node(i);
+  return {
+    id: i,
+    alive: index.alive(i),
+    active: node.active,
+    passive: node.passive,
+    pending: node.pending === NONE ? [] : [node.pending],
+    awaiting: node.abandoned,
+    tracked: node.tried,
+  };
+}
+
+/** Every join was issued and nothing is in flight: necessary for quiescence, and cheap to test. */
+export const mayBeQuiescent = (s: Scenario, index: WorldIndex): boolean => index.bytes[At.Joined] === (1 << s.nodes) - 1 && index.inFlight === 0;
+
 export function snapshotOf(s: Scenario, w: World): ClusterSnapshot {
   const index = indexOf(w);
   const nodes: NodeSnapshot[] = [];
-  for (let i = 0; i < s.nodes; i++) {
-    const node = index.node(i);
-    nodes.push({
-      id: i,
-      alive: index.alive(i),
-      active: node.active,
-      passive: node.passive,
-      pending: node.pending === NONE ? [] : [node.pending],
-      awaiting: node.abandoned,
-      tracked: node.tried,
-    });
-  }
+  for (let i = 0; i < s.nodes; i++) nodes.push(nodeSnapshot(index, i));
   return {
     nodes,
     activeSize: s.config.activeSize,

@@ -5,7 +5,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { checkerOptionsArb, plannedScenarioArb, type ScenarioShape } from '../../harness/checker/arbitraries.ts';
-import { worldFingerprint } from '../../harness/checker/encode.ts';
+import { decodeWorld, worldFingerprint } from '../../harness/checker/encode.ts';
 import { resolveOptions, scenarioOf } from '../../harness/checker/options.ts';
 import { faultBudgets, joinOrder, type Plan, runPlan, runSchedule, type ScheduleRun } from '../../harness/checker/schedule.ts';
 import { successors } from '../../harness/checker/successors.ts';
@@ -117,7 +117,7 @@ test('generated faulty scenarios do crash nodes, fail links and time out early',
   const crashes = runs.filter(({ run }) => took(run, 'crash')).length;
   const links = runs.filter(({ run }) => took(run, 'failLink')).length;
   // A timeout taken while messages were in flight spends the early-timeout budget.
-  const early = runs.filter(({ options, run }) => run.world.earlyTimeoutsLeft < options.earlyTimeouts).length;
+  const early = runs.filter(({ options, run }) => decodeWorld(run.world).earlyTimeoutsLeft < options.earlyTimeouts).length;
   t.log(`of 100 runs: ${crashes} crash a node, ${links} fail a link, ${early} time out early`);
   t.true(crashes >= 20, `${crashes} runs crash`);
   t.true(links >= 20, `${links} runs fail a link`);
