@@ -92,8 +92,8 @@ class Search {
   }
 
   /** Checks a newly seen state; returns true when it broke a property (and should not be expanded). */
-  judge(w: World, path: readonly number[], last = -1): boolean {
-    const { failures, quiescent } = this.judgement.judge(w);
+  judge(w: World, path: readonly number[], last = -1, changedNodes = -1): boolean {
+    const { failures, quiescent } = this.judgement.judge(w, changedNodes);
     if (quiescent) this.quiescentStates++;
     if (failures.length === 0) return false;
     const full = last >= 0 ? [...path, last] : path.slice();
@@ -153,7 +153,8 @@ class Search {
         this.key(draft.out, draft.length);
         if (!this.visited.add(this.fp.hi, this.fp.lo)) continue;
         this.tick(depth + 1);
-        if (this.judge(draft.out.subarray(0, draft.length), item.path, cursor.index)) continue;
+        // The parent passed every node-local property (BFS expands no violating world): judge the nodes that changed.
+        if (this.judge(draft.out.subarray(0, draft.length), item.path, cursor.index, draft.changedNodes)) continue;
         frontier.push(draft.out, draft.length, item.path, cursor.index);
       }
     }

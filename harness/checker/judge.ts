@@ -31,14 +31,18 @@ export class Judge {
     this.index = new WorldIndex(s.nodes);
   }
 
-  judge(w: World): Judgement {
+  /**
+   * Judges `w`. `changed` (bit i for node i) may leave out nodes whose state is that of a world
+   * already judged free of node-local violations: their verdicts are known.
+   */
+  judge(w: World, changed = -1): Judgement {
     const index = this.index.of(w);
     // Built only when a property needs the whole world (seldom: quiescent worlds are few).
     let snapshot: ClusterSnapshot | undefined;
     const quiescent = mayBeQuiescent(this.s, index) && isQuiescent((snapshot = snapshotOf(this.s, w)));
     const failures: Failure[] = [];
     const local: (readonly Verdict[] | null)[] = [];
-    for (let i = 0; i < this.s.nodes; i++) local.push(index.alive(i) ? this.localVerdicts(i) : null);
+    for (let i = 0; i < this.s.nodes; i++) local.push(index.alive(i) && ((changed >> i) & 1) === 1 ? this.localVerdicts(i) : null);
     for (let j = 0; j < ALL_PROPERTIES.length; j++) {
       const p = ALL_PROPERTIES[j]!;
       const k = LOCAL_INDEX[j]!;

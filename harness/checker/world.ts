@@ -137,6 +137,8 @@ export class Draft {
   readonly n: number;
   /** Node i's new segment, or undefined when the node is unchanged. */
   private readonly nodes: (Uint8Array | undefined)[];
+  /** Bit i: the transition replaced node i's state. */
+  changedNodes = 0;
   /** Per queue: packets dropped from the parent's head (0, 1, or all when cleared); -1 when untouched. */
   private readonly dropped: Int32Array;
   private readonly touchedQueues: Int32Array;
@@ -205,6 +207,7 @@ export class Draft {
   /** Starts a transition from the loaded parent. */
   private begin(): void {
     this.nodes.fill(undefined);
+    this.changedNodes = 0;
     for (let k = 0; k < this.touchedCount; k++) this.dropped[this.touchedQueues[k]!] = -1;
     this.touchedCount = 0;
     this.appended = [];
@@ -274,6 +277,7 @@ export class Draft {
         break;
     }
     this.nodes[i] = o.node;
+    this.changedNodes |= 1 << i;
     for (let k = 0; k < o.effects.length; k++) {
       const e = o.effects[k]!;
       if ('linked' in e) {
@@ -306,6 +310,7 @@ export class Draft {
       }
       // A dead node's own state no longer matters: reset it so equivalent worlds coincide.
       this.nodes[dead] = INITIAL_SEGMENT;
+      this.changedNodes |= 1 << dead;
     } else if (a.k === 'failLink') {
       head[At.LinkFailuresLeft]--;
       this.clearQueue(a.a * n + a.b);
