@@ -86,9 +86,9 @@ class Search {
     return (performance.now() - this.started) / 1000;
   }
 
-  /** Fingerprints `w` (its first `length` bytes) into this.fp. */
-  key(w: World, length = w.length): void {
-    worldFingerprint(w, this.fp, length);
+  /** Fingerprints `w` into this.fp. */
+  key(w: World): void {
+    worldFingerprint(w, this.fp);
   }
 
   /** Checks a newly seen state; returns true when it broke a property (and should not be expanded). */
@@ -131,17 +131,17 @@ class Search {
     const frontier = new Frontier();
     const init = this.start();
     if (!init) return;
-    frontier.push(init, init.length, [], -1);
     const cursor = new SuccessorCursor(this.s);
     const { draft } = cursor;
+    draft.load(init);
+    frontier.push(init, init.length, draft.parentSum, [], -1);
     while (this.stop === null) {
       const item = frontier.shift();
       if (!item) {
         this.stop = 'exhausted';
         return;
       }
-      this.key(item.state);
-      cursor.reset(item.state, this.o.choices, this.o.seed, this.fp.lo);
+      cursor.reset(item.state, this.o.choices, this.o.seed, item.sum);
       const depth = item.path.length;
       if (depth >= this.o.depth) {
         if (cursor.next()) this.depthBounded = true;
@@ -150,12 +150,12 @@ class Search {
       while (this.stop === null && cursor.next()) {
         this.states++;
         this.noteEvents(cursor.events);
-        this.key(draft.out, draft.length);
-        if (!this.visited.add(this.fp.hi, this.fp.lo)) continue;
+        if (!this.visited.add(draft.fp.hi, draft.fp.lo)) continue;
         this.tick(depth + 1);
+        draft.materialize();
         // The parent passed every node-local property (BFS expands no violating world): judge the nodes that changed.
         if (this.judge(draft.out.subarray(0, draft.length), item.path, cursor.index, draft.changedNodes)) continue;
-        frontier.push(draft.out, draft.length, item.path, cursor.index);
+        frontier.push(draft.out, draft.length, draft.sum, item.path, cursor.index);
       }
     }
   }
@@ -164,7 +164,7 @@ class Search {
     const init = this.start();
     if (!init) return;
     const path: number[] = [];
-    const frames: Array<{ next: ReturnType<typeof successors>; i: number }> = [{ next: successors(this.s, init, this.o.choices, this.o.seed, this.fp.lo), i: 0 }];
+    const frames: Array<{ next: ReturnType<typeof successors>; i: number }> = [{ next: successors(this.s, init, this.o.choices, this.o.seed), i: 0 }];
     while (frames.length > 0 && this.stop === null) {
       const top = frames[frames.length - 1]!;
       if (top.i >= top.next.length) {
@@ -181,11 +181,11 @@ class Search {
       path.push(index);
       this.tick(path.length);
       if (this.judge(succ.world, path) || path.length >= this.o.depth) {
-        if (path.length >= this.o.depth) this.depthBounded ||= successors(this.s, succ.world, this.o.choices, this.o.seed, this.fp.lo).length > 0;
+        if (path.length >= this.o.depth) this.depthBounded ||= successors(this.s, succ.world, this.o.choices, this.o.seed).length > 0;
         path.pop();
         continue;
       }
-      frames.push({ next: successors(this.s, succ.world, this.o.choices, this.o.seed, this.fp.lo), i: 0 });
+      frames.push({ next: successors(this.s, succ.world, this.o.choices, this.o.seed), i: 0 });
     }
     this.stop ??= 'exhausted';
   }
@@ -199,7 +199,7 @@ class Search {
       const path: number[] = [];
       while (path.length < this.o.depth && this.stop === null) {
         this.key(w);
-        const next = successors(this.s, w, this.o.choices, this.o.seed, this.fp.lo);
+        const next = successors(this.s, w, this.o.choices, this.o.seed);
         if (next.length === 0) break;
         const index = uniformInt(rng, 0, next.length - 1);
         const succ = next[index]!;
@@ -217,7 +217,7 @@ class Search {
   }
 }
 
-/** A FIFO of (world, path) records packed into large byte chunks. */
+/** A FIFO of (world, segment sum, path) records packed into large byte chunks. */
 class Frontier {
   private static readonly CHUNK = 1 << 24;
   private chunks: Uint8Array[] = [];
@@ -228,9 +228,9 @@ class Frontier {
   private count = 0;
 
   /** Queues a state reached by `path` followed by `last` (none when negative). */
-  push(state: Uint8Array, len: number, path: readonly number[], last: number): void {
+  push(state: Uint8Array, len: number, sum: Fingerprint, path: readonly number[], last: number): void {
     const depth = path.length + (last >= 0 ? 1 : 0);
-    const need = 4 + len + depth * 2;
+    const need = 12 + len + depth * 2;
     if (this.writePos + need > Frontier.CHUNK) {
       if (this.writeChunk >= 0) this.chunks[this.writeChunk]![this.writePos] = 0xff; // end-of-chunk mark
       this.chunks.push(new Uint8Array(Math.max(Frontier.CHUNK, need + 1)));
@@ -244,6 +244,9 @@ class Frontier {
     c[p++] = depth & 0xff;
     c[p++] = depth >> 8;
     for (let k = 0; k < len; k++) c[p++] = state[k]!;
+    writeU32(c, p, sum.hi);
+    writeU32(c, p + 4, sum.lo);
+    p += 8;
     for (const i of path) {
       c[p++] = i & 0xff;
       c[p++] = i >> 8;
@@ -256,7 +259,7 @@ class Frontier {
     this.count++;
   }
 
-  shift(): { state: Uint8Array; path: number[] } | null {
+  shift(): { state: Uint8Array; sum: Fingerprint; path: number[] } | null {
     if (this.count === 0) return null;
     let c = this.chunks[this.readChunk]!;
     if (this.readPos >= c.length || c[this.readPos] === 0xff) {
@@ -271,15 +274,26 @@ class Frontier {
     p += 4;
     const state = c.subarray(p, p + len);
     p += len;
+    const sum = { hi: readU32(c, p), lo: readU32(c, p + 4) };
+    p += 8;
     const path = new Array<number>(depth);
     for (let k = 0; k < depth; k++, p += 2) path[k] = c[p]! | (c[p + 1]! << 8);
     this.readPos = p;
     this.count--;
-    return { state, path };
+    return { state, sum, path };
   }
 }
 
 const EMPTY_CHUNK = new Uint8Array(0);
+
+function writeU32(c: Uint8Array, p: number, v: number): void {
+  c[p] = v & 0xff;
+  c[p + 1] = (v >>> 8) & 0xff;
+  c[p + 2] = (v >>> 16) & 0xff;
+  c[p + 3] = (v >>> 24) & 0xff;
+}
+
+const readU32 = (c: Uint8Array, p: number): number => c[p]! | (c[p + 1]! << 8) | (c[p + 2]! << 16) | (c[p + 3]! << 24);
 
 export function check(input: Partial<CheckOptions> = {}, hooks: CheckHooks = {}): CheckResult {
   const o = resolveOptions(input);

@@ -8,7 +8,7 @@
 // so a bit mask is both their smallest and their canonical form; `abandoned` is a multiset.
 import { type Message, MsgType, type NodeId } from '../../models/hyparview/messages.ts';
 import type { NodeState } from '../../models/hyparview/node.ts';
-import { type Fingerprint, fingerprint } from './fingerprint.ts';
+import { type Fingerprint, fingerprintWords, hashRange } from './fingerprint.ts';
 import { LINK_DOWN, type Packet } from './packets.ts';
 
 export const enum At {
@@ -243,9 +243,39 @@ export class WorldIndex {
   }
 }
 
-/** A world's 64-bit fingerprint: the hash of its canonical bytes. */
-export function worldFingerprint(w: Uint8Array, out: Fingerprint, length = w.length): void {
-  fingerprint(w, length, out);
+// A world's fingerprint hashes its header, then the sum of its segments' hashes (each seeded by
+// its slot: node i is slot i, queue q slot n + q). A transition changes a few segments, so it
+// finds its successor's fingerprint by adjusting the parent's sum, without writing it out.
+
+/** Adds (sign 1) or subtracts (sign -1) the hash of segment bytes[from, to) in `slot` to `sum`. */
+export function addSegment(sum: Fingerprint, bytes: Uint8Array, from: number, to: number, slot: number, sign: 1 | -1, scratch: Fingerprint): void {
+  hashRange(bytes, from, to, slot + 1, scratch);
+  sum.hi = (sum.hi + sign * scratch.hi) | 0;
+  sum.lo = (sum.lo + sign * scratch.lo) | 0;
+}
+
+/** The sum of the segment hashes of an indexed world. */
+export function segmentSum(index: WorldIndex, sum: Fingerprint): void {
+  const n = index.n;
+  const scratch: Fingerprint = { hi: 0, lo: 0 };
+  sum.hi = sum.lo = 0;
+  for (let i = 0; i < n; i++) addSegment(sum, index.bytes, index.nodeAt[i]!, index.nodeAt[i + 1]!, i, 1, scratch);
+  for (let q = 0; q < n * n; q++) addSegment(sum, index.bytes, index.queueAt[q]!, index.queueAt[q + 1]!, n + q, 1, scratch);
+}
+
+/** The fingerprint of a world with header `header` (its first At.Cycles + n bytes) and segment sum `sum`. */
+export function combine(header: Uint8Array, sum: Fingerprint, out: Fingerprint): void {
+  const hi = sum.hi;
+  const lo = sum.lo;
+  hashRange(header, 0, At.Cycles + header[At.N]!, 0x51ed, out);
+  fingerprintWords(hi, lo, out);
+}
+
+/** A world's 64-bit fingerprint, from scratch. */
+export function worldFingerprint(w: Uint8Array, out: Fingerprint): void {
+  const sum: Fingerprint = { hi: 0, lo: 0 };
+  segmentSum(new WorldIndex(w[At.N]!).of(w), sum);
+  combine(w, sum, out);
 }
 
 /** A world's fields as plain values: for building worlds, for tests and for reading one in full. */

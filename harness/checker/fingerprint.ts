@@ -1,6 +1,6 @@
-// 64-bit state fingerprints and the checker's visited set. Hand-written because this is the
-// hot loop: a murmur3-style hash in two independent 32-bit lanes, and an open-addressing
-// table of (hi, lo) pairs in one Uint32Array, 8 bytes a slot (see BENCHMARKS.md).
+// 64-bit state fingerprints, the checker's visited set and its byte-keyed caches. Hand-written
+// because this is the hot loop: a murmur3-style hash in two independent 32-bit lanes, and an
+// open-addressing table of (hi, lo) pairs in one Uint32Array, 8 bytes a slot (see BENCHMARKS.md).
 
 export interface Fingerprint {
   hi: number;
@@ -28,20 +28,35 @@ function finish(h: number, len: number): number {
 
 /** Hashes bytes[0, len) into `out` (two lanes with different seeds; about 2^-64 collision odds). */
 export function fingerprint(bytes: Uint8Array, len: number, out: Fingerprint): void {
-  let h1 = 0x9747b28c;
-  let h2 = 0x1b873593;
-  let i = 0;
-  for (; i + 4 <= len; i += 4) {
+  hashRange(bytes, 0, len, 0, out);
+}
+
+/** Hashes bytes[from, to) into `out`; different seeds give unrelated hashes of the same bytes. */
+export function hashRange(bytes: Uint8Array, from: number, to: number, seed: number, out: Fingerprint): void {
+  let h1 = 0x9747b28c ^ seed;
+  let h2 = 0x1b873593 ^ Math.imul(seed, 0x85ebca6b);
+  let i = from;
+  for (; i + 4 <= to; i += 4) {
     const k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
     h1 = mix(h1, k);
     h2 = mix(h2, k ^ 0x5bd1e995);
   }
   let tail = 0;
-  for (let shift = 0; i < len; i++, shift += 8) tail |= bytes[i]! << shift;
+  for (let shift = 0; i < to; i++, shift += 8) tail |= bytes[i]! << shift;
   h1 = mix(h1, tail);
   h2 = mix(h2, tail ^ 0x5bd1e995);
-  out.hi = finish(h1, len);
-  out.lo = finish(h2 ^ h1, len);
+  out.hi = finish(h1, to - from);
+  out.lo = finish(h2 ^ h1, to - from);
+}
+
+/** Continues the hash in `out` over two more 32-bit words. */
+export function fingerprintWords(a: number, b: number, out: Fingerprint): void {
+  let h1 = mix(out.hi | 0, a);
+  let h2 = mix(out.lo | 0, a ^ 0x5bd1e995);
+  h1 = mix(h1, b);
+  h2 = mix(h2, b ^ 0x5bd1e995);
+  out.hi = finish(h1, 8);
+  out.lo = finish(h2 ^ h1, 8);
 }
 
 const MAX_LOAD = 0.8;

@@ -6,8 +6,6 @@
 // `hyparview-harness replay`. Pure: no I/O, no clocks, no Math.random.
 import { ALWAYS } from '../../properties/invariants.ts';
 import { isQuiescent } from '../../properties/snapshot.ts';
-import { worldFingerprint } from './encode.ts';
-import type { Fingerprint } from './fingerprint.ts';
 import { type CheckOptions, scenarioOf } from './options.ts';
 import { type Successor, successors } from './successors.ts';
 import { type Failure, failuresIn } from './judge.ts';
@@ -78,7 +76,6 @@ export function runDirected(options: CheckOptions, director: Director, limits: R
     if (wanted === 'all') return all;
     return all.filter((f) => (wanted === 'always' ? ALWAYS_NAMES.has(f.property) : wanted.includes(f.property)));
   };
-  const fp: Fingerprint = { hi: 0, lo: 0 };
   const path: number[] = [];
   const actions: Action[] = [];
   let world = initialWorld(s);
@@ -89,9 +86,7 @@ export function runDirected(options: CheckOptions, director: Director, limits: R
       ended = 'max-steps';
       break;
     }
-    // The world's fingerprint keys seeded choices exactly as replayPath does.
-    worldFingerprint(world, fp);
-    const next = successors(s, world, options.choices, options.seed, fp.lo);
+    const next = successors(s, world, options.choices, options.seed);
     if (next.length === 0) {
       ended = 'stuck';
       break;

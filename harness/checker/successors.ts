@@ -4,6 +4,7 @@
 // Node steps under enumerated choices come from a cache of step outcomes (steps.ts).
 import { type Chooser, seededChooser } from '../../models/chooser.ts';
 import type { EventKind } from '../../models/hyparview/node.ts';
+import type { Fingerprint } from './fingerprint.ts';
 import type { ChoiceMode } from './options.ts';
 import { runStep, StepCache, type StepOutcome } from './steps.ts';
 import { type Action, Draft, enabledActions, type Packet, type Scenario, steppedNode, type World } from './world.ts';
@@ -35,15 +36,14 @@ function recording(inner: Chooser, into: number[]): Chooser {
 }
 
 /**
- * Walks the successors of one world after another. After `next()` returns true, `draft.out`
- * holds the successor's bytes (`draft.length` of them) until the following call.
+ * Walks the successors of one world after another. After `next()` returns true, `draft.fp` is
+ * the successor's fingerprint, and `draft.materialize()` puts its bytes in `draft.out`.
  */
 export class SuccessorCursor {
   readonly draft: Draft;
   private readonly cache: StepCache;
   private mode: ChoiceMode = 'enumerate';
   private seed = 0;
-  private worldKey = 0;
   private actions: Action[] = [];
   private actionIndex = -1;
   /** The current action's outcomes (one per choice combination; none for a fault) and the next to take. */
@@ -58,12 +58,11 @@ export class SuccessorCursor {
     this.cache = new StepCache(s.config);
   }
 
-  /** Starts on the successors of `w`; `worldKey` (its fingerprint) keys seeded choices to the state. */
-  reset(w: World, mode: ChoiceMode, seed: number, worldKey: number): void {
-    this.draft.load(w);
+  /** Starts on the successors of `w`; `sum`, its segment sum when the caller kept it, spares hashing it whole. */
+  reset(w: World, mode: ChoiceMode, seed: number, sum?: Fingerprint): void {
+    this.draft.load(w, sum);
     this.mode = mode;
     this.seed = seed;
-    this.worldKey = worldKey;
     this.actions = enabledActions(this.s, this.draft.parent);
     this.actionIndex = -1;
     this.outcomes = NO_OUTCOMES;
@@ -111,7 +110,7 @@ export class SuccessorCursor {
     if (this.mode === 'enumerate') return this.cache.outcomes(node, input);
     // Seeded choices are a pure function of (seed, state, action): a state always has the same successors.
     const choices: number[] = [];
-    const chooser = seededChooser((this.seed ^ Math.imul(this.worldKey, 0x9e3779b1) ^ Math.imul(this.actionIndex + 1, 0x85ebca6b)) | 0);
+    const chooser = seededChooser((this.seed ^ Math.imul(this.draft.parentFp.lo, 0x9e3779b1) ^ Math.imul(this.actionIndex + 1, 0x85ebca6b)) | 0);
     return [runStep(this.s.config, node, input, recording(chooser, choices), choices)];
   }
 }
@@ -124,13 +123,14 @@ const NO_CHOICES: readonly number[] = [];
 const cursors = new WeakMap<Scenario, SuccessorCursor>();
 
 /** All successors of `w`, each with its own copy of the successor world. */
-export function successors(s: Scenario, w: World, mode: ChoiceMode, seed: number, worldKey: number): Successor[] {
+export function successors(s: Scenario, w: World, mode: ChoiceMode, seed: number): Successor[] {
   let cursor = cursors.get(s);
   if (!cursor) cursors.set(s, (cursor = new SuccessorCursor(s)));
-  cursor.reset(w, mode, seed, worldKey);
+  cursor.reset(w, mode, seed);
   const out: Successor[] = [];
   while (cursor.next()) {
     const { draft } = cursor;
+    draft.materialize();
     out.push({ action: cursor.action!, choices: cursor.choices, world: draft.out.slice(0, draft.length), events: draft.events, delivered: cursor.delivered });
   }
   return out;

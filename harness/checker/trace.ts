@@ -1,8 +1,6 @@
 // Counterexample traces and replay tokens. A token holds the scenario options and the path
 // (successor indices from the initial world), so `replay TOKEN` needs nothing else.
 import { ConfigError } from '../../models/hyparview/config.ts';
-import { worldFingerprint } from './encode.ts';
-import type { Fingerprint } from './fingerprint.ts';
 import { type Failure, failuresIn } from './judge.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
 import { successors } from './successors.ts';
@@ -53,12 +51,10 @@ const views = (w: World, i: number): string => {
 /** Re-executes `path` from the initial world; throws ConfigError when the path does not fit. */
 export function replayPath(o: CheckOptions, path: readonly number[]): Trace {
   const s = scenarioOf(o);
-  const fp: Fingerprint = { hi: 0, lo: 0 };
   let w = initialWorld(s);
   const steps: TraceStep[] = [];
   path.forEach((choice, k) => {
-    worldFingerprint(w, fp);
-    const next = successors(s, w, o.choices, o.seed, fp.lo);
+    const next = successors(s, w, o.choices, o.seed);
     const chosen = next[choice];
     if (!chosen) throw new ConfigError('token', `step ${k + 1} picks successor ${choice}, but only ${next.length} exist: the token does not match this version of the node`);
     const changes: string[] = [];

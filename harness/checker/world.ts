@@ -7,7 +7,8 @@ import { describeMessage, type Message, type NodeId } from '../../models/hyparvi
 import { type EventKind, initialNode, NONE, type NodeState } from '../../models/hyparview/node.ts';
 import { type ClusterSnapshot, isQuiescent, type NodeSnapshot } from '../../properties/snapshot.ts';
 
-import { At, encodeWorld, isLinkDownAt, packetSize, WorldIndex, writeNode } from './encode.ts';
+import { addSegment, At, combine, encodeWorld, isLinkDownAt, packetSize, segmentSum, WorldIndex, writeNode } from './encode.ts';
+import type { Fingerprint } from './fingerprint.ts';
 import { InputKind, type StepInput, type StepOutcome } from './steps.ts';
 import { LINK_DOWN, type Packet } from './packets.ts';
 
@@ -129,8 +130,10 @@ const INITIAL_SEGMENT = (() => {
 
 /**
  * One transition under construction: the parent's bytes, the node segments it replaced, and per
- * queue how many of the parent's packets it drops and which (encoded) it appends. `write` lays
- * the successor out in `out`. One Draft serves every transition of a search.
+ * queue how many of the parent's packets it drops and which (encoded) it appends. A transition
+ * yields the successor's fingerprint (`fp`, from the parent's segment sum and the segments that
+ * changed); `materialize` writes the successor's bytes to `out`, which the search asks for only
+ * when the fingerprint is new. One Draft serves every transition of a search.
  */
 export class Draft {
   readonly parent: WorldIndex;
@@ -152,9 +155,18 @@ export class Draft {
   events: readonly EventKind[] = [];
   /** The input a step action gives its node, located in the parent's bytes. */
   readonly input: StepInput;
-  /** The successor's bytes, valid up to `length` until the next transition. */
+  /** The successor's bytes, valid up to `length` after `materialize` and until the next transition. */
   out = new Uint8Array(1 << 12);
   length = 0;
+  private written = false;
+  /** The parent's segment sum and fingerprint. */
+  readonly parentSum: Fingerprint = { hi: 0, lo: 0 };
+  readonly parentFp: Fingerprint = { hi: 0, lo: 0 };
+  /** The successor's segment sum and fingerprint. */
+  readonly sum: Fingerprint = { hi: 0, lo: 0 };
+  readonly fp: Fingerprint = { hi: 0, lo: 0 };
+  private readonly hashScratch: Fingerprint = { hi: 0, lo: 0 };
+  private readonly queueScratch = new Uint8Array(1 << 12);
 
   constructor(readonly s: Scenario) {
     const n = s.nodes;
@@ -168,9 +180,17 @@ export class Draft {
     this.input = { kind: InputKind.Join, arg: 0, bytes: this.parent.bytes, nodeAt: 0, nodeEnd: 0, packetAt: 0 };
   }
 
-  load(w: World): void {
+  /** Loads the parent world; `sum`, its segment sum when the caller kept it, spares hashing it whole. */
+  load(w: World, sum?: Fingerprint): void {
     this.parent.of(w);
     this.input.bytes = w;
+    if (sum) {
+      this.parentSum.hi = sum.hi;
+      this.parentSum.lo = sum.lo;
+    } else {
+      segmentSum(this.parent, this.parentSum);
+    }
+    combine(w, this.parentSum, this.parentFp);
   }
 
   /** Points `input` at what step action `a` gives its node in the loaded parent. */
@@ -289,7 +309,7 @@ export class Draft {
       }
     }
     this.events = o.events;
-    this.write();
+    this.digest();
   }
 
   /** Applies a crash or a link failure and writes the successor. */
@@ -318,11 +338,50 @@ export class Draft {
       this.push(a.a, a.b, LINK_DOWN_BYTES);
       this.push(a.b, a.a, LINK_DOWN_BYTES);
     }
-    this.write();
+    this.digest();
   }
 
-  /** Lays out the successor (edited header, replaced node segments, edited queues, the rest copied), then marks it formed if it forms the cluster. */
-  private write(): void {
+  /**
+   * The successor's segment sum and fingerprint, from the parent's and the segments that
+   * changed; marks the successor formed when it forms the cluster.
+   */
+  private digest(): void {
+    const w = this.parent;
+    const src = w.bytes;
+    const n = this.n;
+    const sum = this.sum;
+    const h = this.hashScratch;
+    sum.hi = this.parentSum.hi;
+    sum.lo = this.parentSum.lo;
+    for (let i = 0; i < n; i++) {
+      const replaced = this.nodes[i];
+      if (!replaced) continue;
+      addSegment(sum, src, w.nodeAt[i]!, w.nodeAt[i + 1]!, i, -1, h);
+      addSegment(sum, replaced, 0, replaced.length, i, 1, h);
+    }
+    let inFlight = w.inFlight;
+    for (let t = 0; t < this.touchedCount; t++) {
+      const q = this.touchedQueues[t]!;
+      const start = w.queueAt[q]!;
+      addSegment(sum, src, start, w.queueAt[q + 1]!, n + q, -1, h);
+      const end = this.writeQueue(this.queueScratch, 0, q);
+      addSegment(sum, this.queueScratch, 0, end, n + q, 1, h);
+      inFlight += this.queueScratch[0]! - src[start]!;
+    }
+    this.written = false;
+    // The first quiescent state after every JOIN, by the properties' own definition, forms the
+    // cluster; the cheap necessary conditions go first, as this runs on every transition.
+    const head = this.head;
+    if (head[At.Formed] === 0 && head[At.Joined] === (1 << n) - 1 && inFlight === 0) {
+      this.materialize();
+      if (isQuiescent(snapshotOf(this.s, this.out.subarray(0, this.length)))) head[At.Formed] = this.out[At.Formed] = 1;
+    }
+    combine(head, sum, this.fp);
+  }
+
+  /** Writes the successor's bytes to `out` (`length` of them). */
+  materialize(): void {
+    if (this.written) return;
     const w = this.parent;
     const src = w.bytes;
     const n = this.n;
@@ -338,35 +397,36 @@ export class Draft {
         for (let k = w.nodeAt[i]!, end = w.nodeAt[i + 1]!; k < end; k++) out[pos++] = src[k]!;
       }
     }
-    let inFlight = w.inFlight;
     for (let q = 0; q < n * n; q++) {
-      const start = w.queueAt[q]!;
-      const end = w.queueAt[q + 1]!;
-      const dropped = this.dropped[q]!;
-      if (dropped === -1) {
-        for (let k = start; k < end; k++) out[pos++] = src[k]!;
-        continue;
+      if (this.dropped[q] !== -1) {
+        pos = this.writeQueue(out, pos, q);
+      } else {
+        for (let k = w.queueAt[q]!, end = w.queueAt[q + 1]!; k < end; k++) out[pos++] = src[k]!;
       }
-      const countAt = pos++;
-      let count = src[start]! - dropped;
-      let from = start + 1;
-      for (let d = 0; d < dropped; d++) from += packetSize(src, from);
-      for (let k = from; k < end; k++) out[pos++] = src[k]!;
-      for (let k = 0; k < this.appended.length; k++) {
-        if (this.appendedTo[k] !== q) continue;
-        const packet = this.appended[k]!;
-        for (let b = 0; b < packet.length; b++) out[pos++] = packet[b]!;
-        count++;
-      }
-      out[countAt] = count;
-      inFlight += count - src[start]!;
     }
     this.length = pos;
-    // The first quiescent state after every JOIN, by the properties' own definition, forms the
-    // cluster; the cheap necessary conditions go first, as this runs on every transition.
-    if (out[At.Formed] === 0 && out[At.Joined] === (1 << n) - 1 && inFlight === 0 && isQuiescent(snapshotOf(this.s, out.subarray(0, pos)))) {
-      out[At.Formed] = 1;
+    this.written = true;
+  }
+
+  /** Writes touched queue q's new segment (count, the parent's packets it keeps, those appended) at `pos`; returns the end. */
+  private writeQueue(out: Uint8Array, pos: number, q: number): number {
+    const w = this.parent;
+    const src = w.bytes;
+    const start = w.queueAt[q]!;
+    const dropped = this.dropped[q]!;
+    const countAt = pos++;
+    let count = src[start]! - dropped;
+    let from = start + 1;
+    for (let d = 0; d < dropped; d++) from += packetSize(src, from);
+    for (let k = from, end = w.queueAt[q + 1]!; k < end; k++) out[pos++] = src[k]!;
+    for (let k = 0; k < this.appended.length; k++) {
+      if (this.appendedTo[k] !== q) continue;
+      const packet = this.appended[k]!;
+      for (let b = 0; b < packet.length; b++) out[pos++] = packet[b]!;
+      count++;
     }
+    out[countAt] = count;
+    return pos;
   }
 }
 

@@ -96,19 +96,27 @@ testProp(
 );
 
 // The step cache keys a step by everything it depends on: a warm cache (shared by every run of
-// the scenario) must give exactly what the model computes afresh.
-const CACHED_STEPS = 'successors from the warm step cache equal successors computed by a fresh cursor';
+// the scenario) must give exactly what the model computes afresh. And a successor's fingerprint,
+// found from its parent's by adjusting what changed, must be its fingerprint from scratch.
+const CACHED_STEPS = 'successors from the warm step cache equal those of a fresh cursor, whose incremental fingerprints equal fingerprints from scratch';
 testProp(
   CACHED_STEPS,
   [reachedArb],
   (t, r) => {
     const s = scenarioOf(r.options);
     for (const w of r.worlds) {
-      const warm = successors(s, w, r.options.choices, r.options.seed, 0);
+      const warm = successors(s, w, r.options.choices, r.options.seed);
       const cold = new SuccessorCursor(s);
-      cold.reset(w, r.options.choices, r.options.seed, 0);
+      cold.reset(w, r.options.choices, r.options.seed);
       const fresh: Array<[string, readonly number[], string]> = [];
-      while (cold.next()) fresh.push([JSON.stringify(cold.action), cold.choices, Buffer.from(cold.draft.out.subarray(0, cold.draft.length)).toString('hex')]);
+      while (cold.next()) {
+        const { draft } = cold;
+        const incremental = { ...draft.fp };
+        draft.materialize();
+        const bytes = draft.out.slice(0, draft.length);
+        t.deepEqual(incremental, fingerprintOf(bytes));
+        fresh.push([JSON.stringify(cold.action), cold.choices, Buffer.from(bytes).toString('hex')]);
+      }
       t.deepEqual(
         warm.map((x) => [JSON.stringify(x.action), x.choices, Buffer.from(x.world).toString('hex')]),
         fresh,
