@@ -247,9 +247,14 @@ export class WorldIndex {
 // its slot: node i is slot i, queue q slot n + q). A transition changes a few segments, so it
 // finds its successor's fingerprint by adjusting the parent's sum, without writing it out.
 
+/** The hash of segment bytes[from, to) in `slot`. */
+export function hashSegment(bytes: Uint8Array, from: number, to: number, slot: number, out: Fingerprint): void {
+  hashRange(bytes, from, to, slot + 1, out);
+}
+
 /** Adds (sign 1) or subtracts (sign -1) the hash of segment bytes[from, to) in `slot` to `sum`. */
 export function addSegment(sum: Fingerprint, bytes: Uint8Array, from: number, to: number, slot: number, sign: 1 | -1, scratch: Fingerprint): void {
-  hashRange(bytes, from, to, slot + 1, scratch);
+  hashSegment(bytes, from, to, slot, scratch);
   sum.hi = (sum.hi + sign * scratch.hi) | 0;
   sum.lo = (sum.lo + sign * scratch.lo) | 0;
 }

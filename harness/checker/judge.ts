@@ -21,14 +21,20 @@ export interface Judgement {
 const LOCAL = ALL_PROPERTIES.filter((p): p is Property & Required<Pick<Property, 'local'>> => p.local !== undefined);
 /** Each property's position in LOCAL, or -1. */
 const LOCAL_INDEX = ALL_PROPERTIES.map((p) => LOCAL.indexOf(p as (typeof LOCAL)[number]));
+/** Some always-property needs the whole world. */
+const GLOBAL_ALWAYS = ALL_PROPERTIES.some((p) => p.kind === 'always' && !p.local);
+const CLEAN: Judgement = Object.freeze({ failures: Object.freeze([]) as unknown as Failure[], quiescent: false });
 
 export class Judge {
   private readonly index: WorldIndex;
-  private readonly verdicts = new BytesMap<readonly Verdict[]>();
+  /** Per (id, node state): the node-local verdicts, or null when every one holds. */
+  private readonly verdicts = new BytesMap<readonly Verdict[] | null>();
+  private readonly local: (readonly Verdict[] | null)[];
   private readonly key = new Uint8Array(256);
 
   constructor(readonly s: Scenario) {
     this.index = new WorldIndex(s.nodes);
+    this.local = new Array<readonly Verdict[] | null>(s.nodes).fill(null);
   }
 
   /**
@@ -37,12 +43,17 @@ export class Judge {
    */
   judge(w: World, changed = -1): Judgement {
     const index = this.index.of(w);
+    const local = this.local;
+    let broken = false;
+    for (let i = 0; i < this.s.nodes; i++) {
+      local[i] = index.alive(i) && ((changed >> i) & 1) === 1 ? this.localVerdicts(i) : null;
+      if (local[i]) broken = true;
+    }
     // Built only when a property needs the whole world (seldom: quiescent worlds are few).
     let snapshot: ClusterSnapshot | undefined;
     const quiescent = mayBeQuiescent(this.s, index) && isQuiescent((snapshot = snapshotOf(this.s, w)));
+    if (!broken && !quiescent && !GLOBAL_ALWAYS) return CLEAN;
     const failures: Failure[] = [];
-    const local: (readonly Verdict[] | null)[] = [];
-    for (let i = 0; i < this.s.nodes; i++) local.push(index.alive(i) && ((changed >> i) & 1) === 1 ? this.localVerdicts(i) : null);
     for (let j = 0; j < ALL_PROPERTIES.length; j++) {
       const p = ALL_PROPERTIES[j]!;
       const k = LOCAL_INDEX[j]!;
@@ -57,18 +68,20 @@ export class Judge {
     return { failures, quiescent };
   }
 
-  /** The node-local verdicts of live node i, judged once per (id, node state). */
-  private localVerdicts(i: number): readonly Verdict[] {
+  /** The node-local verdicts of live node i (null when all hold), judged once per (id, node state). */
+  private localVerdicts(i: number): readonly Verdict[] | null {
     const { bytes, nodeAt } = this.index;
     const key = this.key;
     key[0] = i;
     let len = 1;
     for (let k = nodeAt[i]!; k < nodeAt[i + 1]!; k++) key[len++] = bytes[k]!;
     let verdicts = this.verdicts.get(key, len);
-    if (!verdicts) {
+    if (verdicts === undefined) {
       const node = nodeSnapshot(this.index, i);
       const bounds = { activeSize: this.s.config.activeSize, passiveSize: this.s.config.passiveSize };
-      this.verdicts.add(key, len, (verdicts = LOCAL.map((p) => p.local(node, bounds))));
+      verdicts = LOCAL.map((p) => p.local(node, bounds));
+      if (verdicts.every((v) => v === null)) verdicts = null;
+      this.verdicts.add(key, len, verdicts);
     }
     return verdicts;
   }

@@ -7,8 +7,8 @@ import type { Chooser } from '../../models/chooser.ts';
 import type { HyParViewConfig } from '../../models/hyparview/config.ts';
 import type { Message, NodeId } from '../../models/hyparview/messages.ts';
 import { type Effect, type EventKind, type Input, step } from '../../models/hyparview/node.ts';
-import { packetSize, readNode, readPacket, writeNode, writePacket } from './encode.ts';
-import { BytesMap } from './fingerprint.ts';
+import { hashSegment, packetSize, readNode, readPacket, writeNode, writePacket } from './encode.ts';
+import { BytesMap, type Fingerprint } from './fingerprint.ts';
 import { LINK_DOWN } from './packets.ts';
 
 export type StepEffect =
@@ -18,8 +18,9 @@ export type StepEffect =
   | { readonly linked: NodeId };
 
 export interface StepOutcome {
-  /** The node's new segment. */
+  /** The node's new segment, and its hash in the node's slot (encode.ts addSegment). */
   readonly node: Uint8Array;
+  readonly nodeHash: Fingerprint;
   readonly effects: readonly StepEffect[];
   readonly events: readonly EventKind[];
   /** The value each random choice took, in the order the node asked. */
@@ -75,7 +76,10 @@ export function runStep(config: HyParViewConfig, id: NodeId, x: StepInput, choos
     else if (e.t === 'neighborUp') effects.push({ linked: e.peer });
     else if (e.t === 'event') events.push(e.kind);
   }
-  return { node: scratch.slice(0, writeNode(scratch, 0, node)), effects, events, choices };
+  const segment = scratch.slice(0, writeNode(scratch, 0, node));
+  const nodeHash: Fingerprint = { hi: 0, lo: 0 };
+  hashSegment(segment, 0, segment.length, id, nodeHash);
+  return { node: segment, nodeHash, effects, events, choices };
 }
 
 /** Replays a fixed script of choice values, recording how many alternatives each choice had. */

@@ -46,9 +46,9 @@ export class SuccessorCursor {
   private seed = 0;
   private actions: Action[] = [];
   private actionIndex = -1;
-  /** The current action's outcomes (one per choice combination; none for a fault) and the next to take. */
-  private outcomes: readonly StepOutcome[] = [];
-  private outcomeIndex = 0;
+  /** The current action's outcomes (one per choice combination; null for a fault, which has one) and how many were taken. */
+  private outcomes: readonly StepOutcome[] | null = NO_OUTCOMES;
+  private taken = 0;
   /** The current successor's position in the list replay tokens index into. */
   index = -1;
   action: Action | undefined;
@@ -66,7 +66,7 @@ export class SuccessorCursor {
     this.actions = enabledActions(this.s, this.draft.parent);
     this.actionIndex = -1;
     this.outcomes = NO_OUTCOMES;
-    this.outcomeIndex = 0;
+    this.taken = 0;
     this.index = -1;
   }
 
@@ -76,7 +76,7 @@ export class SuccessorCursor {
 
   /** The value each random choice of the current successor took. */
   get choices(): readonly number[] {
-    return steppedNode(this.action!) < 0 ? NO_CHOICES : this.outcomes[this.outcomeIndex - 1]!.choices;
+    return this.outcomes ? this.outcomes[this.taken - 1]!.choices : NO_CHOICES;
   }
 
   /** The packet the current successor's action delivered, if any. */
@@ -86,26 +86,23 @@ export class SuccessorCursor {
   }
 
   next(): boolean {
-    if (this.outcomeIndex >= this.outcomes.length) {
+    if (this.taken >= (this.outcomes ? this.outcomes.length : 1)) {
       if (++this.actionIndex >= this.actions.length) return false;
       this.action = this.actions[this.actionIndex]!;
       this.outcomes = this.outcomesOf(this.action);
-      this.outcomeIndex = 0;
+      this.taken = 0;
     }
     this.index++;
     const action = this.action!;
-    if (steppedNode(action) < 0) {
-      this.outcomeIndex = 1;
-      this.draft.applyFault(action);
-    } else {
-      this.draft.applyStep(action, this.outcomes[this.outcomeIndex++]!);
-    }
+    if (this.outcomes) this.draft.applyStep(action, this.outcomes[this.taken]!);
+    else this.draft.applyFault(action);
+    this.taken++;
     return true;
   }
 
-  private outcomesOf(action: Action): readonly StepOutcome[] {
+  private outcomesOf(action: Action): readonly StepOutcome[] | null {
     const node = steppedNode(action);
-    if (node < 0) return FAULT;
+    if (node < 0) return null;
     const input = this.draft.locateInput(action);
     if (this.mode === 'enumerate') return this.cache.outcomes(node, input);
     // Seeded choices are a pure function of (seed, state, action): a state always has the same successors.
@@ -116,8 +113,6 @@ export class SuccessorCursor {
 }
 
 const NO_OUTCOMES: readonly StepOutcome[] = [];
-/** A fault has a single outcome, computed by the draft itself. */
-const FAULT: readonly StepOutcome[] = [{ node: new Uint8Array(0), effects: [], events: [], choices: [] }];
 const NO_CHOICES: readonly number[] = [];
 
 const cursors = new WeakMap<Scenario, SuccessorCursor>();

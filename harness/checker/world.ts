@@ -7,7 +7,7 @@ import { describeMessage, type Message, type NodeId } from '../../models/hyparvi
 import { type EventKind, initialNode, NONE, type NodeState } from '../../models/hyparview/node.ts';
 import { type ClusterSnapshot, isQuiescent, type NodeSnapshot } from '../../properties/snapshot.ts';
 
-import { addSegment, At, combine, encodeWorld, isLinkDownAt, packetSize, segmentSum, WorldIndex, writeNode } from './encode.ts';
+import { addSegment, At, combine, encodeWorld, hashSegment, isLinkDownAt, packetSize, segmentSum, WorldIndex, writeNode } from './encode.ts';
 import type { Fingerprint } from './fingerprint.ts';
 import { InputKind, type StepInput, type StepOutcome } from './steps.ts';
 import { LINK_DOWN, type Packet } from './packets.ts';
@@ -123,6 +123,7 @@ export function steppedNode(a: Action): NodeId {
   }
 }
 
+const INITIAL_HASH: Fingerprint = { hi: 0, lo: 0 };
 const INITIAL_SEGMENT = (() => {
   const buf = new Uint8Array(16);
   return buf.slice(0, writeNode(buf, 0, initialNode(0)));
@@ -138,8 +139,9 @@ const INITIAL_SEGMENT = (() => {
 export class Draft {
   readonly parent: WorldIndex;
   readonly n: number;
-  /** Node i's new segment, or undefined when the node is unchanged. */
+  /** Node i's new segment, or undefined when the node is unchanged, and the segment's hash. */
   private readonly nodes: (Uint8Array | undefined)[];
+  private readonly nodeHashes: Fingerprint[];
   /** Bit i: the transition replaced node i's state. */
   changedNodes = 0;
   /** Per queue: packets dropped from the parent's head (0, 1, or all when cleared); -1 when untouched. */
@@ -166,6 +168,10 @@ export class Draft {
   readonly sum: Fingerprint = { hi: 0, lo: 0 };
   readonly fp: Fingerprint = { hi: 0, lo: 0 };
   private readonly hashScratch: Fingerprint = { hi: 0, lo: 0 };
+  /** The parent's segment hashes (hi, lo per slot), computed when first needed: valid where `hashedIn` equals `loads`. */
+  private readonly parentHashes: Int32Array;
+  private readonly hashedIn: Int32Array;
+  private loads = 0;
   private readonly queueScratch = new Uint8Array(1 << 12);
 
   constructor(readonly s: Scenario) {
@@ -173,16 +179,20 @@ export class Draft {
     this.n = n;
     this.parent = new WorldIndex(n);
     this.nodes = new Array<Uint8Array | undefined>(n).fill(undefined);
+    this.nodeHashes = new Array<Fingerprint>(n).fill(INITIAL_HASH);
     this.dropped = new Int32Array(n * n).fill(-1);
     this.touchedQueues = new Int32Array(n * n);
     this.appendedTo = new Int32Array(1 << 10);
     this.head = new Uint8Array(At.Cycles + n);
+    this.parentHashes = new Int32Array(2 * (n + n * n));
+    this.hashedIn = new Int32Array(n + n * n);
     this.input = { kind: InputKind.Join, arg: 0, bytes: this.parent.bytes, nodeAt: 0, nodeEnd: 0, packetAt: 0 };
   }
 
   /** Loads the parent world; `sum`, its segment sum when the caller kept it, spares hashing it whole. */
   load(w: World, sum?: Fingerprint): void {
     this.parent.of(w);
+    this.loads++;
     this.input.bytes = w;
     if (sum) {
       this.parentSum.hi = sum.hi;
@@ -297,6 +307,7 @@ export class Draft {
         break;
     }
     this.nodes[i] = o.node;
+    this.nodeHashes[i] = o.nodeHash;
     this.changedNodes |= 1 << i;
     for (let k = 0; k < o.effects.length; k++) {
       const e = o.effects[k]!;
@@ -330,6 +341,8 @@ export class Draft {
       }
       // A dead node's own state no longer matters: reset it so equivalent worlds coincide.
       this.nodes[dead] = INITIAL_SEGMENT;
+      this.nodeHashes[dead] = { hi: 0, lo: 0 };
+      hashSegment(INITIAL_SEGMENT, 0, INITIAL_SEGMENT.length, dead, this.nodeHashes[dead]);
       this.changedNodes |= 1 << dead;
     } else if (a.k === 'failLink') {
       head[At.LinkFailuresLeft]--;
@@ -354,16 +367,17 @@ export class Draft {
     sum.hi = this.parentSum.hi;
     sum.lo = this.parentSum.lo;
     for (let i = 0; i < n; i++) {
-      const replaced = this.nodes[i];
-      if (!replaced) continue;
-      addSegment(sum, src, w.nodeAt[i]!, w.nodeAt[i + 1]!, i, -1, h);
-      addSegment(sum, replaced, 0, replaced.length, i, 1, h);
+      if (!this.nodes[i]) continue;
+      this.subtractParentSegment(i, w.nodeAt[i]!, w.nodeAt[i + 1]!);
+      const added = this.nodeHashes[i]!;
+      sum.hi = (sum.hi + added.hi) | 0;
+      sum.lo = (sum.lo + added.lo) | 0;
     }
     let inFlight = w.inFlight;
     for (let t = 0; t < this.touchedCount; t++) {
       const q = this.touchedQueues[t]!;
       const start = w.queueAt[q]!;
-      addSegment(sum, src, start, w.queueAt[q + 1]!, n + q, -1, h);
+      this.subtractParentSegment(n + q, start, w.queueAt[q + 1]!);
       const end = this.writeQueue(this.queueScratch, 0, q);
       addSegment(sum, this.queueScratch, 0, end, n + q, 1, h);
       inFlight += this.queueScratch[0]! - src[start]!;
@@ -377,6 +391,19 @@ export class Draft {
       if (isQuiescent(snapshotOf(this.s, this.out.subarray(0, this.length)))) head[At.Formed] = this.out[At.Formed] = 1;
     }
     combine(head, sum, this.fp);
+  }
+
+  /** Subtracts from `sum` the hash of the parent's segment [from, to) in `slot`. */
+  private subtractParentSegment(slot: number, from: number, to: number): void {
+    const hashes = this.parentHashes;
+    if (this.hashedIn[slot] !== this.loads) {
+      hashSegment(this.parent.bytes, from, to, slot, this.hashScratch);
+      hashes[2 * slot] = this.hashScratch.hi;
+      hashes[2 * slot + 1] = this.hashScratch.lo;
+      this.hashedIn[slot] = this.loads;
+    }
+    this.sum.hi = (this.sum.hi - hashes[2 * slot]!) | 0;
+    this.sum.lo = (this.sum.lo - hashes[2 * slot + 1]!) | 0;
   }
 
   /** Writes the successor's bytes to `out` (`length` of them). */
