@@ -67,7 +67,7 @@ class Search {
   readonly judgement: Judge;
   readonly fp: Fingerprint = { hi: 0, lo: 0 };
   readonly visited = new VisitedSet();
-  readonly found = new Map<string, { failure: Failure; path: number[] }>();
+  readonly found = new Map<string, { failure: Failure; path: readonly number[] }>();
   readonly reached = new Set<string>();
   readonly started = performance.now();
   states = 0;
@@ -91,15 +91,24 @@ class Search {
     worldFingerprint(w, this.fp);
   }
 
-  /** Checks a newly seen state; returns true when it broke a property (and should not be expanded). */
-  judge(w: World, path: readonly number[], last = -1, changedNodes = -1): boolean {
+  /** Judges a newly seen state (see Judge for `changedNodes`); null when it holds every property. */
+  failures(w: World, changedNodes = -1): readonly Failure[] | null {
     const { failures, quiescent } = this.judgement.judge(w, changedNodes);
     if (quiescent) this.quiescentStates++;
-    if (failures.length === 0) return false;
-    const full = last >= 0 ? [...path, last] : path.slice();
-    for (const f of failures) if (!this.found.has(f.property)) this.found.set(f.property, { failure: f, path: full });
+    return failures.length === 0 ? null : failures;
+  }
+
+  /** Keeps the first trace of each property broken by a state reached by `path`. */
+  record(failures: readonly Failure[], path: readonly number[]): void {
+    for (const f of failures) if (!this.found.has(f.property)) this.found.set(f.property, { failure: f, path });
     if (!this.hooks.keepGoing) this.stop = 'violation';
-    return true;
+  }
+
+  /** Checks a newly seen state reached by `path`; returns true when it broke a property (and should not be expanded). */
+  judge(w: World, path: readonly number[]): boolean {
+    const failures = this.failures(w);
+    if (failures) this.record(failures, path.slice());
+    return failures !== null;
   }
 
   noteEvents(events: readonly string[]): void {
@@ -129,12 +138,13 @@ class Search {
 
   bfs(): void {
     const frontier = new Frontier();
+    const ancestry = new Ancestry();
     const init = this.start();
     if (!init) return;
     const cursor = new SuccessorCursor(this.s);
     const { draft } = cursor;
     draft.load(init);
-    frontier.push(init, init.length, draft.parentSum, [], -1);
+    frontier.push(init, init.length, draft.parentSum, 0, ancestry.add(NO_PARENT, 0));
     while (this.stop === null) {
       const item = frontier.shift();
       if (!item) {
@@ -142,7 +152,7 @@ class Search {
         return;
       }
       cursor.reset(item.state, this.o.choices, this.o.seed, item.sum);
-      const depth = item.path.length;
+      const depth = item.depth;
       if (depth >= this.o.depth) {
         if (cursor.next()) this.depthBounded = true;
         continue;
@@ -154,8 +164,12 @@ class Search {
         this.tick(depth + 1);
         draft.materialize();
         // The parent passed every node-local property (BFS expands no violating world): judge the nodes that changed.
-        if (this.judge(draft.out.subarray(0, draft.length), item.path, cursor.index, draft.changedNodes)) continue;
-        frontier.push(draft.out, draft.length, draft.sum, item.path, cursor.index);
+        const failures = this.failures(draft.out.subarray(0, draft.length), draft.changedNodes);
+        if (failures) {
+          this.record(failures, [...ancestry.path(item.id), cursor.index]);
+          continue;
+        }
+        frontier.push(draft.out, draft.length, draft.sum, depth + 1, ancestry.add(item.id, cursor.index));
       }
     }
   }
@@ -217,7 +231,41 @@ class Search {
   }
 }
 
-/** A FIFO of (world, segment sum, path) records packed into large byte chunks. */
+const NO_PARENT = 0xffffffff;
+
+/**
+ * For every state the BFS queued, by id: its parent's id and its index among the parent's
+ * successors, so a state's path (for a counterexample) is rebuilt instead of stored with it.
+ */
+class Ancestry {
+  private parents = new Uint32Array(1 << 16);
+  private indexes = new Uint16Array(1 << 16);
+  private size = 0;
+
+  /** Records a state; returns its id. */
+  add(parent: number, index: number): number {
+    if (this.size === this.parents.length) {
+      const parents = new Uint32Array(this.size * 2);
+      parents.set(this.parents);
+      this.parents = parents;
+      const indexes = new Uint16Array(this.size * 2);
+      indexes.set(this.indexes);
+      this.indexes = indexes;
+    }
+    this.parents[this.size] = parent;
+    this.indexes[this.size] = index;
+    return this.size++;
+  }
+
+  /** The successor indices from the initial state to state `id`. */
+  path(id: number): number[] {
+    const path: number[] = [];
+    for (let at = id; this.parents[at] !== NO_PARENT; at = this.parents[at]!) path.push(this.indexes[at]!);
+    return path.reverse();
+  }
+}
+
+/** A FIFO of (world, segment sum, depth, id) records packed into large byte chunks. */
 class Frontier {
   private static readonly CHUNK = 1 << 24;
   private chunks: Uint8Array[] = [];
@@ -227,10 +275,8 @@ class Frontier {
   private readPos = 0;
   private count = 0;
 
-  /** Queues a state reached by `path` followed by `last` (none when negative). */
-  push(state: Uint8Array, len: number, sum: Fingerprint, path: readonly number[], last: number): void {
-    const depth = path.length + (last >= 0 ? 1 : 0);
-    const need = 12 + len + depth * 2;
+  push(state: Uint8Array, len: number, sum: Fingerprint, depth: number, id: number): void {
+    const need = 16 + len;
     if (this.writePos + need > Frontier.CHUNK) {
       if (this.writeChunk >= 0) this.chunks[this.writeChunk]![this.writePos] = 0xff; // end-of-chunk mark
       this.chunks.push(new Uint8Array(Math.max(Frontier.CHUNK, need + 1)));
@@ -246,20 +292,12 @@ class Frontier {
     for (let k = 0; k < len; k++) c[p++] = state[k]!;
     writeU32(c, p, sum.hi);
     writeU32(c, p + 4, sum.lo);
-    p += 8;
-    for (const i of path) {
-      c[p++] = i & 0xff;
-      c[p++] = i >> 8;
-    }
-    if (last >= 0) {
-      c[p++] = last & 0xff;
-      c[p++] = last >> 8;
-    }
-    this.writePos = p;
+    writeU32(c, p + 8, id);
+    this.writePos = p + 12;
     this.count++;
   }
 
-  shift(): { state: Uint8Array; sum: Fingerprint; path: number[] } | null {
+  shift(): { state: Uint8Array; sum: Fingerprint; depth: number; id: number } | null {
     if (this.count === 0) return null;
     let c = this.chunks[this.readChunk]!;
     if (this.readPos >= c.length || c[this.readPos] === 0xff) {
@@ -275,15 +313,12 @@ class Frontier {
     const state = c.subarray(p, p + len);
     p += len;
     const sum = { hi: readU32(c, p), lo: readU32(c, p + 4) };
-    p += 8;
-    const path = new Array<number>(depth);
-    for (let k = 0; k < depth; k++, p += 2) path[k] = c[p]! | (c[p + 1]! << 8);
-    this.readPos = p;
+    const id = readU32(c, p + 8) >>> 0;
+    this.readPos = p + 12;
     this.count--;
-    return { state, sum, path };
+    return { state, sum, depth, id };
   }
 }
-
 const EMPTY_CHUNK = new Uint8Array(0);
 
 function writeU32(c: Uint8Array, p: number, v: number): void {
