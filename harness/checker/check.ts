@@ -144,14 +144,14 @@ class Search {
     const cursor = new SuccessorCursor(this.s);
     const { draft } = cursor;
     draft.load(init);
-    frontier.push(init, init.length, draft.parentSum, 0, ancestry.add(NO_PARENT, 0));
+    frontier.push(init, init.length, draft.parentFp, 0, ancestry.add(NO_PARENT, 0));
     while (this.stop === null) {
       const item = frontier.shift();
       if (!item) {
         this.stop = 'exhausted';
         return;
       }
-      cursor.reset(item.state, this.o.choices, this.o.seed, item.sum);
+      cursor.reset(item.state, this.o.choices, this.o.seed, item.fp);
       const depth = item.depth;
       if (depth >= this.o.depth) {
         if (cursor.next()) this.depthBounded = true;
@@ -169,7 +169,7 @@ class Search {
           this.record(failures, [...ancestry.path(item.id), cursor.index]);
           continue;
         }
-        frontier.push(draft.out, draft.length, draft.sum, depth + 1, ancestry.add(item.id, cursor.index));
+        frontier.push(draft.out, draft.length, draft.fp, depth + 1, ancestry.add(item.id, cursor.index));
       }
     }
   }
@@ -265,7 +265,7 @@ class Ancestry {
   }
 }
 
-/** A FIFO of (world, segment sum, depth, id) records packed into large byte chunks. */
+/** A FIFO of (world, fingerprint, depth, id) records packed into large byte chunks. */
 class Frontier {
   private static readonly CHUNK = 1 << 24;
   private chunks: Uint8Array[] = [];
@@ -275,7 +275,7 @@ class Frontier {
   private readPos = 0;
   private count = 0;
 
-  push(state: Uint8Array, len: number, sum: Fingerprint, depth: number, id: number): void {
+  push(state: Uint8Array, len: number, fp: Fingerprint, depth: number, id: number): void {
     const need = 16 + len;
     if (this.writePos + need > Frontier.CHUNK) {
       if (this.writeChunk >= 0) this.chunks[this.writeChunk]![this.writePos] = 0xff; // end-of-chunk mark
@@ -290,14 +290,14 @@ class Frontier {
     c[p++] = depth & 0xff;
     c[p++] = depth >> 8;
     for (let k = 0; k < len; k++) c[p++] = state[k]!;
-    writeU32(c, p, sum.hi);
-    writeU32(c, p + 4, sum.lo);
+    writeU32(c, p, fp.hi);
+    writeU32(c, p + 4, fp.lo);
     writeU32(c, p + 8, id);
     this.writePos = p + 12;
     this.count++;
   }
 
-  shift(): { state: Uint8Array; sum: Fingerprint; depth: number; id: number } | null {
+  shift(): { state: Uint8Array; fp: Fingerprint; depth: number; id: number } | null {
     if (this.count === 0) return null;
     let c = this.chunks[this.readChunk]!;
     if (this.readPos >= c.length || c[this.readPos] === 0xff) {
@@ -312,11 +312,11 @@ class Frontier {
     p += 4;
     const state = c.subarray(p, p + len);
     p += len;
-    const sum = { hi: readU32(c, p), lo: readU32(c, p + 4) };
+    const fp = { hi: readU32(c, p), lo: readU32(c, p + 4) };
     const id = readU32(c, p + 8) >>> 0;
     this.readPos = p + 12;
     this.count--;
-    return { state, sum, depth, id };
+    return { state, fp, depth, id };
   }
 }
 const EMPTY_CHUNK = new Uint8Array(0);

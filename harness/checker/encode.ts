@@ -8,7 +8,7 @@
 // so a bit mask is both their smallest and their canonical form; `abandoned` is a multiset.
 import { type Message, MsgType, type NodeId } from '../../models/hyparview/messages.ts';
 import type { NodeState } from '../../models/hyparview/node.ts';
-import { type Fingerprint, fingerprintWords, hashRange } from './fingerprint.ts';
+import { type Fingerprint, hashRange } from './fingerprint.ts';
 import { LINK_DOWN, type Packet } from './packets.ts';
 
 export const enum At {
@@ -243,9 +243,30 @@ export class WorldIndex {
   }
 }
 
-// A world's fingerprint hashes its header, then the sum of its segments' hashes (each seeded by
-// its slot: node i is slot i, queue q slot n + q). A transition changes a few segments, so it
-// finds its successor's fingerprint by adjusting the parent's sum, without writing it out.
+// A world's fingerprint is a sum (two 32-bit lanes) of one hash per part: each header byte (a
+// fixed random pair per position and value, Zobrist-style), each node segment and each queue
+// segment (hashed, seeded by slot: node i is slot i, queue q slot n + q). A transition changes
+// few parts, so it finds its successor's fingerprint by adjusting its parent's, without writing
+// the successor out.
+
+const HEADER_PARTS = At.Cycles + 8; // MAX_CHECKER_NODES shuffle counts
+const ZOBRIST = (() => {
+  const table = new Int32Array(HEADER_PARTS * 256 * 2);
+  const h: Fingerprint = { hi: 0, lo: 0 };
+  for (let k = 0; k < HEADER_PARTS * 256; k++) {
+    hashRange(Uint8Array.of(k & 0xff, k >> 8), 0, 2, 0x2b0b, h);
+    table[2 * k] = h.hi;
+    table[2 * k + 1] = h.lo;
+  }
+  return table;
+})();
+
+/** Adds (sign 1) or subtracts (sign -1) header byte `value` at `position` to `sum`. */
+export function addHeaderByte(sum: Fingerprint, position: number, value: number, sign: 1 | -1): void {
+  const k = 2 * (position * 256 + value);
+  sum.hi = (sum.hi + sign * ZOBRIST[k]!) | 0;
+  sum.lo = (sum.lo + sign * ZOBRIST[k + 1]!) | 0;
+}
 
 /** The hash of segment bytes[from, to) in `slot`. */
 export function hashSegment(bytes: Uint8Array, from: number, to: number, slot: number, out: Fingerprint): void {
@@ -259,28 +280,19 @@ export function addSegment(sum: Fingerprint, bytes: Uint8Array, from: number, to
   sum.lo = (sum.lo + sign * scratch.lo) | 0;
 }
 
-/** The sum of the segment hashes of an indexed world. */
-export function segmentSum(index: WorldIndex, sum: Fingerprint): void {
+/** The fingerprint of an indexed world, from scratch. */
+export function fingerprintOf(index: WorldIndex, out: Fingerprint): void {
   const n = index.n;
   const scratch: Fingerprint = { hi: 0, lo: 0 };
-  sum.hi = sum.lo = 0;
-  for (let i = 0; i < n; i++) addSegment(sum, index.bytes, index.nodeAt[i]!, index.nodeAt[i + 1]!, i, 1, scratch);
-  for (let q = 0; q < n * n; q++) addSegment(sum, index.bytes, index.queueAt[q]!, index.queueAt[q + 1]!, n + q, 1, scratch);
-}
-
-/** The fingerprint of a world with header `header` (its first At.Cycles + n bytes) and segment sum `sum`. */
-export function combine(header: Uint8Array, sum: Fingerprint, out: Fingerprint): void {
-  const hi = sum.hi;
-  const lo = sum.lo;
-  hashRange(header, 0, At.Cycles + header[At.N]!, 0x51ed, out);
-  fingerprintWords(hi, lo, out);
+  out.hi = out.lo = 0;
+  for (let k = 0; k < At.Cycles + n; k++) addHeaderByte(out, k, index.bytes[k]!, 1);
+  for (let i = 0; i < n; i++) addSegment(out, index.bytes, index.nodeAt[i]!, index.nodeAt[i + 1]!, i, 1, scratch);
+  for (let q = 0; q < n * n; q++) addSegment(out, index.bytes, index.queueAt[q]!, index.queueAt[q + 1]!, n + q, 1, scratch);
 }
 
 /** A world's 64-bit fingerprint, from scratch. */
 export function worldFingerprint(w: Uint8Array, out: Fingerprint): void {
-  const sum: Fingerprint = { hi: 0, lo: 0 };
-  segmentSum(new WorldIndex(w[At.N]!).of(w), sum);
-  combine(w, sum, out);
+  fingerprintOf(new WorldIndex(w[At.N]!).of(w), out);
 }
 
 /** A world's fields as plain values: for building worlds, for tests and for reading one in full. */

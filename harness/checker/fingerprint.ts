@@ -26,11 +26,6 @@ function finish(h: number, len: number): number {
   return h >>> 0;
 }
 
-/** Hashes bytes[0, len) into `out` (two lanes with different seeds; about 2^-64 collision odds). */
-export function fingerprint(bytes: Uint8Array, len: number, out: Fingerprint): void {
-  hashRange(bytes, 0, len, 0, out);
-}
-
 /** Hashes bytes[from, to) into `out`; different seeds give unrelated hashes of the same bytes. */
 export function hashRange(bytes: Uint8Array, from: number, to: number, seed: number, out: Fingerprint): void {
   let h1 = 0x9747b28c ^ seed;
@@ -49,14 +44,14 @@ export function hashRange(bytes: Uint8Array, from: number, to: number, seed: num
   out.lo = finish(h2 ^ h1, to - from);
 }
 
-/** Continues the hash in `out` over two more 32-bit words. */
-export function fingerprintWords(a: number, b: number, out: Fingerprint): void {
-  let h1 = mix(out.hi | 0, a);
-  let h2 = mix(out.lo | 0, a ^ 0x5bd1e995);
-  h1 = mix(h1, b);
-  h2 = mix(h2, b ^ 0x5bd1e995);
-  out.hi = finish(h1, 8);
-  out.lo = finish(h2 ^ h1, 8);
+/** A one-lane hash of bytes[0, len): enough to pick a bucket when keys are compared anyway. */
+function hash32(bytes: Uint8Array, len: number): number {
+  let h = 0x9747b28c;
+  let i = 0;
+  for (; i + 4 <= len; i += 4) h = mix(h, bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
+  let tail = 0;
+  for (let shift = 0; i < len; i++, shift += 8) tail |= bytes[i]! << shift;
+  return finish(mix(h, tail), len);
 }
 
 const MAX_LOAD = 0.8;
@@ -77,8 +72,10 @@ export class VisitedSet {
     return this.table.byteLength;
   }
 
-  /** Adds the fingerprint; returns true when it was not there before. */
+  /** Adds the fingerprint (signed or unsigned words alike); returns true when it was not there before. */
   add(hi: number, lo: number): boolean {
+    hi >>>= 0;
+    lo >>>= 0;
     if (hi === 0 && lo === 0) lo = 1;
     if (this.size + 1 > this.capacity * MAX_LOAD) this.grow();
     if (!insertInto(this.table, this.capacity, hi, lo)) return false;
@@ -133,13 +130,11 @@ interface Entry<V> {
 export class BytesMap<V> {
   private table = new Map<number, Entry<V>>();
   private size = 0;
-  private readonly fp: Fingerprint = { hi: 0, lo: 0 };
 
   constructor(private readonly limit = 1 << 20) {}
 
   get(key: Uint8Array, len: number): V | undefined {
-    fingerprint(key, len, this.fp);
-    for (let e = this.table.get(this.fp.hi); e; e = e.next) if (sameBytes(e.key, key, len)) return e.value;
+    for (let e = this.table.get(hash32(key, len)); e; e = e.next) if (sameBytes(e.key, key, len)) return e.value;
     return undefined;
   }
 
@@ -149,8 +144,8 @@ export class BytesMap<V> {
       this.table = new Map();
       this.size = 0;
     }
-    fingerprint(key, len, this.fp);
-    this.table.set(this.fp.hi, { key: key.slice(0, len), value, next: this.table.get(this.fp.hi) });
+    const bucket = hash32(key, len);
+    this.table.set(bucket, { key: key.slice(0, len), value, next: this.table.get(bucket) });
     this.size++;
   }
 }

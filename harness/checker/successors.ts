@@ -58,9 +58,9 @@ export class SuccessorCursor {
     this.cache = new StepCache(s.config);
   }
 
-  /** Starts on the successors of `w`; `sum`, its segment sum when the caller kept it, spares hashing it whole. */
-  reset(w: World, mode: ChoiceMode, seed: number, sum?: Fingerprint): void {
-    this.draft.load(w, sum);
+  /** Starts on the successors of `w`; `fp`, its fingerprint when the caller kept it, spares hashing it whole. */
+  reset(w: World, mode: ChoiceMode, seed: number, fp?: Fingerprint): void {
+    this.draft.load(w, fp);
     this.mode = mode;
     this.seed = seed;
     this.actions = enabledActions(this.s, this.draft.parent);

@@ -7,7 +7,7 @@ import { describeMessage, type Message, type NodeId } from '../../models/hyparvi
 import { type EventKind, initialNode, NONE, type NodeState } from '../../models/hyparview/node.ts';
 import { type ClusterSnapshot, isQuiescent, type NodeSnapshot } from '../../properties/snapshot.ts';
 
-import { addSegment, At, combine, encodeWorld, hashSegment, isLinkDownAt, packetSize, segmentSum, WorldIndex, writeNode } from './encode.ts';
+import { addHeaderByte, addSegment, At, encodeWorld, fingerprintOf, hashSegment, isLinkDownAt, packetSize, WorldIndex, writeNode } from './encode.ts';
 import type { Fingerprint } from './fingerprint.ts';
 import { InputKind, type StepInput, type StepOutcome } from './steps.ts';
 import { LINK_DOWN, type Packet } from './packets.ts';
@@ -161,11 +161,8 @@ export class Draft {
   out = new Uint8Array(1 << 12);
   length = 0;
   private written = false;
-  /** The parent's segment sum and fingerprint. */
-  readonly parentSum: Fingerprint = { hi: 0, lo: 0 };
+  /** The parent's and the successor's fingerprints (encode.ts: sums over their parts). */
   readonly parentFp: Fingerprint = { hi: 0, lo: 0 };
-  /** The successor's segment sum and fingerprint. */
-  readonly sum: Fingerprint = { hi: 0, lo: 0 };
   readonly fp: Fingerprint = { hi: 0, lo: 0 };
   private readonly hashScratch: Fingerprint = { hi: 0, lo: 0 };
   /** The parent's segment hashes (hi, lo per slot), computed when first needed: valid where `hashedIn` equals `loads`. */
@@ -189,18 +186,17 @@ export class Draft {
     this.input = { kind: InputKind.Join, arg: 0, bytes: this.parent.bytes, nodeAt: 0, nodeEnd: 0, packetAt: 0 };
   }
 
-  /** Loads the parent world; `sum`, its segment sum when the caller kept it, spares hashing it whole. */
-  load(w: World, sum?: Fingerprint): void {
+  /** Loads the parent world; `fp`, its fingerprint when the caller kept it, spares hashing it whole. */
+  load(w: World, fp?: Fingerprint): void {
     this.parent.of(w);
     this.loads++;
     this.input.bytes = w;
-    if (sum) {
-      this.parentSum.hi = sum.hi;
-      this.parentSum.lo = sum.lo;
+    if (fp) {
+      this.parentFp.hi = fp.hi;
+      this.parentFp.lo = fp.lo;
     } else {
-      segmentSum(this.parent, this.parentSum);
+      fingerprintOf(this.parent, this.parentFp);
     }
-    combine(w, this.parentSum, this.parentFp);
   }
 
   /** Points `input` at what step action `a` gives its node in the loaded parent. */
@@ -355,17 +351,17 @@ export class Draft {
   }
 
   /**
-   * The successor's segment sum and fingerprint, from the parent's and the segments that
-   * changed; marks the successor formed when it forms the cluster.
+   * The successor's fingerprint, from the parent's and the parts that changed; marks the
+   * successor formed when it forms the cluster.
    */
   private digest(): void {
     const w = this.parent;
     const src = w.bytes;
     const n = this.n;
-    const sum = this.sum;
+    const sum = this.fp;
     const h = this.hashScratch;
-    sum.hi = this.parentSum.hi;
-    sum.lo = this.parentSum.lo;
+    sum.hi = this.parentFp.hi;
+    sum.lo = this.parentFp.lo;
     for (let i = 0; i < n; i++) {
       if (!this.nodes[i]) continue;
       this.subtractParentSegment(i, w.nodeAt[i]!, w.nodeAt[i + 1]!);
@@ -390,7 +386,11 @@ export class Draft {
       this.materialize();
       if (isQuiescent(snapshotOf(this.s, this.out.subarray(0, this.length)))) head[At.Formed] = this.out[At.Formed] = 1;
     }
-    combine(head, sum, this.fp);
+    for (let k = 0; k < head.length; k++) {
+      if (head[k] === src[k]) continue;
+      addHeaderByte(sum, k, src[k]!, -1);
+      addHeaderByte(sum, k, head[k]!, 1);
+    }
   }
 
   /** Subtracts from `sum` the hash of the parent's segment [from, to) in `slot`. */
@@ -402,8 +402,8 @@ export class Draft {
       hashes[2 * slot + 1] = this.hashScratch.lo;
       this.hashedIn[slot] = this.loads;
     }
-    this.sum.hi = (this.sum.hi - hashes[2 * slot]!) | 0;
-    this.sum.lo = (this.sum.lo - hashes[2 * slot + 1]!) | 0;
+    this.fp.hi = (this.fp.hi - hashes[2 * slot]!) | 0;
+    this.fp.lo = (this.fp.lo - hashes[2 * slot + 1]!) | 0;
   }
 
   /** Writes the successor's bytes to `out` (`length` of them). */
