@@ -139,7 +139,7 @@ const INITIAL_SEGMENT = (() => {
 export class Draft {
   readonly parent: WorldIndex;
   readonly n: number;
-  /** Node i's new segment, or undefined when the node is unchanged, and the segment's hash. */
+  /** Node i's new segment and its hash, where bit i of `changedNodes` is set. */
   private readonly nodes: (Uint8Array | undefined)[];
   private readonly nodeHashes: Fingerprint[];
   /** Bit i: the transition replaced node i's state. */
@@ -150,7 +150,8 @@ export class Draft {
   private touchedCount = 0;
   /** Packets appended, in order, each with its queue. */
   private readonly appendedTo: Int32Array;
-  private appended: Uint8Array[] = [];
+  private readonly appended: Uint8Array[] = [];
+  private appendedCount = 0;
   /** The successor's header, copied from the parent and edited. */
   private readonly head: Uint8Array;
   /** What the stepped node counted. */
@@ -169,7 +170,10 @@ export class Draft {
   private readonly parentHashes: Int32Array;
   private readonly hashedIn: Int32Array;
   private loads = 0;
+  /** The touched queues' new segments, as `digest` wrote them: queue q's at [scratchAt[q], scratchEnd[q]). */
   private readonly queueScratch = new Uint8Array(1 << 12);
+  private readonly scratchAt: Int32Array;
+  private readonly scratchEnd: Int32Array;
 
   constructor(readonly s: Scenario) {
     const n = s.nodes;
@@ -180,6 +184,8 @@ export class Draft {
     this.dropped = new Int32Array(n * n).fill(-1);
     this.touchedQueues = new Int32Array(n * n);
     this.appendedTo = new Int32Array(1 << 10);
+    this.scratchAt = new Int32Array(n * n);
+    this.scratchEnd = new Int32Array(n * n);
     this.head = new Uint8Array(At.Cycles + n);
     this.parentHashes = new Int32Array(2 * (n + n * n));
     this.hashedIn = new Int32Array(n + n * n);
@@ -232,11 +238,10 @@ export class Draft {
 
   /** Starts a transition from the loaded parent. */
   private begin(): void {
-    this.nodes.fill(undefined);
     this.changedNodes = 0;
     for (let k = 0; k < this.touchedCount; k++) this.dropped[this.touchedQueues[k]!] = -1;
     this.touchedCount = 0;
-    this.appended = [];
+    this.appendedCount = 0;
     this.events = NO_EVENTS;
     for (let k = 0; k < this.head.length; k++) this.head[k] = this.parent.bytes[k]!;
   }
@@ -261,13 +266,13 @@ export class Draft {
   private push(from: number, to: number, packet: Uint8Array): void {
     const q = from * this.n + to;
     this.touchQueue(q);
-    this.appendedTo[this.appended.length] = q;
-    this.appended.push(packet);
+    this.appendedTo[this.appendedCount] = q;
+    this.appended[this.appendedCount++] = packet;
   }
 
   /** The last packet queue q will hold (if it will hold any) is a link-down. */
   private endsWithLinkDown(q: number): boolean {
-    for (let k = this.appended.length - 1; k >= 0; k--) if (this.appendedTo[k] === q) return this.appended[k] === LINK_DOWN_BYTES;
+    for (let k = this.appendedCount - 1; k >= 0; k--) if (this.appendedTo[k] === q) return this.appended[k] === LINK_DOWN_BYTES;
     const w = this.parent;
     return w.queueLength(q) > Math.max(this.dropped[q]!, 0) && isLinkDownAt(w.bytes, w.lastAt[q]!);
   }
@@ -363,7 +368,7 @@ export class Draft {
     sum.hi = this.parentFp.hi;
     sum.lo = this.parentFp.lo;
     for (let i = 0; i < n; i++) {
-      if (!this.nodes[i]) continue;
+      if (((this.changedNodes >> i) & 1) === 0) continue;
       this.subtractParentSegment(i, w.nodeAt[i]!, w.nodeAt[i + 1]!);
       const added = this.nodeHashes[i]!;
       sum.hi = (sum.hi + added.hi) | 0;
@@ -374,9 +379,12 @@ export class Draft {
       const q = this.touchedQueues[t]!;
       const start = w.queueAt[q]!;
       this.subtractParentSegment(n + q, start, w.queueAt[q + 1]!);
-      const end = this.writeQueue(this.queueScratch, 0, q);
-      addSegment(sum, this.queueScratch, 0, end, n + q, 1, h);
-      inFlight += this.queueScratch[0]! - src[start]!;
+      const at = t === 0 ? 0 : this.scratchEnd[this.touchedQueues[t - 1]!]!;
+      const end = this.writeQueue(this.queueScratch, at, q);
+      this.scratchAt[q] = at;
+      this.scratchEnd[q] = end;
+      addSegment(sum, this.queueScratch, at, end, n + q, 1, h);
+      inFlight += this.queueScratch[at]! - src[start]!;
     }
     this.written = false;
     // The first quiescent state after every JOIN, by the properties' own definition, forms the
@@ -417,16 +425,17 @@ export class Draft {
     let pos = 0;
     for (; pos < this.head.length; pos++) out[pos] = this.head[pos]!;
     for (let i = 0; i < n; i++) {
-      const replaced = this.nodes[i];
-      if (replaced) {
+      if (((this.changedNodes >> i) & 1) === 1) {
+        const replaced = this.nodes[i]!;
         for (let k = 0; k < replaced.length; k++) out[pos++] = replaced[k]!;
       } else {
         for (let k = w.nodeAt[i]!, end = w.nodeAt[i + 1]!; k < end; k++) out[pos++] = src[k]!;
       }
     }
+    const scratch = this.queueScratch;
     for (let q = 0; q < n * n; q++) {
       if (this.dropped[q] !== -1) {
-        pos = this.writeQueue(out, pos, q);
+        for (let k = this.scratchAt[q]!, end = this.scratchEnd[q]!; k < end; k++) out[pos++] = scratch[k]!;
       } else {
         for (let k = w.queueAt[q]!, end = w.queueAt[q + 1]!; k < end; k++) out[pos++] = src[k]!;
       }
@@ -446,7 +455,7 @@ export class Draft {
     let from = start + 1;
     for (let d = 0; d < dropped; d++) from += packetSize(src, from);
     for (let k = from, end = w.queueAt[q + 1]!; k < end; k++) out[pos++] = src[k]!;
-    for (let k = 0; k < this.appended.length; k++) {
+    for (let k = 0; k < this.appendedCount; k++) {
       if (this.appendedTo[k] !== q) continue;
       const packet = this.appended[k]!;
       for (let b = 0; b < packet.length; b++) out[pos++] = packet[b]!;
