@@ -36,7 +36,7 @@ export const enum NodeAt {
 
 const LINK_DOWN_TAG = LINK_DOWN.t;
 
-export const maskOf = (ids: readonly NodeId[]): number => {
+const maskOf = (ids: readonly NodeId[]): number => {
   let m = 0;
   for (let i = 0; i < ids.length; i++) m |= 1 << ids[i]!;
   return m;

@@ -83,7 +83,7 @@ export function runStep(config: HyParViewConfig, id: NodeId, x: StepInput, choos
 }
 
 /** Replays a fixed script of choice values, recording how many alternatives each choice had. */
-export class ScriptChooser implements Chooser {
+class ScriptChooser implements Chooser {
   script: readonly number[] = [];
   used: number[] = [];
   ranges: number[] = [];

@@ -1,7 +1,8 @@
 // The checker's world: node states, one FIFO queue per directed link, which nodes are alive
 // and joined, and what is left of each fault budget, held as canonical bytes (encode.ts). A
-// transition decodes only the node it steps and writes the successor into a reused buffer, so
-// a successor that was seen before costs no allocation to recognise.
+// transition applies a node's step outcome (steps.ts) to its parent's bytes and finds the
+// successor's fingerprint from its parent's, so a successor seen before costs neither an
+// allocation nor a copy to recognise.
 import type { HyParViewConfig } from '../../models/hyparview/config.ts';
 import { describeMessage, type Message, type NodeId } from '../../models/hyparview/messages.ts';
 import { type EventKind, initialNode, NONE, type NodeState } from '../../models/hyparview/node.ts';
@@ -123,7 +124,6 @@ export function steppedNode(a: Action): NodeId {
   }
 }
 
-const INITIAL_HASH: Fingerprint = { hi: 0, lo: 0 };
 const INITIAL_SEGMENT = (() => {
   const buf = new Uint8Array(16);
   return buf.slice(0, writeNode(buf, 0, initialNode(0)));
@@ -132,7 +132,7 @@ const INITIAL_SEGMENT = (() => {
 /**
  * One transition under construction: the parent's bytes, the node segments it replaced, and per
  * queue how many of the parent's packets it drops and which (encoded) it appends. A transition
- * yields the successor's fingerprint (`fp`, from the parent's segment sum and the segments that
+ * yields the successor's fingerprint (`fp`, from the parent's and the parts that
  * changed); `materialize` writes the successor's bytes to `out`, which the search asks for only
  * when the fingerprint is new. One Draft serves every transition of a search.
  */
@@ -140,8 +140,10 @@ export class Draft {
   readonly parent: WorldIndex;
   readonly n: number;
   /** Node i's new segment and its hash, where bit i of `changedNodes` is set. */
-  private readonly nodes: (Uint8Array | undefined)[];
+  private readonly nodes: Uint8Array[];
   private readonly nodeHashes: Fingerprint[];
+  /** The hash of a reset (crashed) node's segment, per slot. */
+  private readonly resetHashes: Fingerprint[];
   /** Bit i: the transition replaced node i's state. */
   changedNodes = 0;
   /** Per queue: packets dropped from the parent's head (0, 1, or all when cleared); -1 when untouched. */
@@ -179,8 +181,13 @@ export class Draft {
     const n = s.nodes;
     this.n = n;
     this.parent = new WorldIndex(n);
-    this.nodes = new Array<Uint8Array | undefined>(n).fill(undefined);
-    this.nodeHashes = new Array<Fingerprint>(n).fill(INITIAL_HASH);
+    this.nodes = new Array<Uint8Array>(n).fill(INITIAL_SEGMENT);
+    this.resetHashes = Array.from({ length: n }, (_, i) => {
+      const h: Fingerprint = { hi: 0, lo: 0 };
+      hashSegment(INITIAL_SEGMENT, 0, INITIAL_SEGMENT.length, i, h);
+      return h;
+    });
+    this.nodeHashes = this.resetHashes.slice();
     this.dropped = new Int32Array(n * n).fill(-1);
     this.touchedQueues = new Int32Array(n * n);
     this.appendedTo = new Int32Array(1 << 10);
@@ -282,7 +289,7 @@ export class Draft {
     if (!this.endsWithLinkDown(from * this.n + to)) this.push(from, to, LINK_DOWN_BYTES);
   }
 
-  /** Applies step action `a` (located by `locateInput`) with outcome `o`, and writes the successor. */
+  /** Applies step action `a` (located by `locateInput`) with outcome `o`, and finds the successor's fingerprint. */
   applyStep(a: Action, o: StepOutcome): void {
     this.begin();
     const w = this.parent;
@@ -324,7 +331,7 @@ export class Draft {
     this.digest();
   }
 
-  /** Applies a crash or a link failure and writes the successor. */
+  /** Applies a crash or a link failure and finds the successor's fingerprint. */
   applyFault(a: Action): void {
     this.begin();
     const n = this.n;
@@ -342,8 +349,7 @@ export class Draft {
       }
       // A dead node's own state no longer matters: reset it so equivalent worlds coincide.
       this.nodes[dead] = INITIAL_SEGMENT;
-      this.nodeHashes[dead] = { hi: 0, lo: 0 };
-      hashSegment(INITIAL_SEGMENT, 0, INITIAL_SEGMENT.length, dead, this.nodeHashes[dead]);
+      this.nodeHashes[dead] = this.resetHashes[dead]!;
       this.changedNodes |= 1 << dead;
     } else if (a.k === 'failLink') {
       head[At.LinkFailuresLeft]--;
