@@ -235,11 +235,12 @@ const NO_PARENT = 0xffffffff;
 
 /**
  * For every state the BFS queued, by id: its parent's id and its index among the parent's
- * successors, so a state's path (for a counterexample) is rebuilt instead of stored with it.
+ * successors (8 bytes a state), so a state's path (for a counterexample) is rebuilt instead of
+ * stored with it.
  */
 class Ancestry {
   private parents = new Uint32Array(1 << 16);
-  private indexes = new Uint16Array(1 << 16);
+  private indexes = new Uint32Array(1 << 16);
   private size = 0;
 
   /** Records a state; returns its id. */
@@ -248,7 +249,7 @@ class Ancestry {
       const parents = new Uint32Array(this.size * 2);
       parents.set(this.parents);
       this.parents = parents;
-      const indexes = new Uint16Array(this.size * 2);
+      const indexes = new Uint32Array(this.size * 2);
       indexes.set(this.indexes);
       this.indexes = indexes;
     }

@@ -13,7 +13,7 @@ export interface Failure {
 }
 
 export interface Judgement {
-  readonly failures: Failure[];
+  readonly failures: readonly Failure[];
   /** The quiescent properties applied (properties/snapshot isQuiescent). */
   readonly quiescent: boolean;
 }
@@ -23,7 +23,7 @@ const LOCAL = ALL_PROPERTIES.filter((p): p is Property & Required<Pick<Property,
 const LOCAL_INDEX = ALL_PROPERTIES.map((p) => LOCAL.indexOf(p as (typeof LOCAL)[number]));
 /** Some always-property needs the whole world. */
 const GLOBAL_ALWAYS = ALL_PROPERTIES.some((p) => p.kind === 'always' && !p.local);
-const CLEAN: Judgement = Object.freeze({ failures: Object.freeze([]) as unknown as Failure[], quiescent: false });
+const CLEAN: Judgement = Object.freeze({ failures: Object.freeze([]), quiescent: false });
 
 export class Judge {
   private readonly index: WorldIndex;
@@ -90,7 +90,7 @@ export class Judge {
 const judges = new WeakMap<Scenario, Judge>();
 
 /** Every property `w` breaks: always-properties everywhere, quiescent ones at quiescence. */
-export function failuresIn(s: Scenario, w: World): Failure[] {
+export function failuresIn(s: Scenario, w: World): readonly Failure[] {
   let judge = judges.get(s);
   if (!judge) judges.set(s, (judge = new Judge(s)));
   return judge.judge(w).failures;

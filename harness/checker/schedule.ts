@@ -71,7 +71,7 @@ export function runDirected(options: CheckOptions, director: Director, limits: R
   const s = scenarioOf(options);
   const maxSteps = limits.maxSteps ?? DEFAULT_MAX_STEPS;
   const wanted = limits.properties ?? 'all';
-  const judged = (w: World): Failure[] => {
+  const judged = (w: World): readonly Failure[] => {
     const all = failuresIn(s, w);
     if (wanted === 'all') return all;
     return all.filter((f) => (wanted === 'always' ? ALWAYS_NAMES.has(f.property) : wanted.includes(f.property)));
