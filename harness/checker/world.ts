@@ -80,28 +80,50 @@ export function nodeOf(w: World, i: number): NodeState {
   return indexOf(w).node(i);
 }
 
+/** Every action of an n-node world, made once: actions are values, and the search lists millions. */
+class ActionTable {
+  readonly deliver: Action[] = [];
+  readonly join: Action[] = [];
+  readonly cycle: Action[] = [];
+  readonly timeout: Action[] = [];
+  readonly crash: Action[] = [];
+  readonly failLink: Action[] = [];
+
+  constructor(n: number) {
+    for (let from = 0; from < n; from++) for (let to = 0; to < n; to++) this.deliver.push({ k: 'deliver', from, to });
+    for (let i = 0; i < n; i++) {
+      this.join.push({ k: 'join', node: i });
+      this.cycle.push({ k: 'cycle', node: i });
+      this.timeout.push({ k: 'timeout', node: i });
+      this.crash.push({ k: 'crash', node: i });
+      for (let b = 0; b < n; b++) this.failLink.push({ k: 'failLink', a: i, b });
+    }
+  }
+}
+
+const actionTables: ActionTable[] = [];
+
 /** Every action enabled in the indexed world, in a fixed order (the order replay tokens index into). */
 export function enabledActions(s: Scenario, w: WorldIndex): Action[] {
   const n = s.nodes;
   const b = w.bytes;
+  const all = (actionTables[n] ??= new ActionTable(n));
   const out: Action[] = [];
-  for (let from = 0; from < n; from++) {
-    for (let to = 0; to < n; to++) if (w.queueLength(from * n + to) > 0) out.push({ k: 'deliver', from, to });
-  }
-  for (let i = 1; i < n; i++) if (!w.joined(i)) out.push({ k: 'join', node: i });
+  for (let q = 0; q < n * n; q++) if (w.queueLength(q) > 0) out.push(all.deliver[q]!);
+  for (let i = 1; i < n; i++) if (!w.joined(i)) out.push(all.join[i]!);
   const quiet = w.inFlight === 0;
   for (let i = 0; i < n; i++) {
     if (!w.alive(i) || !w.joined(i)) continue;
-    if (b[At.Cycles + i]! < s.budgets.cycles) out.push({ k: 'cycle', node: i });
-    if (w.pending(i) !== NONE && (quiet || b[At.EarlyTimeoutsLeft]! > 0)) out.push({ k: 'timeout', node: i });
+    if (b[At.Cycles + i]! < s.budgets.cycles) out.push(all.cycle[i]!);
+    if (w.pending(i) !== NONE && (quiet || b[At.EarlyTimeoutsLeft]! > 0)) out.push(all.timeout[i]!);
   }
   const formed = b[At.Formed] === 1;
   if (b[At.CrashesLeft]! > 0 && formed) {
-    for (let i = 0; i < n; i++) if (w.alive(i)) out.push({ k: 'crash', node: i });
+    for (let i = 0; i < n; i++) if (w.alive(i)) out.push(all.crash[i]!);
   }
   if (b[At.LinkFailuresLeft]! > 0 && formed) {
     for (let a = 0; a < n; a++) {
-      for (let c = a + 1; c < n; c++) if (w.alive(a) && w.alive(c) && linked(w, n, a, c)) out.push({ k: 'failLink', a, b: c });
+      for (let c = a + 1; c < n; c++) if (w.alive(a) && w.alive(c) && linked(w, n, a, c)) out.push(all.failLink[a * n + c]!);
     }
   }
   return out;
