@@ -162,14 +162,16 @@ class Search {
         this.noteEvents(cursor.events);
         if (!this.visited.add(draft.fp.hi, draft.fp.lo)) continue;
         this.tick(depth + 1);
-        draft.materialize();
+        // A new successor is written straight into the frontier, and queued there if it passes.
+        const at = frontier.reserve(draft.length);
+        draft.writeTo(frontier.chunk, at);
         // The parent passed every node-local property (BFS expands no violating world): judge the nodes that changed.
-        const failures = this.failures(draft.out.subarray(0, draft.length), draft.changedNodes);
+        const failures = this.failures(frontier.chunk.subarray(at, at + draft.length), draft.changedNodes);
         if (failures) {
           this.record(failures, [...ancestry.path(item.id), cursor.index]);
           continue;
         }
-        frontier.push(draft.out, draft.length, draft.fp, depth + 1, ancestry.add(item.id, cursor.index));
+        frontier.commit(draft.length, draft.fp, depth + 1, ancestry.add(item.id, cursor.index));
       }
     }
   }
@@ -276,27 +278,41 @@ class Frontier {
   private readPos = 0;
   private count = 0;
 
-  push(state: Uint8Array, len: number, fp: Fingerprint, depth: number, id: number): void {
-    const need = 16 + len;
-    if (this.writePos + need > Frontier.CHUNK) {
-      if (this.writeChunk >= 0) this.chunks[this.writeChunk]![this.writePos] = 0xff; // end-of-chunk mark
-      this.chunks.push(new Uint8Array(Math.max(Frontier.CHUNK, need + 1)));
+  /** The chunk records are being written to. */
+  chunk: Uint8Array = EMPTY_CHUNK;
+
+  /** Makes room for a record whose world takes `len` bytes; returns where in `chunk` to write the world. */
+  reserve(len: number): number {
+    if (this.writePos + 16 + len > this.chunk.length) {
+      if (this.writeChunk >= 0) this.chunk[this.writePos] = 0xff; // end-of-chunk mark
+      this.chunk = new Uint8Array(Math.max(Frontier.CHUNK, 17 + len));
+      this.chunks.push(this.chunk);
       this.writeChunk = this.chunks.length - 1;
       this.writePos = 0;
     }
-    const c = this.chunks[this.writeChunk]!;
+    return this.writePos + 4;
+  }
+
+  /** Queues the record last reserved, its world of `len` bytes written. */
+  commit(len: number, fp: Fingerprint, depth: number, id: number): void {
+    const c = this.chunk;
     let p = this.writePos;
     c[p++] = len & 0x7f;
     c[p++] = len >> 7;
     c[p++] = depth & 0xff;
     c[p++] = depth >> 8;
-    c.set(state.subarray(0, len), p); // one native copy beats a byte loop even for 60 bytes
     p += len;
     writeU32(c, p, fp.hi);
     writeU32(c, p + 4, fp.lo);
     writeU32(c, p + 8, id);
     this.writePos = p + 12;
     this.count++;
+  }
+
+  push(state: Uint8Array, len: number, fp: Fingerprint, depth: number, id: number): void {
+    const at = this.reserve(len); // before reading `chunk`: reserving may start a new one
+    this.chunk.set(state.subarray(0, len), at);
+    this.commit(len, fp, depth, id);
   }
 
   shift(): { state: Uint8Array; fp: Fingerprint; depth: number; id: number } | null {

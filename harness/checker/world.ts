@@ -182,7 +182,7 @@ export class Draft {
   events: readonly EventKind[] = [];
   /** The input a step action gives its node, located in the parent's bytes. */
   readonly input: StepInput;
-  /** The successor's bytes, valid up to `length` after `materialize` and until the next transition. */
+  /** The successor's length, and its bytes in `out` after `materialize` (until the next transition). */
   out = new Uint8Array(1 << 12);
   length = 0;
   private written = false;
@@ -403,6 +403,8 @@ export class Draft {
       sum.lo = (sum.lo + added.lo) | 0;
     }
     let inFlight = w.inFlight;
+    let length = w.length;
+    for (let i = 0; i < n; i++) if (((this.changedNodes >> i) & 1) === 1) length += this.nodes[i]!.length - (w.nodeAt[i + 1]! - w.nodeAt[i]!);
     for (let t = 0; t < this.touchedCount; t++) {
       const q = this.touchedQueues[t]!;
       const start = w.queueAt[q]!;
@@ -413,7 +415,9 @@ export class Draft {
       this.scratchEnd[q] = end;
       addSegment(sum, this.queueScratch, at, end, n + q, 1, h);
       inFlight += this.queueScratch[at]! - src[start]!;
+      length += end - at - (w.queueAt[q + 1]! - start);
     }
+    this.length = length;
     this.written = false;
     // The first quiescent state after every JOIN, by the properties' own definition, forms the
     // cluster; the cheap necessary conditions go first, as this runs on every transition.
@@ -445,31 +449,35 @@ export class Draft {
   /** Writes the successor's bytes to `out` (`length` of them). */
   materialize(): void {
     if (this.written) return;
+    if (this.out.length < this.length) this.out = new Uint8Array(2 * this.length);
+    this.writeTo(this.out, 0);
+    this.written = true;
+  }
+
+  /** Writes the successor's `length` bytes into `target` from `at`; returns where they end. */
+  writeTo(target: Uint8Array, at: number): number {
     const w = this.parent;
     const src = w.bytes;
     const n = this.n;
-    if (this.out.length < w.length + 1024) this.out = new Uint8Array(2 * (w.length + 1024));
-    const out = this.out;
-    let pos = 0;
-    for (; pos < this.head.length; pos++) out[pos] = this.head[pos]!;
+    let pos = at;
+    for (let k = 0; k < this.head.length; k++) target[pos++] = this.head[k]!;
     for (let i = 0; i < n; i++) {
       if (((this.changedNodes >> i) & 1) === 1) {
         const replaced = this.nodes[i]!;
-        for (let k = 0; k < replaced.length; k++) out[pos++] = replaced[k]!;
+        for (let k = 0; k < replaced.length; k++) target[pos++] = replaced[k]!;
       } else {
-        for (let k = w.nodeAt[i]!, end = w.nodeAt[i + 1]!; k < end; k++) out[pos++] = src[k]!;
+        for (let k = w.nodeAt[i]!, end = w.nodeAt[i + 1]!; k < end; k++) target[pos++] = src[k]!;
       }
     }
     const scratch = this.queueScratch;
     for (let q = 0; q < n * n; q++) {
       if (this.dropped[q] !== -1) {
-        for (let k = this.scratchAt[q]!, end = this.scratchEnd[q]!; k < end; k++) out[pos++] = scratch[k]!;
+        for (let k = this.scratchAt[q]!, end = this.scratchEnd[q]!; k < end; k++) target[pos++] = scratch[k]!;
       } else {
-        for (let k = w.queueAt[q]!, end = w.queueAt[q + 1]!; k < end; k++) out[pos++] = src[k]!;
+        for (let k = w.queueAt[q]!, end = w.queueAt[q + 1]!; k < end; k++) target[pos++] = src[k]!;
       }
     }
-    this.length = pos;
-    this.written = true;
+    return pos;
   }
 
   /** Writes touched queue q's new segment (count, the parent's packets it keeps, those appended) at `pos`; returns the end. */

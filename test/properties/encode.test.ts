@@ -112,6 +112,7 @@ testProp(
       while (cold.next()) {
         const { draft } = cold;
         const incremental = { ...draft.fp };
+        t.is(draft.writeTo(new Uint8Array(draft.length + 3), 3), draft.length + 3, 'the successor is as long as the digest said');
         draft.materialize();
         const bytes = draft.out.slice(0, draft.length);
         t.deepEqual(incremental, fingerprintOf(bytes));
