@@ -1,7 +1,8 @@
 // Successors of a world: every enabled action, and under `--choices enumerate` every way the
 // node's random choices can go. Their order is what replay tokens index into. The cursor walks
-// them one at a time in a reused buffer (the search's hot loop); `successors` lists copies.
-// Node steps under enumerated choices come from a cache of step outcomes (steps.ts).
+// them one at a time, giving each one's fingerprint before (and without) writing it out: the
+// search's hot loop. `successors` lists copies. Node steps under enumerated choices come from a
+// cache of step outcomes (steps.ts).
 import { type Chooser, seededChooser } from '../../models/chooser.ts';
 import type { EventKind } from '../../models/hyparview/node.ts';
 import type { Fingerprint } from './fingerprint.ts';
