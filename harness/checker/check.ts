@@ -65,7 +65,6 @@ export interface CheckHooks {
 class Search {
   readonly s: Scenario;
   readonly judgement: Judge;
-  readonly fp: Fingerprint = { hi: 0, lo: 0 };
   readonly visited = new VisitedSet();
   readonly found = new Map<string, { failure: Failure; path: readonly number[] }>();
   readonly reached = new Set<string>();
@@ -84,11 +83,6 @@ class Search {
 
   seconds(): number {
     return (performance.now() - this.started) / 1000;
-  }
-
-  /** Fingerprints `w` into this.fp. */
-  key(w: World): void {
-    worldFingerprint(w, this.fp);
   }
 
   /** Judges a newly seen state (see Judge for `changedNodes`); null when it holds every property. */
@@ -128,11 +122,12 @@ class Search {
     }
   }
 
-  /** Visits and judges the initial world (leaving its fingerprint in this.fp); null when it already fails. */
+  /** Visits and judges the initial world; null when it already fails. */
   start(): World | null {
     const init = initialWorld(this.s);
-    this.key(init);
-    this.visited.add(this.fp.hi, this.fp.lo);
+    const fp: Fingerprint = { hi: 0, lo: 0 };
+    worldFingerprint(init, fp);
+    this.visited.add(fp.hi, fp.lo);
     return this.judge(init, []) ? null : init;
   }
 
@@ -192,8 +187,7 @@ class Search {
       const succ = top.next[index]!;
       this.states++;
       this.noteEvents(succ.events);
-      this.key(succ.world);
-      if (!this.visited.add(this.fp.hi, this.fp.lo)) continue;
+      if (!this.visited.add(succ.fingerprint.hi, succ.fingerprint.lo)) continue;
       path.push(index);
       this.tick(path.length);
       if (this.judge(succ.world, path) || path.length >= this.o.depth) {
@@ -214,7 +208,6 @@ class Search {
       let w = init;
       const path: number[] = [];
       while (path.length < this.o.depth && this.stop === null) {
-        this.key(w);
         const next = successors(this.s, w, this.o.choices, this.o.seed);
         if (next.length === 0) break;
         const index = uniformInt(rng, 0, next.length - 1);
@@ -222,8 +215,7 @@ class Search {
         path.push(index);
         this.states++;
         this.noteEvents(succ.events);
-        this.key(succ.world);
-        const fresh = this.visited.add(this.fp.hi, this.fp.lo);
+        const fresh = this.visited.add(succ.fingerprint.hi, succ.fingerprint.lo);
         this.tick(path.length);
         if (fresh && this.judge(succ.world, path)) break;
         w = succ.world;

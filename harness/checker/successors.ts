@@ -15,6 +15,8 @@ export interface Successor {
   /** The value each random choice took, in the order the node asked. */
   readonly choices: readonly number[];
   readonly world: World;
+  /** The world's fingerprint (as worldFingerprint would compute it). */
+  readonly fingerprint: Fingerprint;
   readonly events: readonly EventKind[];
   /** The message or connection event the action delivered, if any. */
   readonly delivered: Packet | undefined;
@@ -127,7 +129,7 @@ export function successors(s: Scenario, w: World, mode: ChoiceMode, seed: number
   while (cursor.next()) {
     const { draft } = cursor;
     draft.materialize();
-    out.push({ action: cursor.action!, choices: cursor.choices, world: draft.out.slice(0, draft.length), events: draft.events, delivered: cursor.delivered });
+    out.push({ action: cursor.action!, choices: cursor.choices, world: draft.out.slice(0, draft.length), fingerprint: { hi: draft.fp.hi, lo: draft.fp.lo }, events: draft.events, delivered: cursor.delivered });
   }
   return out;
 }

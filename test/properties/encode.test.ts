@@ -106,6 +106,7 @@ testProp(
     const s = scenarioOf(r.options);
     for (const w of r.worlds) {
       const warm = successors(s, w, r.options.choices, r.options.seed);
+      for (const x of warm) t.deepEqual(x.fingerprint, fingerprintOf(x.world));
       const cold = new SuccessorCursor(s);
       cold.reset(w, r.options.choices, r.options.seed);
       const fresh: Array<[string, readonly number[], string]> = [];
