@@ -3,8 +3,16 @@
 // node by node, not atomically, so convergence needs two passing snapshots in a row.
 import { ALWAYS, asymmetricPairs, components, QUIESCENT } from '../../properties/invariants.ts';
 import { isQuiescent } from '../../properties/snapshot.ts';
-import type { LocalCluster } from './cluster.ts';
-import { type LiveSnapshot, toClusterSnapshot } from './snapshot.ts';
+import type { NodeView } from '../../harness/node/node.ts';
+import type { NodeConfig } from '../../harness/node/config.ts';
+import { type LiveSnapshot, type MemberState, toClusterSnapshot } from './snapshot.ts';
+
+/** A running cluster whose members can be read: local processes or containers. */
+export interface Observable {
+  readonly members: readonly MemberState[];
+  readonly config: NodeConfig;
+  views(): Promise<Map<string, NodeView | null>>;
+}
 
 export interface Violation {
   readonly property: string;
@@ -36,7 +44,7 @@ export function judge(live: LiveSnapshot): Judgement {
   };
 }
 
-export async function snapshotOf(cluster: LocalCluster, settled = true): Promise<LiveSnapshot> {
+export async function snapshotOf(cluster: Observable, settled = true): Promise<LiveSnapshot> {
   const views = await cluster.views();
   return toClusterSnapshot(cluster.members, views, { activeSize: cluster.config.protocol.activeSize, passiveSize: cluster.config.protocol.passiveSize }, settled);
 }
@@ -61,7 +69,7 @@ export interface WatchOptions {
 }
 
 /** Polls until the quiescent properties hold twice in a row, an ALWAYS property breaks, or time runs out. */
-export async function watchUntilConverged(cluster: LocalCluster, opts: WatchOptions): Promise<Convergence> {
+export async function watchUntilConverged(cluster: Observable, opts: WatchOptions): Promise<Convergence> {
   const deadline = opts.since + opts.timeoutMs;
   let firstPass: number | null = null;
   let snapshots = 0;

@@ -10,6 +10,7 @@ import { execa, type ResultPromise } from 'execa';
 import { makeNodeConfig, type NodeConfigInput } from '../../harness/node/config.ts';
 import type { NodeView } from '../../harness/node/node.ts';
 import { nodeCommand } from './entry.ts';
+import { controlRequest, readViews } from './snapshot.ts';
 
 /** Small-cluster settings (16 to 32 nodes): active log2(n)+c ≈ 4, passive 4 × that, 1 s cycles. */
 export const LOCAL_CLUSTER_CONFIG: NodeConfigInput = {
@@ -134,17 +135,9 @@ export class LocalCluster {
   }
 
   /** GET or POST on a member's control API. */
-  async api<T>(id: string, path: string, body?: unknown, timeoutMs = 3000): Promise<T> {
+  api<T>(id: string, path: string, body?: unknown, timeoutMs = 3000): Promise<T> {
     const m = this.member(id);
-    const res = await fetch(`http://${m.control}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${m.id} ${path}: HTTP ${res.status} ${text.trim()}`);
-    return JSON.parse(text) as T;
+    return controlRequest<T>(m.id, m.control, path, body, undefined, timeoutMs);
   }
 
   /** `id` joins through `contact`; resolves once the contact's HELLO arrived and JOIN was sent. */
@@ -166,25 +159,9 @@ export class LocalCluster {
     for (const m of rest) await this.join(m.id, this.members[pick(m.index)]!.id);
   }
 
-  /**
-   * Every node's /state: null for a killed or unreachable one; a paused node cannot answer,
-   * so it gets its last answer (its links are frozen with it).
-   */
-  async views(): Promise<Map<string, NodeView | null>> {
-    const entries = await Promise.all(
-      this.members.map(async (m): Promise<[string, NodeView | null]> => {
-        if (m.status === 'paused') return [m.id, this.lastViews.get(m.id) ?? null];
-        if (m.status !== 'up') return [m.id, null];
-        try {
-          const v = await this.api<NodeView>(m.id, '/state');
-          this.lastViews.set(m.id, v);
-          return [m.id, v];
-        } catch {
-          return [m.id, null];
-        }
-      }),
-    );
-    return new Map(entries);
+  /** Every node's /state (see readViews). */
+  views(): Promise<Map<string, NodeView | null>> {
+    return readViews(this.members, (id) => this.api<NodeView>(id, '/state'), this.lastViews);
   }
 
   kill(id: string): void {

@@ -6,6 +6,9 @@ import type { NodeView } from '../../harness/node/node.ts';
 import type { ClusterSnapshot, NodeSnapshot } from '../../properties/snapshot.ts';
 import type { Member } from './cluster.ts';
 
+/** What a snapshot needs to know of a member, whatever runs it. */
+export type MemberState = Pick<Member, 'id' | 'index' | 'status'>;
+
 export interface LiveSnapshot {
   readonly snapshot: ClusterSnapshot;
   /** Integer → node id (index 0 unused). */
@@ -15,7 +18,7 @@ export interface LiveSnapshot {
 }
 
 export function toClusterSnapshot(
-  members: readonly Member[],
+  members: readonly MemberState[],
   views: ReadonlyMap<string, NodeView | null>,
   sizes: { readonly activeSize: number; readonly passiveSize: number },
   settled: boolean,
@@ -51,4 +54,41 @@ export function toClusterSnapshot(
     };
   });
   return { snapshot: { nodes, ...sizes, inFlight, settled }, names, unreachable };
+}
+
+/** GET or POST on a node's control API at `address`; a token, if given, as a bearer token. */
+export async function controlRequest<T>(id: string, address: string, path: string, body?: unknown, token?: string, timeoutMs = 3000): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(`http://${address}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${id} ${path}: HTTP ${res.status} ${text.trim()}`);
+  return JSON.parse(text) as T;
+}
+
+/**
+ * Every member's /state: null for a killed or unreachable one; a paused one cannot answer,
+ * so it gets its last answer (its links are frozen with it).
+ */
+export async function readViews(members: readonly MemberState[], state: (id: string) => Promise<NodeView>, last: Map<string, NodeView>): Promise<Map<string, NodeView | null>> {
+  const entries = await Promise.all(
+    members.map(async (m): Promise<[string, NodeView | null]> => {
+      if (m.status === 'paused') return [m.id, last.get(m.id) ?? null];
+      if (m.status !== 'up') return [m.id, null];
+      try {
+        const v = await state(m.id);
+        last.set(m.id, v);
+        return [m.id, v];
+      } catch {
+        return [m.id, null];
+      }
+    }),
+  );
+  return new Map(entries);
 }

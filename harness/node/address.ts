@@ -1,5 +1,6 @@
 // Node ids and HOST:PORT addresses, validated wherever they enter: command line, config,
 // control API and the wire.
+import { createServer } from 'node:net';
 
 export interface HostPort {
   readonly host: string;
@@ -30,4 +31,15 @@ export function formatHostPort(host: string, port: number): string {
 /** True when `host` can only be reached from this machine. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** A port free on 127.0.0.1 right now (for a listener that must keep its port across restarts). */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }
