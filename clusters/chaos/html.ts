@@ -194,7 +194,7 @@ code.params { font-size: 11.5px; color: #4b5563; overflow-wrap: anywhere; }
 .tl { display: grid; grid-template-columns: 150px 1fr 210px; row-gap: 2px; column-gap: 12px; }
 .tl-row { display: contents; }
 .tl-label { white-space: nowrap; align-self: center; }
-.tl-track { position: relative; height: 18px; background: #f1f3f5; border-radius: 3px; align-self: center; }
+.tl-track { position: relative; overflow: hidden; height: 18px; background: #f1f3f5; border-radius: 3px; align-self: center; }
 .tl-band { position: absolute; top: 0; bottom: 0; border-radius: 3px; }
 .tl-recover { position: absolute; top: 6px; height: 6px; border-radius: 3px; }
 .tl-recover.ok { background: var(--ok); } .tl-recover.bad { background: repeating-linear-gradient(45deg, var(--bad) 0 4px, #f3b5b5 4px 8px); }
