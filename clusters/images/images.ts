@@ -32,14 +32,14 @@ const SETUP_HINT = 'run `npm run setup:docker`';
 
 /**
  * The node entry as one ESM file with every npm dependency inside, so the image needs no
- * node_modules. The cluster subcommand's lazily imported side (execa, esbuild) is left out:
- * process.ts never registers it.
+ * node_modules. What the cluster subcommands import lazily from clusters/ (execa, esbuild,
+ * testcontainers) is left out: process.ts registers only the `node` subcommand.
  */
 export async function bundleNode(): Promise<Uint8Array> {
   const leaveOutClusterSide: Plugin = {
     name: 'leave-out-cluster-side',
     setup(b) {
-      b.onResolve({ filter: /clusters\/local\/run\.ts$/ }, (args) => ({ path: args.path, external: true }));
+      b.onResolve({ filter: /(^|\/)clusters\// }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
     },
   };
   const out = await build({
