@@ -9,6 +9,7 @@ import { check, type CheckResult, type Progress } from './checker/check.ts';
 import { runMutant, mutantNames, type MutantResult } from './checker/mutants.ts';
 import { type CheckOptions, DEFAULT_OPTIONS, resolveOptions } from './checker/options.ts';
 import { decodeToken, encodeToken, formatTrace, replayPath } from './checker/trace.ts';
+import { registerChaosCommand } from '../clusters/chaos/commands.ts';
 import { registerNodeCommands } from './node/commands.ts';
 
 const EXIT_PASS = 0;
@@ -171,6 +172,7 @@ export function buildProgram(): Command {
     });
 
   registerNodeCommands(program);
+  registerChaosCommand(program);
   return program;
 }
 

@@ -49,8 +49,11 @@ export class DockerBackend implements Backend {
   private readonly lastViews = new Map<string, NodeView>();
   private readonly token = randomBytes(16).toString('hex');
   private stopping: Promise<void> | undefined;
+  // Removes the containers; re-raises the signal only if nobody else handles it (the chaos runner does).
   private readonly onSignal = (signal: NodeJS.Signals): void => {
-    void this.stop().finally(() => process.kill(process.pid, signal));
+    void this.stop().finally(() => {
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
   };
 
   private constructor(readonly runId: string, private readonly nodes: number, private readonly input: NodeConfigInput) {

@@ -73,8 +73,9 @@ export function registerClusterCommand(program: Command): void {
   exitTwoOnUsage(
     program
       .command('cluster')
-      .description('start a cluster of real node processes, show their views and check the properties live')
-      .requiredOption('--backend <name>', 'where the nodes run: local (processes on 127.0.0.1)')
+      .description('start a cluster of real node processes, show their views and check the properties live; `cluster down` removes leftover containers')
+      .argument('[action]', '"down": remove every container and network of the project (Docker)')
+      .option('--backend <name>', 'where the nodes run: local (processes on 127.0.0.1)')
       .option('--nodes <n>', 'number of nodes', integer(1, 256), 16)
       .option('--check', 'wait for the quiescent properties, print the verdict, tear down and exit 0/1/2')
       .option('--timeout <sec>', 'with --check: how long to wait for convergence', integer(1, 3600), 30)
@@ -83,9 +84,15 @@ export function registerClusterCommand(program: Command): void {
       .option('--config <file>', 'JSON node settings for every node (default: the local cluster\'s)')
       .option('--join <mode>', 'sequential (one after another) or parallel', 'sequential')
       .option('--log-dir <dir>', 'write node logs here (default: a temp directory, removed after a pass)')
-      .action(async (opts: { backend: string; nodes: number; check?: boolean; timeout: number; json?: boolean; seed?: number; config?: string; join: string; logDir?: string }) => {
+      .action(async (action: string | undefined, opts: { backend?: string; nodes: number; check?: boolean; timeout: number; json?: boolean; seed?: number; config?: string; join: string; logDir?: string }) => {
         try {
-          if (opts.backend !== 'local') throw new UsageError(`--backend: only "local" is available here, got ${JSON.stringify(opts.backend)}`);
+          if (action === 'down') {
+            const { clusterDown } = await import('../../clusters/chaos/commands.ts');
+            return await clusterDown();
+          }
+          if (action !== undefined) throw new UsageError(`cluster: unknown action ${JSON.stringify(action)}; the only one is "down"`);
+          if (opts.backend === undefined) throw new UsageError('--backend is required: local (for containers, use `chaos --backend docker`)');
+          if (opts.backend !== 'local') throw new UsageError(`--backend: only "local" is available here, got ${JSON.stringify(opts.backend)} (containers: \`chaos --backend docker\`)`);
           if (opts.join !== 'sequential' && opts.join !== 'parallel') throw new UsageError(`--join: expected sequential or parallel, got ${JSON.stringify(opts.join)}`);
           const { runLocalCluster } = await import('../../clusters/local/run.ts');
           process.exitCode = await runLocalCluster({
