@@ -62,6 +62,10 @@ engine_version() { docker info --format '{{.ServerVersion}}' 2>/dev/null; }
 if v=$(engine_version) && [ -n "$v" ]; then
   say "docker engine $v: answering (skip)"
 else
+  info_err=$(docker info 2>&1 || true)
+  if [[ $info_err == *"permission denied"* ]]; then
+    fail "the Docker engine refuses this user (permission denied on its socket): run as root or join the docker group"
+  fi
   if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then
     can_apt || fail "no Docker engine answers and dockerd is not installed: install and start Docker (as root on Debian/Ubuntu this script installs docker.io itself)"
     say "docker engine: installing docker.io docker-compose (apt-get, about a minute)"
@@ -118,7 +122,7 @@ tp_version_ok() { "$TP_DIR/toxiproxy-server" -version 2>/dev/null | grep -q "ver
 if tp_version_ok; then
   say "toxiproxy-server $TOXIPROXY_VERSION: built (skip) $TP_DIR/toxiproxy-server"
 elif command -v go >/dev/null 2>&1; then
-  say "toxiproxy-server $TOXIPROXY_VERSION: building from the Go module proxy (about 30 s cold)"
+  say "toxiproxy-server $TOXIPROXY_VERSION: building from the Go module proxy (about a minute cold)"
   gobin=$(mktemp -d)
   run "go install of Toxiproxy $TOXIPROXY_VERSION" env CGO_ENABLED=0 GOBIN="$gobin" go install \
     -ldflags "-X github.com/Shopify/toxiproxy/v2.Version=${TOXIPROXY_VERSION}" \
