@@ -31,6 +31,11 @@ export interface Decisions {
   isolation: 'none' | 'seedAndPromote';
   /** 9. SHUFFLE_REPLY contents when the passive view is short: fewer ids, or filled from the active view. */
   shuffleReply: 'passiveOnly' | 'fillFromActive';
+  /**
+   * 10. A passive candidate whose connection fails: removed (the paper), or kept and asked again
+   * in a later refill round, so a partition's other side is not forgotten while it is unreachable.
+   */
+  failedCandidate: 'drop' | 'keep';
 }
 
 /** Every choice each decision accepts: the paper-literal one first. */
@@ -44,6 +49,7 @@ export const DECISION_CHOICES: { readonly [K in keyof Decisions]: readonly Decis
   joinWhenFull: ['evict', 'redirect'],
   isolation: ['none', 'seedAndPromote'],
   shuffleReply: ['passiveOnly', 'fillFromActive'],
+  failedCandidate: ['drop', 'keep'],
 };
 
 export const PAPER_DECISIONS: Decisions = {
@@ -56,6 +62,7 @@ export const PAPER_DECISIONS: Decisions = {
   joinWhenFull: 'evict',
   isolation: 'none',
   shuffleReply: 'passiveOnly',
+  failedCandidate: 'drop',
 };
 
 export const REFERENCE_DECISIONS: Decisions = {
@@ -68,6 +75,7 @@ export const REFERENCE_DECISIONS: Decisions = {
   joinWhenFull: 'evict',
   isolation: 'seedAndPromote',
   shuffleReply: 'fillFromActive',
+  failedCandidate: 'keep',
 };
 
 export type Variant = 'reference' | 'paper';

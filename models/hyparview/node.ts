@@ -349,7 +349,8 @@ function onLinkDown(s: NodeState, peer: NodeId, ctx: StepContext): void {
   }
   if (s.pending === peer) {
     s.pending = NONE;
-    removePassive(s, peer);
+    if (ctx.config.decisions.failedCandidate === 'keep') markTried(s, peer);
+    else removePassive(s, peer);
   }
   // No answer comes over a broken link.
   while (remove(s.abandoned, peer));

@@ -3,6 +3,7 @@
 // active view of 3, passive view of 4.
 import test from 'ava';
 import { NONE } from '../../models/hyparview/node.ts';
+import { MsgType } from '../../models/hyparview/messages.ts';
 import {
   ACCEPT,
   config,
@@ -320,17 +321,32 @@ test('linkDown leaving other active members refills with NEIGHBOR(LOW)', (t) => 
   t.deepEqual(r.state.pending, 6);
 });
 
-for (const cfg of [paperLinks, keepLinks]) {
-  test(`linkDown of the pending target (connection failed) drops it from the passive view and tries the next (isolation '${cfg.decisions.isolation}')`, (t) => {
+const dropFailed = (isolation: 'none' | 'seedAndPromote') => config({ decisions: { isolation, failedCandidate: 'drop' } });
+for (const cfg of [dropFailed('none'), dropFailed('seedAndPromote')]) {
+  test(`linkDown of the pending target (connection failed), failedCandidate 'drop': dropped from the passive view, the next one asked (isolation '${cfg.decisions.isolation}')`, (t) => {
     const r = stepOnce(node({ active: [1], passive: [6, 7], pending: 6 }), linkDown(6), cfg);
     t.deepEqual(r.effects, request(7, false));
     t.deepEqual(views(r.state), { active: [1], passive: [7], pending: 7, tried: [], exchanged: [], abandoned: [] });
   });
 }
 
-test('linkDown of the pending target that was also tried leaves no bookkeeping behind', (t) => {
+test("linkDown of the pending target, failedCandidate 'keep': kept as tried in the passive view, the next one asked", (t) => {
+  const r = stepOnce(node({ active: [1], passive: [6, 7], pending: 6 }), linkDown(6), reference);
+  t.deepEqual(r.effects, request(7, false));
+  t.deepEqual(views(r.state), { active: [1], passive: [6, 7], pending: 7, tried: [6], exchanged: [], abandoned: [] });
+});
+
+test("failedCandidate 'keep': once every candidate failed, the next cycle asks them again (a healed partition reconnects)", (t) => {
+  const failed = stepOnce(node({ active: [1], passive: [6, 7], pending: 7, tried: [6] }), linkDown(7), reference);
+  t.deepEqual(failed.effects, []);
+  t.deepEqual(views(failed.state), { active: [1], passive: [6, 7], pending: NONE, tried: [], exchanged: [], abandoned: [] });
+  const cycle = stepOnce(failed.state, { t: 'shuffleTimer' }, reference, [0]);
+  t.true(cycle.effects.some((e) => e.t === 'send' && e.msg.t === MsgType.Neighbor && (e.to === 6 || e.to === 7)), JSON.stringify(cycle.effects));
+});
+
+test("linkDown of the pending target that was also tried, failedCandidate 'drop', leaves no bookkeeping behind", (t) => {
   // tried is a subset of passive: dropping the peer from passive also drops it from tried.
-  const r = stepOnce(node({ active: [1], passive: [6, 7], pending: 6, tried: [6, 7] }), linkDown(6), reference);
+  const r = stepOnce(node({ active: [1], passive: [6, 7], pending: 6, tried: [6, 7] }), linkDown(6), dropFailed('none'));
   t.deepEqual(r.effects, []);
   t.deepEqual(views(r.state), { active: [1], passive: [7], pending: NONE, tried: [], exchanged: [], abandoned: [] });
 });

@@ -1,0 +1,190 @@
+// Needs `npm run setup:docker` first. Real containers, the real Toxiproxy server: one 8-node
+// Docker cluster goes through a partition, a one-way cut, crashes, a pause and latency, each
+// judged by the shared properties; then the chaos command itself, on the reference node and
+// on a mutant, and interrupted half-way. Nothing of the project may be left afterwards.
+// Reproduce a failure with HYPARVIEW_TEST_SEED=<printed seed>.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { execa } from 'execa';
+import { seededChooser, sample } from '../../models/chooser.ts';
+import { ChaosCluster, defaultBoundSeconds } from '../../clusters/chaos/cluster.ts';
+import type { ChaosReport } from '../../clusters/chaos/report.ts';
+import { describeViews } from '../../clusters/local/run.ts';
+import { getContainerRuntimeClient } from 'testcontainers';
+
+const SEED = Number(process.env.HYPARVIEW_TEST_SEED ?? 8_008);
+const CLI = ['--import', 'tsx', 'bin/hyparview-harness.js'];
+let cluster: ChaosCluster | undefined;
+let boundMs = 0;
+
+/** Containers and networks of the project that still exist. */
+async function leftovers(): Promise<string[]> {
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  const containers = await docker.listContainers({ all: true, filters: { label: ['hyparview-harness=chaos'] } });
+  const networks = (await docker.listNetworks()).filter((n) => n.Name.startsWith('hyparview-harness-'));
+  return [...containers.map((c) => c.Names[0] ?? c.Id), ...networks.map((n) => `network ${n.Name}`)];
+}
+
+async function converges(t: ExecutionContext, what: string, withinMs: number): Promise<number> {
+  const r = await cluster!.converge(withinMs + 1000);
+  t.true(r.converged && r.seconds * 1000 <= withinMs, `seed ${SEED}: ${what}: ${r.converged ? `converged after ${r.seconds.toFixed(2)} s, bound ${withinMs} ms` : 'did not converge'}\n${r.violations.map((v) => `${v.property}: ${v.message}`).join('\n')}\n${describeViews(r.last, r.judgement)}`);
+  t.log(`${what}: ${r.seconds.toFixed(2)} s`);
+  return r.seconds;
+}
+
+async function reachesEveryNodeUp(t: ExecutionContext, what: string): Promise<void> {
+  const p = await cluster!.probe(3000);
+  t.deepEqual(p.missing, [], `seed ${SEED}: ${what}: the probe broadcast missed ${p.missing.join(' ')}`);
+}
+
+/** Polls the views until `ok` holds or `ms` passes; returns whether it held. */
+async function within(ms: number, ok: (views: Awaited<ReturnType<ChaosCluster['views']>>) => boolean): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    if (ok(await cluster!.views())) return true;
+    if (performance.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test.before(async () => {
+  const t0 = performance.now();
+  cluster = await ChaosCluster.start({ backend: 'docker', nodes: 8, seed: SEED });
+  boundMs = defaultBoundSeconds(cluster.config) * 1000;
+  console.log(`8 containers + Toxiproxy up in ${((performance.now() - t0) / 1000).toFixed(1)} s (seed ${SEED}, bound ${boundMs} ms)`);
+});
+
+test.after.always(async () => {
+  await cluster?.stop();
+});
+
+test.serial('an 8-node Docker cluster converges, and a broadcast reaches every node', async (t) => {
+  await cluster!.joinAll();
+  await converges(t, '8 nodes after sequential joins', 15_000);
+  await reachesEveryNodeUp(t, 'after joining');
+});
+
+test.serial('a halves partition is seen as two components; after a short one, one symmetric component within the bound', async (t) => {
+  const ids = cluster!.ids;
+  const half = sample(ids, 4, seededChooser(SEED));
+  await cluster!.partition([half]);
+  let components = 0;
+  const deadline = performance.now() + boundMs;
+  while (components !== 2 && performance.now() < deadline) components = (await cluster!.judge()).components;
+  t.is(components, 2, `seed ${SEED}: ${half.join(' ')} cut off from the rest should give two components within ${boundMs} ms`);
+  await cluster!.heal();
+  await converges(t, 'after healing a halves partition', boundMs);
+  await reachesEveryNodeUp(t, 'after the partition');
+});
+
+test.serial('a one-way partition is detected (the cut-off sender drops its peer) and healed', async (t) => {
+  const views = await cluster!.views();
+  const [from, to] = (() => {
+    for (const [id, v] of views) if (v && v.active.length > 0) return [id, v.active[0]!];
+    throw new Error('no active link');
+  })();
+  await cluster!.oneWay(from, to);
+  const detected = await within(boundMs, (v) => !v.get(from)?.active.includes(to));
+  t.true(detected, `seed ${SEED}: ${from} still has ${to} active ${boundMs} ms after its link to ${to} was blackholed`);
+  await cluster!.heal();
+  await converges(t, `after healing ${from}->${to}`, boundMs);
+});
+
+test.serial('3 crashed nodes leave every live active view within the bound, and restart with the same id', async (t) => {
+  const victims = sample(cluster!.ids, 3, seededChooser(SEED + 1));
+  for (const id of victims) await cluster!.crash(id);
+  const gone = await within(boundMs, (v) => cluster!.up.every((id) => !victims.some((x) => v.get(id)?.active.includes(x))));
+  t.true(gone, `seed ${SEED}: a crashed node (${victims.join(' ')}) is still in a live active view ${boundMs} ms later`);
+  await converges(t, '5 survivors', boundMs);
+  for (const id of victims) await cluster!.restart(id);
+  await converges(t, `${victims.join(' ')} restarted`, boundMs);
+  const views = await cluster!.views();
+  for (const id of victims) {
+    t.is(views.get(id)?.id, id, `seed ${SEED}: ${id} came back under another id`);
+    t.true((views.get(id)?.active.length ?? 0) > 0, `seed ${SEED}: ${id} has no neighbours after its restart`);
+  }
+  await reachesEveryNodeUp(t, 'after the restarts');
+});
+
+test.serial('a paused node is dropped by its peers (keepalive) and rejoins after unpause', async (t) => {
+  const sleeper = cluster!.ids[SEED % 8]!;
+  await cluster!.pause(sleeper);
+  const dropped = await within(boundMs, (v) => cluster!.up.every((id) => !v.get(id)?.active.includes(sleeper)));
+  t.true(dropped, `seed ${SEED}: paused ${sleeper} still in a live active view ${boundMs} ms later`);
+  await cluster!.unpause(sleeper);
+  await converges(t, `${sleeper} unpaused`, boundMs);
+  t.true(((await cluster!.views()).get(sleeper)?.active.length ?? 0) > 0, `seed ${SEED}: ${sleeper} has no neighbours after unpausing`);
+});
+
+test.serial('with 200 ms ± 50 ms on every link the cluster still converges and broadcasts reach every node', async (t) => {
+  await cluster!.latency('all', 200, 50);
+  const victim = cluster!.ids[(SEED + 3) % 8]!;
+  // A crash and restart under latency: the overlay must re-form through slow links.
+  await cluster!.crash(victim);
+  await converges(t, `7 nodes, 200 ± 50 ms, ${victim} crashed`, boundMs + 2000);
+  await cluster!.restart(victim);
+  await converges(t, `8 nodes, 200 ± 50 ms, ${victim} back`, boundMs + 2000);
+  await reachesEveryNodeUp(t, 'under latency');
+  await cluster!.heal();
+});
+
+test.serial('the cluster is removed: nothing of the project left', async (t) => {
+  await cluster!.stop();
+  t.deepEqual(await leftovers(), []);
+});
+
+async function chaos(args: string[], opts: { signalAfter?: RegExp } = {}) {
+  const proc = execa(process.execPath, [...CLI, 'chaos', ...args], { reject: false, timeout: 300_000, all: true });
+  if (opts.signalAfter) {
+    const re = opts.signalAfter;
+    let seen = '';
+    proc.stderr!.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (re.test(seen)) {
+        re.lastIndex = 0;
+        proc.kill('SIGINT');
+      }
+    });
+  }
+  return proc;
+}
+
+const RUN = ['--backend', 'docker', '--nodes', '5', '--duration', '40', '--faults', 'partition,one-way,crash,pause,latency', '--shapes', 'halves,isolate', '--hold', '3-5'];
+
+test.serial('a fixed-seed chaos run passes on the reference node and fails on a mutant, naming the property', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'chaos-'));
+  const good = await chaos([...RUN, '--seed', '11', '--out', join(out, 'reference')]);
+  const report = JSON.parse(readFileSync(join(out, 'reference', 'report.json'), 'utf8')) as ChaosReport;
+  t.is(good.exitCode, 0, `reference node, seed 11:\n${good.all}`);
+  t.is(report.verdict, 'pass');
+  t.true(report.checks.length >= 3 && report.checks.every((c) => c.restoredAt !== null), JSON.stringify(report.checks));
+  t.true(report.samples.length > 20 && report.probes.length >= report.checks.length);
+
+  const bad = await chaos([...RUN, '--seed', '11', '--mutant', 'ignore-link-down', '--out', join(out, 'mutant')]);
+  const failed = JSON.parse(readFileSync(join(out, 'mutant', 'report.json'), 'utf8')) as ChaosReport;
+  t.is(bad.exitCode, 1, `mutant ignore-link-down, seed 11:\n${bad.all}`);
+  t.is(failed.verdict, 'fail');
+  t.true(failed.violations.some((v) => v.property === 'failure-detected' || v.property === 'no-dead-neighbours'), JSON.stringify(failed.violations.slice(0, 5)));
+  t.regex(bad.stdout, /FAIL: .*\n(.*\n)*.*(failure-detected|no-dead-neighbours)/);
+  t.deepEqual(await leftovers(), []);
+});
+
+test.serial('the same seed prints the same schedule twice', async (t) => {
+  const a = await execa(process.execPath, [...CLI, 'chaos', ...RUN, '--seed', '99', '--dry-run', '--json']);
+  const b = await execa(process.execPath, [...CLI, 'chaos', ...RUN, '--seed', '99', '--dry-run', '--json']);
+  const c = await execa(process.execPath, [...CLI, 'chaos', ...RUN, '--seed', '100', '--dry-run', '--json']);
+  t.is(a.stdout, b.stdout);
+  t.not(a.stdout, c.stdout);
+  t.true((JSON.parse(a.stdout) as { schedule: unknown[] }).schedule.length >= 3);
+});
+
+test.serial('SIGINT in the middle of a chaos run removes every container and network', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'chaos-int-'));
+  const r = await chaos([...RUN, '--seed', '12', '--out', out], { signalAfter: /phase 1\/\d+/ });
+  t.is(r.exitCode, 2, r.all);
+  t.regex(r.all ?? '', /interrupted/);
+  t.is((JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as ChaosReport).error, 'interrupted');
+  t.deepEqual(await leftovers(), []);
+});
