@@ -14,6 +14,7 @@ const peersArb = fc.array(peerArb, { maxLength: 12 });
 
 export const wireMessageArb: fc.Arbitrary<WireMessage> = fc.oneof(
   fc.record({ t: fc.constant('hello' as const), peer: peerArb }),
+  fc.record({ t: fc.constantFrom('ping' as const, 'pong' as const), seq: fc.nat({ max: 0xffff_ffff }) }),
   fc.record({ t: fc.constant('join' as const) }),
   fc.record({ t: fc.constant('forwardJoin' as const), newNode: peerArb, ttl: ttlArb }),
   fc.record({ t: fc.constant('neighbor' as const), high: fc.boolean() }),

@@ -7,6 +7,9 @@
 //
 // Node ids travel as strings with the address their owner advertises (a PeerRef), so that a
 // peer learning an id from a walk or a shuffle can dial it. Integers never leave the node.
+//
+// PING and PONG (body: u32be sequence number) are the link keepalive, not protocol messages:
+// the dialling side pings, the accepting side answers with the same number (connection.ts).
 import { isNodeId, parseHostPort } from './address.ts';
 
 export const WIRE_VERSION = 1;
@@ -15,6 +18,8 @@ export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
 
 export const FrameType = {
   Hello: 0x01,
+  Ping: 0x02,
+  Pong: 0x03,
   Join: 0x10,
   ForwardJoin: 0x11,
   Neighbor: 0x12,
@@ -32,6 +37,8 @@ export interface PeerRef {
 
 export type WireMessage =
   | { readonly t: 'hello'; readonly peer: PeerRef }
+  | { readonly t: 'ping'; readonly seq: number }
+  | { readonly t: 'pong'; readonly seq: number }
   | { readonly t: 'join' }
   | { readonly t: 'forwardJoin'; readonly newNode: PeerRef; readonly ttl: number }
   | { readonly t: 'neighbor'; readonly high: boolean }
@@ -63,6 +70,11 @@ class Writer {
   private size = 0;
   u8(v: number): this {
     return this.bytes(Buffer.of(v));
+  }
+  u32(v: number): this {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(v);
+    return this.bytes(b);
   }
   bytes(b: Uint8Array): this {
     const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -98,6 +110,10 @@ export function encodeFrame(m: WireMessage): Buffer {
   switch (m.t) {
     case 'hello':
       return w.peer(m.peer).frame(FrameType.Hello);
+    case 'ping':
+      return w.u32(m.seq).frame(FrameType.Ping);
+    case 'pong':
+      return w.u32(m.seq).frame(FrameType.Pong);
     case 'join':
       return w.frame(FrameType.Join);
     case 'forwardJoin':
@@ -128,6 +144,12 @@ class Reader {
   u8(what: string): number {
     this.need(1, what);
     return this.b[this.at++]!;
+  }
+  u32(what: string): number {
+    this.need(4, what);
+    const v = this.b.readUInt32BE(this.at);
+    this.at += 4;
+    return v;
   }
   bool(what: string): boolean {
     const v = this.u8(what);
@@ -178,6 +200,12 @@ export function decodeBody(body: Buffer): WireMessage {
   switch (type) {
     case FrameType.Hello:
       m = { t: 'hello', peer: r.peer('sender') };
+      break;
+    case FrameType.Ping:
+      m = { t: 'ping', seq: r.u32('sequence number') };
+      break;
+    case FrameType.Pong:
+      m = { t: 'pong', seq: r.u32('sequence number') };
       break;
     case FrameType.Join:
       m = { t: 'join' };

@@ -17,6 +17,10 @@ export interface NodeConfig {
   readonly helloTimeoutMs: number;
   /** Once a frame has started, its next bytes must arrive within this (slow senders are cut). */
   readonly frameTimeoutMs: number;
+  /** Every outbound connection pings its peer this often; 0 turns the keepalive off. */
+  readonly keepaliveIntervalMs: number;
+  /** An outbound connection whose oldest unanswered PING is this old fails (the peer is paused or blackholed). */
+  readonly keepaliveTimeoutMs: number;
   /** A connection to a peer outside the active view stays open this long for reuse. */
   readonly lingerMs: number;
   readonly maxFrameBytes: number;
@@ -41,6 +45,9 @@ export const NODE_DEFAULTS = {
   neighborTimeoutMs: 2000,
   helloTimeoutMs: 3000,
   frameTimeoutMs: 5000,
+  // A paused peer or a blackholed link breaks no TCP connection; found within about 4 s.
+  keepaliveIntervalMs: 1000,
+  keepaliveTimeoutMs: 3000,
   lingerMs: 1000,
   maxFrameBytes: 64 * 1024,
   maxConnections: 256,
@@ -55,6 +62,8 @@ const NUMBERS = [
   ['neighborTimeoutMs', 10, 600_000],
   ['helloTimeoutMs', 10, 600_000],
   ['frameTimeoutMs', 10, 600_000],
+  ['keepaliveIntervalMs', 0, 600_000],
+  ['keepaliveTimeoutMs', 10, 600_000],
   ['lingerMs', 0, 600_000],
   ['maxFrameBytes', 1024, 16 * 1024 * 1024],
   ['maxConnections', 1, 65_536],
@@ -77,6 +86,9 @@ export function makeNodeConfig(input: NodeConfigInput = {}): NodeConfig {
     const value = input[key] ?? NODE_DEFAULTS[key];
     if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(key, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
     numbers[key] = value;
+  }
+  if (numbers.keepaliveIntervalMs > 0 && numbers.keepaliveTimeoutMs <= numbers.keepaliveIntervalMs) {
+    throw new ConfigError('keepaliveTimeoutMs', `must be greater than keepaliveIntervalMs (${numbers.keepaliveIntervalMs}), got ${numbers.keepaliveTimeoutMs}`);
   }
   const logLevel = input.logLevel ?? NODE_DEFAULTS.logLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('logLevel', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);

@@ -3,16 +3,26 @@
 // closed one means to the protocol, is the node's business (node.ts).
 //
 // Connections carry protocol traffic one way: the dialling side sends, the accepting side
-// only answers the HELLO. A node therefore holds one outbound connection per peer it talks
-// to, and a broken outbound connection is exactly the model's linkDown.
+// only answers the HELLO and PINGs. A node therefore holds one outbound connection per peer
+// it talks to, and a broken outbound connection is exactly the model's linkDown.
+//
+// A paused peer or a blackholed link breaks no TCP connection, so the dialling side pings
+// every keepaliveIntervalMs and fails the connection ('keepalive-timeout') when its oldest
+// unanswered PING is keepaliveTimeoutMs old.
 import type { Socket } from 'node:net';
 import { encodeFrame, FrameDecoder, FrameError, type PeerRef, type WireMessage } from './codec.ts';
+
+/** What a connection hands to the node: everything but the handshake and the keepalive. */
+export type ProtocolFrame = Exclude<WireMessage, { t: 'hello' | 'ping' | 'pong' }>;
 
 export interface ConnectionLimits {
   readonly maxFrameBytes: number;
   readonly helloTimeoutMs: number;
   readonly frameTimeoutMs: number;
   readonly maxWriteBufferBytes: number;
+  /** 0: no keepalive. */
+  readonly keepaliveIntervalMs: number;
+  readonly keepaliveTimeoutMs: number;
 }
 
 export interface CloseInfo {
@@ -26,7 +36,7 @@ export interface CloseInfo {
 export interface ConnectionEvents {
   /** The peer's HELLO arrived; return a reason to refuse the connection, or null to accept it. */
   hello(c: Connection, peer: PeerRef): string | null;
-  message(c: Connection, m: WireMessage): void;
+  message(c: Connection, m: ProtocolFrame): void;
   closed(c: Connection, info: CloseInfo): void;
 }
 
@@ -37,6 +47,11 @@ export class Connection {
   private helloTimer: NodeJS.Timeout | undefined;
   private frameTimer: NodeJS.Timeout | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private pongTimer: NodeJS.Timeout | undefined;
+  /** When each unanswered PING was sent (or its wait restarted), oldest first; the newest is number `pings` (mod 2^32). */
+  private readonly unanswered: number[] = [];
+  private pings = 0;
   private cause: Omit<CloseInfo, 'failure'> | undefined;
   private ended = false;
   private done = false;
@@ -149,11 +164,58 @@ export class Connection {
       clearTimeout(this.helloTimer);
       this.peer = m.peer;
       if (this.dir === 'in') this.socket.write(encodeFrame({ t: 'hello', peer: this.ownHello }));
+      else if (this.limits.keepaliveIntervalMs > 0) this.schedulePing();
       return;
     }
     if (m.t === 'hello') return this.fail('protocol', 'second HELLO');
-    if (this.dir === 'out') return this.fail('protocol', `unexpected ${m.t} on a connection we dialled`);
+    if (this.dir === 'out') return m.t === 'pong' ? this.onPong(m.seq) : this.fail('protocol', `unexpected ${m.t} on a connection we dialled`);
+    if (m.t === 'pong') return this.fail('protocol', 'unexpected pong on a connection we accepted');
+    if (m.t === 'ping') return this.send(encodeFrame({ t: 'pong', seq: m.seq }));
     this.events.message(this, m);
+  }
+
+  // ---- keepalive (outbound connections only) -------------------------------------------------
+
+  /** setTimeout that tells its callback whether it fired more than one keepalive interval late. */
+  private after(ms: number, fire: (late: boolean) => void): NodeJS.Timeout {
+    const due = performance.now() + ms;
+    return setTimeout(() => fire(performance.now() - due > this.limits.keepaliveIntervalMs), ms);
+  }
+
+  private schedulePing(): void {
+    this.pingTimer = this.after(this.limits.keepaliveIntervalMs, (late) => {
+      if (!this.open) return;
+      if (late) this.restartDeadlines();
+      this.pings = (this.pings + 1) >>> 0;
+      this.unanswered.push(performance.now());
+      this.send(encodeFrame({ t: 'ping', seq: this.pings }));
+      if (this.unanswered.length === 1) this.armPongDeadline();
+      this.schedulePing();
+    });
+  }
+
+  private armPongDeadline(): void {
+    clearTimeout(this.pongTimer);
+    const oldest = this.unanswered[0];
+    if (oldest === undefined) return;
+    this.pongTimer = this.after(Math.max(0, oldest + this.limits.keepaliveTimeoutMs - performance.now()), (late) => {
+      if (late) this.restartDeadlines();
+      else this.fail('keepalive-timeout', `no PONG within ${this.limits.keepaliveTimeoutMs} ms`);
+    });
+  }
+
+  // A late timer means we were frozen (SIGSTOP, docker pause, GC), not the peer: its PONGs may sit unread in the socket.
+  private restartDeadlines(): void {
+    this.unanswered.fill(performance.now());
+    this.armPongDeadline();
+  }
+
+  private onPong(seq: number): void {
+    // PONGs come back in PING order, so this one must answer the oldest unanswered PING.
+    const expected = (this.pings - this.unanswered.length + 1) >>> 0;
+    if (this.unanswered.length === 0 || seq !== expected) return this.fail('protocol', `PONG ${seq} does not answer PING ${expected}`);
+    this.unanswered.shift();
+    this.armPongDeadline();
   }
 
   private onEnd(): void {
@@ -172,6 +234,8 @@ export class Connection {
     clearTimeout(this.helloTimer);
     clearTimeout(this.frameTimer);
     clearTimeout(this.lingerTimer);
+    clearTimeout(this.pingTimer);
+    clearTimeout(this.pongTimer);
     const cause = this.cause ?? { code: 'eof', message: 'closed by the peer' };
     this.events.closed(this, { ...cause, failure: !this.ended });
   }

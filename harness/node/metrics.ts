@@ -8,7 +8,7 @@ const HELP: Record<CounterName, [string, string, string]> = {
   sent: ['hyparview_messages_sent_total', 'Protocol messages queued for sending, by type', 'type'],
   received: ['hyparview_messages_received_total', 'Protocol messages received, by type', 'type'],
   events: ['hyparview_events_total', 'Membership events reported by the protocol, by kind', 'kind'],
-  framesRejected: ['hyparview_frames_rejected_total', 'Connections closed for a bad frame or handshake, by reason', 'reason'],
+  framesRejected: ['hyparview_frames_rejected_total', 'Connections closed for a bad frame, a failed handshake or a timeout (keepalive included), by reason', 'reason'],
   connectionsRejected: ['hyparview_connections_rejected_total', 'Inbound connections refused on arrival, by reason', 'reason'],
   linkDowns: ['hyparview_link_downs_total', 'Connections to peers that broke or could not be opened, by direction', 'phase'],
 };

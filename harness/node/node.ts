@@ -4,7 +4,8 @@
 //   send(to, msg)        → a frame on our outbound connection to `to` (dialled on demand)
 //   neighborUp/Down      → keep that connection / let it linger, then close it
 //   armNeighborTimeout   → a timer that steps `neighborTimeout`
-//   outbound conn breaks or cannot be opened → `linkDown` (the model uses one input for both)
+//   outbound conn breaks or cannot be opened → `linkDown` (the model uses one input for both);
+//                        so does one whose keepalive times out (a paused or blackholed peer)
 //   every shufflePeriodMs → `shuffleTimer`
 import net from 'node:net';
 import type { Logger } from 'pino';
@@ -16,7 +17,7 @@ import { type Effect, type Input, initialNode, NONE, type NodeState, step } from
 import { formatHostPort, type HostPort, parseHostPort } from './address.ts';
 import { encodeFrame, type PeerRef, type WireMessage } from './codec.ts';
 import type { NodeConfig } from './config.ts';
-import { type CloseInfo, Connection, type ConnectionEvents } from './connection.ts';
+import { type CloseInfo, Connection, type ConnectionEvents, type ProtocolFrame } from './connection.ts';
 import { Directory, SELF } from './directory.ts';
 import { NodeMetrics } from './metrics.ts';
 
@@ -240,7 +241,7 @@ export class HyParViewNode {
   }
 
   /** Walk lengths are capped at our own configured ones, so no peer can make a walk run long. */
-  private fromWire(m: Exclude<WireMessage, { t: 'hello' | 'broadcast' }>): Message {
+  private fromWire(m: Exclude<ProtocolFrame, { t: 'broadcast' }>): Message {
     const p = this.config.protocol;
     const intern = (r: PeerRef): NodeId => this.dir.intern(r);
     switch (m.t) {
@@ -308,7 +309,9 @@ export class HyParViewNode {
   private helloIn(c: Connection, peer: PeerRef): string | null {
     if (peer.id === this.name) return `it claims our own id ${this.name}`;
     const known = this.dir.lookup(peer.id);
-    if (known !== undefined && this.inboundByPeer.has(known)) return `${peer.id} is already connected from ${this.inboundByPeer.get(known)!.socket.remoteAddress}`;
+    const held = known === undefined ? undefined : this.inboundByPeer.get(known);
+    // One already broken, its close still queued (as after our own pause), holds no slot: the peer is redialling.
+    if (held && !held.socket.destroyed) return `${peer.id} is already connected from ${held.socket.remoteAddress}`;
     const id = this.learnFromHello(peer);
     this.inboundByPeer.set(id, c);
     this.peerOf.set(c, id);
@@ -338,11 +341,10 @@ export class HyParViewNode {
     this.inbound.add(new Connection(socket, 'in', this.dir.ref(SELF), this.config, this.events));
   }
 
-  private onMessage(c: Connection, m: WireMessage): void {
+  private onMessage(c: Connection, m: ProtocolFrame): void {
     const from = this.peerOf.get(c);
     if (from === undefined || this.stopped) return;
     if (m.t === 'broadcast') return this.onBroadcast(from, m.id, m.payload);
-    if (m.t === 'hello') return;
     const msg = this.fromWire(m);
     this.metrics.count('received', MSG_NAMES[msg.t]);
     this.apply({ t: 'message', from, msg });
@@ -372,6 +374,9 @@ export class HyParViewNode {
     if (!info.failure || this.stopped) return;
     this.metrics.count('linkDowns', c.peer ? 'established' : 'connect');
     this.log.info({ peer: who, reason: info.code, detail: info.message }, 'link down');
+    // The peer may be alive (it was paused, or only this direction is blackholed): closing its
+    // connection to us tells it the link is down, as the breaking of one duplex TCP link would.
+    if (info.code === 'keepalive-timeout') this.inboundByPeer.get(peer)?.close('keepalive-timeout', 'our link to this peer timed out');
     this.apply({ t: 'linkDown', peer });
   }
 

@@ -31,6 +31,19 @@ test('layout: u32 length, version, type, body; ids travel with their address', (
   );
 });
 
+test('PING and PONG: a u32 sequence number, exactly four bytes; distinct type bytes', (t) => {
+  t.deepEqual(encodeFrame({ t: 'ping', seq: 7 }), frame(FrameType.Ping, [0, 0, 0, 7]));
+  t.deepEqual(encodeFrame({ t: 'pong', seq: 0xfffffffe }), frame(FrameType.Pong, [0xff, 0xff, 0xff, 0xfe]));
+  for (const m of [{ t: 'ping', seq: 0 }, { t: 'pong', seq: 0xffffffff }] as const) t.deepEqual(new FrameDecoder().push(encodeFrame(m)), [m]);
+  t.is(new Set(Object.values(FrameType)).size, Object.values(FrameType).length);
+  for (const type of [FrameType.Ping, FrameType.Pong]) {
+    rejects(t, frame(type, []), 'malformed');
+    rejects(t, frame(type, [0, 0, 1]), 'malformed');
+    rejects(t, frame(type, [0, 0, 0, 1, 0]), 'malformed'); // trailing byte
+  }
+  t.throws(() => encodeFrame({ t: 'ping', seq: 2 ** 32 }), { instanceOf: RangeError });
+});
+
 test('decodes frames however the stream is cut, down to single bytes', (t) => {
   const msgs = [
     { t: 'hello', peer: { id: 'n2', addr: '[::1]:7002' } },

@@ -36,6 +36,20 @@ test('bad settings are rejected with the field named', (t) => {
   t.is(field(() => makeNodeConfig({ shuflePeriodMs: 5 } as never)), 'shuflePeriodMs');
 });
 
+test('keepalive: defaults of 1 s and 3 s, the timeout must exceed the interval, 0 turns it off', (t) => {
+  const c = makeNodeConfig();
+  t.is(c.keepaliveIntervalMs, 1000);
+  t.is(c.keepaliveTimeoutMs, 3000);
+  t.is(field(() => makeNodeConfig({ keepaliveIntervalMs: -1 })), 'keepaliveIntervalMs');
+  t.is(field(() => makeNodeConfig({ keepaliveIntervalMs: 2.5 })), 'keepaliveIntervalMs');
+  t.is(field(() => makeNodeConfig({ keepaliveTimeoutMs: 5 })), 'keepaliveTimeoutMs');
+  t.is(field(() => makeNodeConfig({ keepaliveIntervalMs: 3000 })), 'keepaliveTimeoutMs');
+  t.is(field(() => makeNodeConfig({ keepaliveIntervalMs: 500, keepaliveTimeoutMs: 400 })), 'keepaliveTimeoutMs');
+  t.throws(() => makeNodeConfig({ keepaliveIntervalMs: 500, keepaliveTimeoutMs: 500 }), { message: /keepaliveTimeoutMs: must be greater than keepaliveIntervalMs \(500\), got 500/ });
+  t.like(makeNodeConfig({ keepaliveIntervalMs: 100, keepaliveTimeoutMs: 101 }), { keepaliveIntervalMs: 100, keepaliveTimeoutMs: 101 });
+  t.like(makeNodeConfig({ keepaliveIntervalMs: 0, keepaliveTimeoutMs: 10 }), { keepaliveIntervalMs: 0, keepaliveTimeoutMs: 10 });
+});
+
 test('the file, then the environment: dial entries merge, the token and log level override', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'hv-config-'));
   const file = join(dir, 'node.json');

@@ -5,11 +5,13 @@ import net from 'node:net';
 import { createInterface } from 'node:readline';
 import type { ExecutionContext } from 'ava';
 import { execa, type ResultPromise } from 'execa';
+import pino from 'pino';
 import { LOCAL_CLUSTER_CONFIG, LocalCluster } from '../../clusters/local/cluster.ts';
 import { nodeCommand } from '../../clusters/local/entry.ts';
 import { encodeFrame, type WireMessage } from '../../harness/node/codec.ts';
-import type { NodeConfigInput } from '../../harness/node/config.ts';
+import { makeNodeConfig, type NodeConfigInput } from '../../harness/node/config.ts';
 import { parseHostPort } from '../../harness/node/address.ts';
+import { HyParViewNode } from '../../harness/node/node.ts';
 
 export async function startCluster(t: ExecutionContext, nodes: number, seed: number, config: NodeConfigInput = LOCAL_CLUSTER_CONFIG): Promise<LocalCluster> {
   const cluster = await LocalCluster.start({ nodes, seed, config: { ...config, logLevel: 'warn' } });
@@ -122,4 +124,11 @@ export async function http(control: string, path: string, body?: unknown, header
     // Prometheus text, say
   }
   return { status: res.status, body: parsed };
+}
+
+/** A node inside the test process on 127.0.0.1 (a free port), stopped at teardown. */
+export async function startInProcess(t: ExecutionContext, id: string, seed: number, config: NodeConfigInput): Promise<HyParViewNode> {
+  const node = await HyParViewNode.start({ id, listen: { host: '127.0.0.1', port: 0 }, config: makeNodeConfig(config), seed, log: pino({ level: 'silent' }) });
+  t.teardown(() => node.stop());
+  return node;
 }
