@@ -3,7 +3,7 @@
 // infrastructure error, with a one-line message naming the problem.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { ConfigError } from '../models/hyparview/config.ts';
+import { ConfigError, parseDecision } from '../models/hyparview/config.ts';
 import { MUTANTS, type MutantName } from '../models/hyparview/mutants.ts';
 import { check, type CheckResult, type Progress } from './checker/check.ts';
 import { runMutant, mutantNames, type MutantResult } from './checker/mutants.ts';
@@ -27,9 +27,11 @@ const seconds = (flag: string) => (value: string): number => {
 };
 
 function decisionPair(value: string, previous: Record<string, string>): Record<string, string> {
-  const [key, choice, ...extra] = value.split('=');
-  if (!key || !choice || extra.length > 0) throw new InvalidArgumentError(`--decide takes key=value, got "${value}"`);
-  return { ...previous, [key]: choice };
+  try {
+    return parseDecision(value, previous);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message.slice('--decide: '.length));
+  }
 }
 
 /** A terminal progress line on stderr; silent under CI, with --json, or when stderr is not a terminal. */

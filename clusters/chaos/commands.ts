@@ -3,6 +3,7 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { parseDecision } from '../../models/hyparview/config.ts';
 import { MUTANTS, type MutantName } from '../../models/hyparview/mutants.ts';
 import { ConfigError, makeNodeConfig, type NodeConfigInput } from '../../harness/node/config.ts';
 import { EXIT_PASS, exitWithError, UsageError } from '../../harness/node/errors.ts';
@@ -21,6 +22,7 @@ interface ChaosFlags {
   bound?: string;
   sampleMs: string;
   variant: string;
+  decide: Record<string, string>;
   mutant?: string;
   shapes?: string;
   config?: string;
@@ -80,6 +82,7 @@ export function chaosOptions(f: ChaosFlags): ChaosOptions {
     boundSeconds: f.bound === undefined ? undefined : positive('--bound', f.bound),
     sampleMs: whole('--sample-ms', f.sampleMs, 100, 60_000),
     variant: f.variant,
+    decisions: f.decide,
     mutant: f.mutant as MutantName | undefined,
     shapes: f.shapes === undefined ? undefined : list<PartitionShape>('--shapes', f.shapes, PARTITION_SHAPES),
     config: f.config === undefined ? undefined : readConfig(f.config),
@@ -107,6 +110,7 @@ export function registerChaosCommand(program: Command): void {
     .option('--bound <sec>', 'recovery bound after each heal (default: 3 shuffle periods + keepalive deadline)')
     .option('--sample-ms <ms>', 'snapshot interval', '500')
     .option('--variant <name>', 'reference or paper', 'reference')
+    .option('--decide <key=value...>', 'override single protocol decisions, e.g. failedCandidate=drop', parseDecision, {})
     .option('--mutant <name>', 'run the nodes with one bug of the mutation suite injected')
     .option('--shapes <list>', `partition shapes to draw from: ${PARTITION_SHAPES.join(',')}`)
     .option('--config <file>', 'JSON node settings (default: active 4, passive 8, 1 s cycles, 0.5 s keepalive)')

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { MutantName } from '../../models/hyparview/mutants.ts';
 import { makeNodeConfig, type NodeConfigInput } from '../../harness/node/config.ts';
 import { EXIT_ERROR, EXIT_FAIL, EXIT_PASS } from '../../harness/node/errors.ts';
-import { judge, type Judgement } from '../local/check.ts';
+import { judge } from '../local/check.ts';
 import { nodeId } from '../links.ts';
 import { makeSchedule, type PartitionShape } from '../nemesis/schedule.ts';
 import { CHAOS_NODE_CONFIG, ChaosCluster, defaultBoundSeconds } from './cluster.ts';
@@ -27,6 +27,8 @@ export interface ChaosOptions {
   readonly boundSeconds?: number | undefined;
   readonly sampleMs: number;
   readonly variant: 'reference' | 'paper';
+  /** Single decisions overridden on top of the variant. */
+  readonly decisions?: Readonly<Record<string, string>> | undefined;
   readonly mutant?: MutantName | undefined;
   readonly shapes?: readonly PartitionShape[] | undefined;
   /** Node settings (default CHAOS_NODE_CONFIG); variant and mutant are applied on top. */
@@ -40,6 +42,7 @@ export function chaosCommand(o: ChaosOptions): string {
   const flags = [`--backend ${o.backend}`, `--nodes ${o.nodes}`, `--duration ${o.durationSeconds}`, `--faults ${o.faults.join(',')}`, `--seed ${o.seed}`, `--hold ${o.hold[0]}-${o.hold[1]}`];
   if (o.boundSeconds !== undefined) flags.push(`--bound ${o.boundSeconds}`);
   if (o.variant !== 'reference') flags.push(`--variant ${o.variant}`);
+  for (const [key, choice] of Object.entries(o.decisions ?? {})) flags.push(`--decide ${key}=${choice}`);
   if (o.mutant) flags.push(`--mutant ${o.mutant}`);
   if (o.shapes) flags.push(`--shapes ${o.shapes.join(',')}`);
   if (o.configFile) flags.push(`--config ${o.configFile}`);
@@ -47,9 +50,10 @@ export function chaosCommand(o: ChaosOptions): string {
   return `npx hyparview-harness chaos ${flags.join(' ')}`;
 }
 
-export function nodeConfigFor(o: Pick<ChaosOptions, 'config' | 'variant' | 'mutant'>): NodeConfigInput {
+export function nodeConfigFor(o: Pick<ChaosOptions, 'config' | 'variant' | 'decisions' | 'mutant'>): NodeConfigInput {
   const base = o.config ?? CHAOS_NODE_CONFIG;
-  return { ...base, protocol: { ...base.protocol, variant: o.variant, ...(o.mutant ? { mutant: o.mutant } : {}) } };
+  const decisions = { ...base.protocol?.decisions, ...o.decisions } as NonNullable<NonNullable<NodeConfigInput['protocol']>['decisions']>;
+  return { ...base, protocol: { ...base.protocol, variant: o.variant, decisions, ...(o.mutant ? { mutant: o.mutant } : {}) } };
 }
 
 /** The schedule a run with these options follows (no cluster needed). */
@@ -246,33 +250,49 @@ async function expectDropped(cluster: ChaosCluster, p: PlannedPhase, boundSecond
   log(`         FAIL failure-detected: ${message}`);
 }
 
-/** Within the bound after a heal: the quiescent properties twice in a row, then a probe that reaches every node up. */
-async function expectRestored(cluster: ChaosCluster, p: PlannedPhase, healedAt: number, boundSeconds: number, now: () => number, rec: Recorder, stop: () => boolean): Promise<HealCheck> {
+export interface Restoration {
+  /** Seconds from the call to the restoring probe's delivery, or null when not within the bound. */
+  readonly seconds: number | null;
+  /** What still failed at the bound ("property: message"); empty when restored. */
+  readonly failures: string[];
+  readonly probes: ReadonlyArray<{ readonly afterSeconds: number; readonly delivered: number; readonly live: number }>;
+}
+
+/**
+ * Waits up to `boundSeconds` for the overlay to be whole again: the quiescent properties on two
+ * snapshots in a row, then a probe broadcast that every node up delivers.
+ */
+export async function awaitRestored(cluster: ChaosCluster, boundSeconds: number, stop: () => boolean = () => false): Promise<Restoration> {
+  const start = performance.now();
+  const elapsed = (): number => (performance.now() - start) / 1000;
+  const probes: Array<Restoration['probes'][number]> = [];
   let passes = 0;
-  let last: Judgement | undefined;
   let failures: string[] = [];
-  while (!stop() && now() - healedAt <= boundSeconds) {
-    const live = await cluster.snapshot();
-    last = judge(live);
-    const ok = last.isQuiescent && last.quiescent.length === 0;
+  while (!stop() && elapsed() <= boundSeconds) {
+    const j = judge(await cluster.snapshot());
+    const ok = j.isQuiescent && j.quiescent.length === 0;
     passes = ok ? passes + 1 : 0;
-    failures = ok ? [] : last.quiescent.length > 0 ? last.quiescent.map((v) => `${v.property}: ${v.message}`) : ['not quiescent (requests or frames in flight)'];
+    failures = ok ? [] : j.quiescent.length > 0 ? j.quiescent.map((v) => `${v.property}: ${v.message}`) : ['quiescence: requests or frames still in flight'];
     if (passes >= 2) {
       const probe = await cluster.probe(1000);
-      const reach = probe.live === 0 ? 0 : probe.delivered / probe.live;
-      rec.probes.push({ t: now(), phase: p.index, delivered: probe.delivered, live: probe.live, reach: round2(reach) });
-      if (probe.missing.length === 0) {
-        const restoredAt = now();
-        return { phase: p.index, kind: p.kind, healedAt, restoredAt, seconds: round2(restoredAt - healedAt), boundSeconds, failures: [] };
-      }
+      probes.push({ afterSeconds: elapsed(), delivered: probe.delivered, live: probe.live });
+      if (probe.missing.length === 0) return { seconds: elapsed(), failures: [], probes };
       failures = [`probe-reach: the probe broadcast missed ${probe.missing.join(' ')}`];
       passes = 0;
     }
     await sleep(200);
   }
-  for (const f of failures) {
+  return { seconds: null, failures, probes };
+}
+
+/** The restoration after phase `p`'s heal, recorded: a heal check, its probes, and a violation per failure. */
+async function expectRestored(cluster: ChaosCluster, p: PlannedPhase, healedAt: number, boundSeconds: number, now: () => number, rec: Recorder, stop: () => boolean): Promise<HealCheck> {
+  const r = await awaitRestored(cluster, boundSeconds, stop);
+  for (const probe of r.probes) rec.probes.push({ t: round2(healedAt + probe.afterSeconds), phase: p.index, delivered: probe.delivered, live: probe.live, reach: probe.live === 0 ? 0 : round2(probe.delivered / probe.live) });
+  for (const f of r.failures) {
     const [property, ...rest] = f.split(': ');
-    rec.violations.push({ t: now(), phase: p.index, property: rest.length > 0 ? property! : 'quiescence', message: `${rest.length > 0 ? rest.join(': ') : f} (${boundSeconds} s after healing ${p.kind})` });
+    rec.violations.push({ t: now(), phase: p.index, property: property!, message: `${rest.join(': ')} (${boundSeconds} s after healing ${p.kind})` });
   }
-  return { phase: p.index, kind: p.kind, healedAt, restoredAt: null, seconds: null, boundSeconds, failures };
+  const restoredAt = r.seconds === null ? null : round2(healedAt + r.seconds);
+  return { phase: p.index, kind: p.kind, healedAt, restoredAt, seconds: r.seconds === null ? null : round2(r.seconds), boundSeconds, failures: r.failures };
 }

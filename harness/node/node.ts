@@ -366,7 +366,11 @@ export class HyParViewNode {
     }
     if (c.dir === 'in') {
       this.inbound.delete(c);
-      if (peer !== undefined && this.inboundByPeer.get(peer) === c) this.inboundByPeer.delete(peer);
+      if (peer === undefined || this.inboundByPeer.get(peer) !== c) return;
+      this.inboundByPeer.delete(peer);
+      // The peer's half of the link is gone (reset, cut, or closed while we wait on it): nothing
+      // more comes from it, so the link is down for us too, as for one broken duplex TCP link.
+      if (info.failure && !this.stopped && this.awaitsFrom(peer)) this.linkBroken(peer, 'peer-link-down', `${who}'s connection to us closed (${info.code})`);
       return;
     }
     if (peer === undefined || this.out.get(peer) !== c) return;
@@ -377,6 +381,21 @@ export class HyParViewNode {
     // The peer may be alive (it was paused, or only this direction is blackholed): closing its
     // connection to us tells it the link is down, as the breaking of one duplex TCP link would.
     if (info.code === 'keepalive-timeout') this.inboundByPeer.get(peer)?.close('keepalive-timeout', 'our link to this peer timed out');
+    this.apply({ t: 'linkDown', peer });
+  }
+
+  /** Whether the model expects anything more from `peer`: it is active, asked, or owes an answer. */
+  private awaitsFrom(peer: NodeId): boolean {
+    const s = this.state;
+    return s.active.includes(peer) || s.pending === peer || s.abandoned.includes(peer);
+  }
+
+  /** Fails our connection to `peer` (which reaches the model as linkDown), or steps linkDown if there is none. */
+  private linkBroken(peer: NodeId, code: string, message: string): void {
+    const out = this.out.get(peer);
+    if (out?.open) return out.fail(code, message);
+    this.metrics.count('linkDowns', code);
+    this.log.info({ peer: this.dir.name(peer), reason: code, detail: message }, 'link down');
     this.apply({ t: 'linkDown', peer });
   }
 

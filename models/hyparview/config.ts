@@ -134,3 +134,10 @@ export function makeConfig(input: Partial<Omit<HyParViewConfig, 'decisions'>> & 
   if (cfg.mutant !== undefined && !(cfg.mutant in MUTANTS)) throw new ConfigError('mutant', `unknown mutant ${JSON.stringify(cfg.mutant)}; known: ${Object.keys(MUTANTS).join(', ')}`);
   return cfg;
 }
+
+/** One `KEY=CHOICE` decision override, as the command lines take it (checked later by makeConfig). */
+export function parseDecision(value: string, previous: Record<string, string>): Record<string, string> {
+  const [key, choice, ...extra] = value.split('=');
+  if (!key || !choice || extra.length > 0) throw new ConfigError('--decide', `takes key=value, got "${value}"`);
+  return { ...previous, [key]: choice };
+}

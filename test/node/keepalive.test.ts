@@ -116,6 +116,26 @@ test.serial('our own event loop frozen past the timeout (busy loop) is not blame
   t.is(await Promise.race([peer.closedAt, sleep(0).then(() => 'open')]), 'open');
 });
 
+test.serial("a neighbour's own connection to us breaking is a link failure for us too, long before any keepalive deadline", async (t) => {
+  const a = await startInProcess(t, 'a', SEED, CONFIG);
+  const peer = await fakePeer(t, 'half', (seq, socket) => socket.write(encodeFrame({ t: 'pong', seq })));
+  await a.join(peer.addr);
+  await waitFor('a to take the peer as a neighbour', 1000, () => a.view().active.includes('half'), 5);
+  const back = await rawConnect(a.advertised);
+  back.send({ t: 'hello', peer: { id: 'half', addr: peer.addr } });
+  await waitFor("a to accept the peer's connection", 1000, () => a.view().connections.inbound === 1, 5);
+  await sleep(3 * INTERVAL);
+  t.deepEqual(a.view().active, ['half'], 'the PINGs are answered: the link is healthy');
+  // The peer's direction breaks (a reset through a proxy, a cut link); ours still answers PINGs.
+  const broke = performance.now();
+  back.socket.resetAndDestroy();
+  await waitFor('a to drop the peer', TIMEOUT, () => !a.view().active.includes('half'), 5);
+  const took = performance.now() - broke;
+  t.log(`dropped ${took.toFixed(0)} ms after its connection to us was reset (keepalive deadline ${INTERVAL + TIMEOUT} ms)`);
+  t.true(took < TIMEOUT, `${took.toFixed(0)} ms`);
+  t.true((await peer.closedAt) >= broke, 'our connection to the peer is closed with the link');
+});
+
 test.serial('a peer process paused with SIGSTOP is dropped within interval + timeout and rejoins after SIGCONT', async (t) => {
   const cluster = await startCluster(t, 4, SEED, { ...LOCAL_CLUSTER_CONFIG, keepaliveIntervalMs: INTERVAL, keepaliveTimeoutMs: TIMEOUT });
   const chooser = seededChooser(SEED);
