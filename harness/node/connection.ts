@@ -8,7 +8,8 @@
 //
 // A paused peer or a blackholed link breaks no TCP connection, so the dialling side pings
 // every keepaliveIntervalMs and fails the connection ('keepalive-timeout') when its oldest
-// unanswered PING is keepaliveTimeoutMs old.
+// unanswered PING is keepaliveTimeoutMs old; the accepting side fails it when nothing at all
+// arrived for interval + timeout.
 import type { Socket } from 'node:net';
 import { encodeFrame, FrameDecoder, FrameError, type PeerRef, type WireMessage } from './codec.ts';
 
@@ -48,7 +49,8 @@ export class Connection {
   private frameTimer: NodeJS.Timeout | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
-  private pongTimer: NodeJS.Timeout | undefined;
+  /** The PONG deadline (outbound) or the silence deadline (inbound). */
+  private deadlineTimer: NodeJS.Timeout | undefined;
   /** When each unanswered PING was sent (or its wait restarted), oldest first; the newest is number `pings` (mod 2^32). */
   private readonly unanswered: number[] = [];
   private pings = 0;
@@ -164,9 +166,13 @@ export class Connection {
       clearTimeout(this.helloTimer);
       this.peer = m.peer;
       if (this.dir === 'in') this.socket.write(encodeFrame({ t: 'hello', peer: this.ownHello }));
-      else if (this.limits.keepaliveIntervalMs > 0) this.schedulePing();
+      if (this.limits.keepaliveIntervalMs > 0) {
+        if (this.dir === 'out') this.schedulePing();
+        else this.armSilenceDeadline();
+      }
       return;
     }
+    if (this.dir === 'in' && this.limits.keepaliveIntervalMs > 0) this.armSilenceDeadline();
     if (m.t === 'hello') return this.fail('protocol', 'second HELLO');
     if (this.dir === 'out') return m.t === 'pong' ? this.onPong(m.seq) : this.fail('protocol', `unexpected ${m.t} on a connection we dialled`);
     if (m.t === 'pong') return this.fail('protocol', 'unexpected pong on a connection we accepted');
@@ -174,7 +180,7 @@ export class Connection {
     this.events.message(this, m);
   }
 
-  // ---- keepalive (outbound connections only) -------------------------------------------------
+  // ---- keepalive ------------------------------------------------------------------------------
 
   /** setTimeout that tells its callback whether it fired more than one keepalive interval late. */
   private after(ms: number, fire: (late: boolean) => void): NodeJS.Timeout {
@@ -195,12 +201,25 @@ export class Connection {
   }
 
   private armPongDeadline(): void {
-    clearTimeout(this.pongTimer);
+    clearTimeout(this.deadlineTimer);
     const oldest = this.unanswered[0];
     if (oldest === undefined) return;
-    this.pongTimer = this.after(Math.max(0, oldest + this.limits.keepaliveTimeoutMs - performance.now()), (late) => {
+    this.deadlineTimer = this.after(Math.max(0, oldest + this.limits.keepaliveTimeoutMs - performance.now()), (late) => {
       if (late) this.restartDeadlines();
       else this.fail('keepalive-timeout', `no PONG within ${this.limits.keepaliveTimeoutMs} ms`);
+    });
+  }
+
+  /**
+   * The accepting side's half: the dialler pings every interval, so an inbound connection silent
+   * for interval + timeout is dead (a paused peer, or a cut its own close never crossed).
+   */
+  private armSilenceDeadline(): void {
+    clearTimeout(this.deadlineTimer);
+    const ms = this.limits.keepaliveIntervalMs + this.limits.keepaliveTimeoutMs;
+    this.deadlineTimer = this.after(ms, (late) => {
+      if (late) this.armSilenceDeadline();
+      else this.fail('keepalive-timeout', `nothing received, not even a PING, for ${ms} ms`);
     });
   }
 
@@ -235,7 +254,7 @@ export class Connection {
     clearTimeout(this.frameTimer);
     clearTimeout(this.lingerTimer);
     clearTimeout(this.pingTimer);
-    clearTimeout(this.pongTimer);
+    clearTimeout(this.deadlineTimer);
     const cause = this.cause ?? { code: 'eof', message: 'closed by the peer' };
     this.events.closed(this, { ...cause, failure: !this.ended });
   }

@@ -378,9 +378,10 @@ export class HyParViewNode {
     if (!info.failure || this.stopped) return;
     this.metrics.count('linkDowns', c.peer ? 'established' : 'connect');
     this.log.info({ peer: who, reason: info.code, detail: info.message }, 'link down');
-    // The peer may be alive (it was paused, or only this direction is blackholed): closing its
-    // connection to us tells it the link is down, as the breaking of one duplex TCP link would.
-    if (info.code === 'keepalive-timeout') this.inboundByPeer.get(peer)?.close('keepalive-timeout', 'our link to this peer timed out');
+    // The peer may be alive (it was paused, or only this direction is cut) and may wait for what
+    // we could not send: closing its connection to us tells it the link is down, as the breaking
+    // of one duplex TCP link would (the checker's link failure reaches both sides).
+    this.inboundByPeer.get(peer)?.close(info.code, 'our link to this peer broke');
     this.apply({ t: 'linkDown', peer });
   }
 

@@ -136,6 +136,20 @@ test.serial("a neighbour's own connection to us breaking is a link failure for u
   t.true((await peer.closedAt) >= broke, 'our connection to the peer is closed with the link');
 });
 
+test.serial('an inbound connection silent for interval + timeout (no PING) is closed; one that pings lives on', async (t) => {
+  const a = await startInProcess(t, 'a', SEED, CONFIG);
+  const quiet = await rawConnect(a.advertised);
+  quiet.send({ t: 'hello', peer: { id: 'quiet', addr: '127.0.0.1:1' } });
+  const chatty = await rawConnect(a.advertised);
+  chatty.send({ t: 'hello', peer: { id: 'chatty', addr: '127.0.0.1:2' } });
+  const pinger = setInterval(() => chatty.send({ t: 'ping', seq: 1 }), INTERVAL);
+  t.teardown(() => clearInterval(pinger));
+  const closedAfter = await Promise.race([quiet.closed, sleep(INTERVAL + TIMEOUT + 2 * MARGIN).then(() => -1)]);
+  t.log(`silent inbound closed ${closedAfter.toFixed(0)} ms after it opened (interval ${INTERVAL} + timeout ${TIMEOUT})`);
+  t.true(closedAfter >= INTERVAL + TIMEOUT && closedAfter <= INTERVAL + TIMEOUT + 2 * MARGIN, `${closedAfter} ms`);
+  t.is(await Promise.race([chatty.closed.then(() => 'closed'), sleep(0).then(() => 'open')]), 'open');
+});
+
 test.serial('a peer process paused with SIGSTOP is dropped within interval + timeout and rejoins after SIGCONT', async (t) => {
   const cluster = await startCluster(t, 4, SEED, { ...LOCAL_CLUSTER_CONFIG, keepaliveIntervalMs: INTERVAL, keepaliveTimeoutMs: TIMEOUT });
   const chooser = seededChooser(SEED);
