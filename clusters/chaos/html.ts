@@ -109,7 +109,7 @@ function pct(t: number, xMax: number): string {
 function checkResult(c: HealCheck | null): string {
   if (!c) return '<span class="muted">no heal check</span>';
   if (c.restoredAt !== null) return `<span class="ok">restored after ${escapeHtml(secs(c.seconds))}</span>`;
-  return `<span class="bad">NOT restored within ${escapeHtml(secs(c.boundSeconds, 0))}</span>`;
+  return `<span class="bad">NOT restored within ${escapeHtml(secs(c.boundSeconds))}</span>`;
 }
 
 function renderTimeline(report: ChaosReport, phases: readonly DrawnPhase[], xMax: number): string {
@@ -122,7 +122,7 @@ function renderTimeline(report: ChaosReport, phases: readonly DrawnPhase[], xMax
     const c = p.check;
     let recovery = '';
     if (c && c.restoredAt !== null) recovery = `<div class="tl-recover ok" style="left:${pct(c.healedAt, xMax)};width:calc(${pct(c.restoredAt - c.healedAt, xMax)} + 2px)" title="restored after ${escapeHtml(secs(c.seconds))}"></div>`;
-    else if (c) recovery = `<div class="tl-recover bad" style="left:${pct(c.healedAt, xMax)};width:${pct(c.boundSeconds, xMax)}" title="not restored within ${escapeHtml(secs(c.boundSeconds, 0))}"></div>`;
+    else if (c) recovery = `<div class="tl-recover bad" style="left:${pct(c.healedAt, xMax)};width:${pct(c.boundSeconds, xMax)}" title="not restored within ${escapeHtml(secs(c.boundSeconds))}"></div>`;
     return `<div class="tl-row" id="phase-${p.index}">
   <div class="tl-label"><b>#${p.index}</b> <span class="kind" style="background:${p.color}">${escapeHtml(p.kind)}</span></div>
   <div class="tl-track"><div class="tl-band" style="left:${pct(p.faultAt, xMax)};width:calc(${pct(p.healAt - p.faultAt, xMax)} + 2px);background:${p.color}" title="${escapeHtml(`${secs(p.faultAt)} – ${secs(p.healAt)}: ${p.description}`)}"></div>${recovery}</div>
@@ -142,8 +142,8 @@ function renderChecks(report: ChaosReport): string {
   const rows = report.checks.map((c) => {
     const result = c.restoredAt !== null
       ? `<span class="ok">restored after ${escapeHtml(secs(c.seconds))}</span> <span class="muted">(at ${escapeHtml(secs(c.restoredAt))})</span>`
-      : `<span class="bad">NOT within ${escapeHtml(secs(c.boundSeconds, 0))}</span>${c.failures.length ? `<ul class="failures">${c.failures.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>` : ''}`;
-    return `<tr class="${c.restoredAt !== null ? '' : 'row-bad'}"><td><a href="#phase-${c.phase}">#${c.phase}</a></td><td><span class="kind" style="background:${colorOf(c.kind)}">${escapeHtml(c.kind)}</span></td><td class="num">${escapeHtml(secs(c.healedAt))}</td><td class="num">${escapeHtml(secs(c.boundSeconds, 0))}</td><td>${result}</td></tr>`;
+      : `<span class="bad">NOT within ${escapeHtml(secs(c.boundSeconds))}</span>${c.failures.length ? `<ul class="failures">${c.failures.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>` : ''}`;
+    return `<tr class="${c.restoredAt !== null ? '' : 'row-bad'}"><td><a href="#phase-${c.phase}">#${c.phase}</a></td><td><span class="kind" style="background:${colorOf(c.kind)}">${escapeHtml(c.kind)}</span></td><td class="num">${escapeHtml(secs(c.healedAt))}</td><td class="num">${escapeHtml(secs(c.boundSeconds))}</td><td>${result}</td></tr>`;
   });
   return `<table><thead><tr><th>Phase</th><th>Kind</th><th>Healed at</th><th>Bound</th><th>Result</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
@@ -391,7 +391,7 @@ export function renderReportHtml(report: ChaosReport): string {
     ['Nodes', String(report.nodes)],
     ['Seed', String(report.seed)],
     ['Duration', secs(report.durationSeconds, 0)],
-    ['Heal bound', secs(report.boundSeconds, 0)],
+    ['Heal bound', secs(report.boundSeconds)],
     ['Faults', report.faults.length ? report.faults.join(', ') : 'none', true],
     ['Started', report.startedAt, true],
     ['Finished', report.finishedAt, true],
