@@ -1,11 +1,10 @@
 // `hyparview-harness chaos`: a seeded chaos run against a Docker or local cluster.
 // Exit 0 every property held, 1 one was violated, 2 usage, setup or infrastructure error.
 import { randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseDecision } from '../../models/hyparview/config.ts';
 import { MUTANTS, type MutantName } from '../../models/hyparview/mutants.ts';
-import { ConfigError, makeNodeConfig, type NodeConfigInput } from '../../harness/node/config.ts';
+import { makeNodeConfig, readNodeConfigInput } from '../../harness/node/config.ts';
 import { EXIT_PASS, exitWithError, UsageError } from '../../harness/node/errors.ts';
 import { FAULT_KINDS, minimumDuration, PARTITION_SHAPES, type PartitionShape } from '../nemesis/schedule.ts';
 import type { FaultKind } from './report.ts';
@@ -49,16 +48,6 @@ function list<T extends string>(flag: string, value: string, known: readonly T[]
   return items as T[];
 }
 
-function readConfig(file: string): NodeConfigInput {
-  let input: NodeConfigInput;
-  try {
-    input = JSON.parse(readFileSync(file, 'utf8')) as NodeConfigInput;
-  } catch (e) {
-    throw new ConfigError('--config', `cannot read ${file}: ${(e as Error).message.split('\n')[0]}`);
-  }
-  makeNodeConfig(input);
-  return input;
-}
 
 /** The flags as validated options; every mistake is a UsageError naming its flag. */
 export function chaosOptions(f: ChaosFlags): ChaosOptions {
@@ -85,7 +74,7 @@ export function chaosOptions(f: ChaosFlags): ChaosOptions {
     decisions: f.decide,
     mutant: f.mutant as MutantName | undefined,
     shapes: f.shapes === undefined ? undefined : list<PartitionShape>('--shapes', f.shapes, PARTITION_SHAPES),
-    config: f.config === undefined ? undefined : readConfig(f.config),
+    config: f.config === undefined ? undefined : readNodeConfigInput(f.config),
     configFile: f.config,
     json: f.json === true,
   };

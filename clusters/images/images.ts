@@ -13,6 +13,7 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { execa } from 'execa';
+import { NODE_BUNDLE } from '../local/entry.ts';
 
 export const NODE_BASE_IMAGE = 'node:20-bookworm-slim';
 export const TOXIPROXY_VERSION = '2.12.0';
@@ -22,7 +23,6 @@ export const NODE_IMAGE_REPO = 'hyparview-harness-node';
 export const NODE_IMAGE_LATEST = `${NODE_IMAGE_REPO}:latest`;
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = join(REPO, 'harness/node/process.ts');
 const DOCKERFILE = join(REPO, 'clusters/images/node.Dockerfile');
 const CACHE = join(REPO, 'node_modules/.cache/hyparview-harness');
 /** Where setup.sh puts the Toxiproxy binaries it builds. */
@@ -43,15 +43,8 @@ export async function bundleNode(): Promise<Uint8Array> {
     },
   };
   const out = await build({
-    entryPoints: [ENTRY],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    sourcemap: 'inline',
+    ...NODE_BUNDLE,
     sourcesContent: false,
-    write: false,
-    logLevel: 'silent',
     plugins: [leaveOutClusterSide],
     // Bundled CommonJS packages (pino, prom-client) call require() for Node's built-ins.
     banner: { js: "import { createRequire as __hvCreateRequire } from 'node:module'; const require = __hvCreateRequire(import.meta.url);" },

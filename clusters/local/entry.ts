@@ -6,28 +6,30 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = join(REPO, 'harness/node/process.ts');
 const CACHE = join(REPO, 'node_modules/.cache/hyparview-harness');
+
+/** esbuild options for the node entry as one in-memory ESM file (the Docker image's bundle adds to them). */
+export const NODE_BUNDLE = {
+  entryPoints: [ENTRY],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: 'inline',
+  write: false,
+  logLevel: 'silent',
+} as const satisfies BuildOptions;
 
 let bundled: Promise<string> | undefined;
 
 /** Path of the bundled node entry point; built on first use in this process, named by content. */
 export function nodeEntry(): Promise<string> {
   bundled ??= (async () => {
-    const out = await build({
-      entryPoints: [ENTRY],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      sourcemap: 'inline',
-      write: false,
-      logLevel: 'silent',
-    });
+    const out = await build({ ...NODE_BUNDLE, packages: 'external' });
     const code = out.outputFiles[0]!.contents;
     const file = join(CACHE, `node-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
     if (!existsSync(file)) {

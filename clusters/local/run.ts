@@ -1,9 +1,8 @@
 // `hyparview-harness cluster --backend local`: start real node processes on 127.0.0.1, join
 // them, judge live snapshots with the shared properties, and always tear everything down
 // (on success, failure, error and Ctrl-C).
-import { readFileSync } from 'node:fs';
 import { seededChooser } from '../../models/chooser.ts';
-import { ConfigError, makeNodeConfig, type NodeConfigInput } from '../../harness/node/config.ts';
+import { ConfigError, type NodeConfigInput, readNodeConfigInput } from '../../harness/node/config.ts';
 import { EXIT_ERROR, EXIT_FAIL, EXIT_PASS, UsageError } from '../../harness/node/errors.ts';
 import { type Judgement, judge, snapshotOf, type Violation, watchUntilConverged } from './check.ts';
 import { LOCAL_CLUSTER_CONFIG, LocalCluster } from './cluster.ts';
@@ -31,15 +30,7 @@ export interface ClusterVerdict {
 }
 
 function readConfig(file: string | undefined): NodeConfigInput {
-  if (file === undefined) return LOCAL_CLUSTER_CONFIG;
-  let input: NodeConfigInput;
-  try {
-    input = JSON.parse(readFileSync(file, 'utf8')) as NodeConfigInput;
-  } catch (e) {
-    throw new ConfigError('--config', `cannot read ${file}: ${(e as Error).message.split('\n')[0]}`);
-  }
-  makeNodeConfig(input);
-  return input;
+  return file === undefined ? LOCAL_CLUSTER_CONFIG : readNodeConfigInput(file);
 }
 
 /** One line per node: its active view and the size of its passive view. */

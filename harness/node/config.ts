@@ -166,3 +166,15 @@ export function loadNodeConfig(file: string | undefined, env: NodeJS.ProcessEnv 
     logLevel: env.HYPARVIEW_LOG_LEVEL ?? base.logLevel,
   });
 }
+
+/** A JSON settings file as written (for a harness to hand on to its nodes), validated. */
+export function readNodeConfigInput(file: string): NodeConfigInput {
+  let input: NodeConfigInput;
+  try {
+    input = JSON.parse(readFileSync(file, 'utf8')) as NodeConfigInput;
+  } catch (e) {
+    throw new ConfigError('--config', `cannot read ${file}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  makeNodeConfig(input);
+  return input;
+}
