@@ -36,6 +36,13 @@ export interface Decisions {
    * in a later refill round, so a partition's other side is not forgotten while it is unreachable.
    */
   failedCandidate: 'drop' | 'keep';
+  /**
+   * 11. A node whose active view is full never asks anyone, so two sides of a healed partition
+   * that each filled their views stay apart: nothing (the paper), or now and then (one cycle in
+   * SWAP_ODDS) a HIGH NEIGHBOR to a random passive peer, which both ends accept by evicting one
+   * neighbour each.
+   */
+  fullViewSwap: 'never' | 'sometimes';
 }
 
 /** Every choice each decision accepts: the paper-literal one first. */
@@ -50,6 +57,7 @@ export const DECISION_CHOICES: { readonly [K in keyof Decisions]: readonly Decis
   isolation: ['none', 'seedAndPromote'],
   shuffleReply: ['passiveOnly', 'fillFromActive'],
   failedCandidate: ['drop', 'keep'],
+  fullViewSwap: ['never', 'sometimes'],
 };
 
 export const PAPER_DECISIONS: Decisions = {
@@ -63,6 +71,7 @@ export const PAPER_DECISIONS: Decisions = {
   isolation: 'none',
   shuffleReply: 'passiveOnly',
   failedCandidate: 'drop',
+  fullViewSwap: 'never',
 };
 
 export const REFERENCE_DECISIONS: Decisions = {
@@ -76,6 +85,7 @@ export const REFERENCE_DECISIONS: Decisions = {
   isolation: 'seedAndPromote',
   shuffleReply: 'fillFromActive',
   failedCandidate: 'keep',
+  fullViewSwap: 'sometimes',
 };
 
 export type Variant = 'reference' | 'paper';

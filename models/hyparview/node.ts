@@ -359,13 +359,28 @@ function onLinkDown(s: NodeState, peer: NodeId, ctx: StepContext): void {
 
 // ---- SHUFFLE -------------------------------------------------------------------------------
 
+/** Decision 11: the odds (one in SWAP_ODDS cycles) that a node with a full active view swaps in a passive peer. */
+export const SWAP_ODDS = 4;
+
 function onCycle(s: NodeState, ctx: StepContext): void {
   const { ka, kp, shuffleWalk, decisions } = ctx.config;
   if (decisions.isolation === 'seedAndPromote') tryPromote(s, ctx);
+  if (decisions.fullViewSwap === 'sometimes') swapIn(s, ctx);
   if (s.active.length === 0) return;
   const ids = sample(s.active, ka, ctx.chooser).concat(sample(s.passive, kp, ctx.chooser));
   s.exchanged = ids.slice().sort((a, b) => a - b);
   send(ctx, pickOne(s.active, ctx.chooser), { t: MsgType.Shuffle, origin: s.id, ids, ttl: shuffleWalk });
+}
+
+/** A full node asks a random passive peer with HIGH priority; on acceptance addActive evicts one of ours. */
+function swapIn(s: NodeState, ctx: StepContext): void {
+  if (s.pending !== NONE || s.active.length < ctx.config.activeSize) return;
+  const candidates = s.passive.filter((id) => !has(s.abandoned, id));
+  if (candidates.length === 0 || !ctx.chooser.chance(1, SWAP_ODDS)) return;
+  const peer = pickOne(candidates, ctx.chooser);
+  s.pending = peer;
+  send(ctx, peer, { t: MsgType.Neighbor, high: true });
+  ctx.out.push({ t: 'armNeighborTimeout', peer });
 }
 
 function onShuffle(s: NodeState, from: NodeId, origin: NodeId, ids: readonly NodeId[], ttl: number, ctx: StepContext): void {

@@ -13,6 +13,7 @@ import { ChaosCluster, defaultBoundSeconds } from '../../clusters/chaos/cluster.
 import type { ChaosReport } from '../../clusters/chaos/report.ts';
 import { describeViews } from '../../clusters/local/run.ts';
 import { getContainerRuntimeClient } from 'testcontainers';
+import { TOXIPROXY_IMAGE } from '../../clusters/images/images.ts';
 
 const SEED = Number(process.env.HYPARVIEW_TEST_SEED ?? 8_008);
 const CLI = ['--import', 'tsx', 'bin/hyparview-harness.js'];
@@ -171,6 +172,20 @@ test.serial('a fixed-seed chaos run passes on the reference node and fails on a 
   t.deepEqual(await leftovers(), []);
 });
 
+test.serial("a loud halves partition of 5 s splits the paper's failedCandidate=drop for good; the reference (keep) heals", async (t) => {
+  // Seed 1 draws a halves partition by disabling the proxies: every dial across is refused at once.
+  const run = ['--backend', 'docker', '--nodes', '8', '--faults', 'partition', '--shapes', 'halves', '--hold', '5', '--duration', '12', '--seed', '1'];
+  const out = mkdtempSync(join(tmpdir(), 'chaos-split-'));
+  const drop = await chaos([...run, '--decide', 'failedCandidate=drop', '--out', join(out, 'drop')]);
+  t.is(drop.exitCode, 1, drop.all);
+  const split = JSON.parse(readFileSync(join(out, 'drop', 'report.json'), 'utf8')) as ChaosReport;
+  t.regex(split.schedule[0]!.description, /^halves: .*\(disable\)$/);
+  t.true(split.violations.some((v) => v.property === 'connected' && /2 components/.test(v.message)), JSON.stringify(split.violations));
+  const keep = await chaos([...run, '--out', join(out, 'keep')]);
+  t.is(keep.exitCode, 0, keep.all);
+  t.deepEqual(await leftovers(), []);
+});
+
 test.serial('the same seed prints the same schedule twice', async (t) => {
   const a = await execa(process.execPath, [...CLI, 'chaos', ...RUN, '--seed', '99', '--dry-run', '--json']);
   const b = await execa(process.execPath, [...CLI, 'chaos', ...RUN, '--seed', '99', '--dry-run', '--json']);
@@ -187,4 +202,19 @@ test.serial('SIGINT in the middle of a chaos run removes every container and net
   t.regex(r.all ?? '', /interrupted/);
   t.is((JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as ChaosReport).error, 'interrupted');
   t.deepEqual(await leftovers(), []);
+});
+
+test.serial('`cluster down` removes leftover containers and networks of the project, and only those', async (t) => {
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  const network = await docker.createNetwork({ Name: 'hyparview-harness-leftover-test', Labels: { 'hyparview-harness': 'chaos' } });
+  const mine = await docker.createContainer({ Image: TOXIPROXY_IMAGE, name: 'hyparview-harness-leftover-test', Labels: { 'hyparview-harness': 'chaos' } });
+  const other = await docker.createContainer({ Image: TOXIPROXY_IMAGE, name: `not-ours-${SEED}` });
+  t.teardown(() => other.remove({ force: true }).catch(() => undefined));
+  const r = await execa(process.execPath, [...CLI, 'cluster', 'down'], { reject: false });
+  t.is(r.exitCode, 0, r.stderr);
+  t.regex(r.stdout, /removed 1 container\(s\) \(hyparview-harness-leftover-test\) and 1 network\(s\)/);
+  t.deepEqual(await leftovers(), []);
+  await t.notThrowsAsync(other.inspect(), 'a container without the label is left alone');
+  await t.throwsAsync(mine.inspect());
+  await t.throwsAsync(network.inspect());
 });

@@ -31,9 +31,9 @@ test("variant 'paper' selects the paper-literal decisions, and single decisions 
   t.deepEqual(makeConfig({ variant: 'paper', decisions: { races: 'guarded' } }).decisions, { ...PAPER_DECISIONS, races: 'guarded' });
 });
 
-test('every decision has a paper-literal and a reference choice, and they differ in each of the ten except joinWhenFull', (t) => {
+test('every decision has a paper-literal and a reference choice, and they differ in each of the eleven except joinWhenFull', (t) => {
   const keys = Object.keys(DECISION_CHOICES) as Array<keyof Decisions>;
-  t.is(keys.length, 10);
+  t.is(keys.length, 11);
   for (const key of keys) {
     t.is(DECISION_CHOICES[key][0], PAPER_DECISIONS[key], key);
     t.true((DECISION_CHOICES[key] as readonly string[]).includes(REFERENCE_DECISIONS[key]), key);

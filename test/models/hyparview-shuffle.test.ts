@@ -2,10 +2,12 @@
 // repair and passive-view capacity, with decisions 3 asymmetricLink, 8 isolation and
 // 9 shuffleReply. Node 0 is under test: active 3, passive 4, ka 2, kp 2, shuffle walk 3.
 import test from 'ava';
-import { NONE } from '../../models/hyparview/node.ts';
+import { NONE, SWAP_ODDS } from '../../models/hyparview/node.ts';
 import {
+  ACCEPT,
   config,
   DISCONNECT,
+  evictionOf,
   down,
   event,
   forwardJoin,
@@ -19,11 +21,13 @@ import {
   shuffleTimer,
   stepOnce,
   TEST_PARAMETERS,
+  up,
   views,
   withDecision,
 } from './helpers.ts';
 
 const reference = config();
+const noSwap = withDecision('fullViewSwap', 'never');
 const { shuffleWalk } = TEST_PARAMETERS;
 
 // ---- the shuffle timer -----------------------------------------------------------------------
@@ -32,7 +36,7 @@ test('shuffle timer: SHUFFLE(self, ka active + kp passive ids, walk) to a random
   // Selection sampling asks one yes/no per element while a choice remains:
   // active [1,2,3] → yes, no, (forced) yes = [1,3]; passive [4,5,6] → no, (forced) yes, yes = [5,6].
   // Then pick(3) = 1 sends it to active member 2.
-  const r = stepOnce(node({ active: [1, 2, 3], passive: [4, 5, 6] }), shuffleTimer(), reference, [1, 0, 0, 1]);
+  const r = stepOnce(node({ active: [1, 2, 3], passive: [4, 5, 6] }), shuffleTimer(), noSwap, [1, 0, 0, 1]);
   t.deepEqual(r.effects, [send(2, shuffle(SELF, [1, 3, 5, 6], shuffleWalk))]);
   t.deepEqual(r.state.exchanged, [1, 3, 5, 6]);
   t.deepEqual(r.chooser.calls, [
@@ -44,6 +48,34 @@ test('shuffle timer: SHUFFLE(self, ka active + kp passive ids, walk) to a random
     { kind: 'chance', k: 1, n: 1 },
     { kind: 'pick', n: 3 },
   ]);
+});
+
+test("shuffle timer with a full active view, fullViewSwap 'sometimes': one cycle in SWAP_ODDS, NEIGHBOR(HIGH) to a random passive peer, then the shuffle", (t) => {
+  const full = node({ active: [1, 2, 3], passive: [4, 5, 6] });
+  // chance(1, SWAP_ODDS) yes, pick(3) = 2 (peer 6); then the shuffle as above.
+  const r = stepOnce(full, shuffleTimer(), reference, [1, 2, 1, 0, 0, 1]);
+  t.deepEqual(r.effects, [...request(6, true), send(2, shuffle(SELF, [1, 3, 5, 6], shuffleWalk))]);
+  t.is(r.state.pending, 6);
+  t.deepEqual(r.chooser.calls[0], { kind: 'chance', k: 1, n: SWAP_ODDS });
+  // The other cycles: no request.
+  const quiet = stepOnce(full, shuffleTimer(), reference, [0, 1, 0, 0, 1]);
+  t.deepEqual(quiet.effects, [send(2, shuffle(SELF, [1, 3, 5, 6], shuffleWalk))]);
+  t.is(quiet.state.pending, NONE);
+});
+
+test("fullViewSwap: the swapped-in peer's acceptance evicts one of our neighbours (DISCONNECT), as at the peer", (t) => {
+  const asked = node({ active: [1, 2, 3], passive: [4, 5, 6], pending: 6 });
+  const r = stepOnce(asked, recv(6, ACCEPT), reference, [0]);
+  t.deepEqual(r.effects, [...evictionOf(1), up(6), event('promoted', 6)]);
+  t.deepEqual(r.state.active, [2, 3, 6]);
+  t.true(r.state.passive.includes(1));
+});
+
+test("fullViewSwap: never with a free active slot (the refill asks instead) nor while a request is pending", (t) => {
+  const roomy = stepOnce(node({ active: [1, 2], passive: [4] }), shuffleTimer(), withDecision('isolation', 'none'), [0]);
+  t.false(roomy.chooser.calls.some((c) => c.kind === 'chance' && c.n === SWAP_ODDS));
+  const busy = stepOnce(node({ active: [1, 2, 3], passive: [4, 5], pending: 5 }), shuffleTimer(), reference, [1, 0, 0]);
+  t.false(busy.chooser.calls.some((c) => c.kind === 'chance' && c.n === SWAP_ODDS));
 });
 
 test('shuffle timer with views smaller than ka and kp sends everything it has', (t) => {
