@@ -189,8 +189,18 @@ export class ChaosCluster implements Observable {
   /** Starts a crashed member again with the same id and joins it through a seeded random member that is up. */
   async restart(id: string): Promise<void> {
     await this.backend.restart(id);
-    const contacts = this.up.filter((x) => x !== id);
-    if (contacts.length > 0) await this.join(id, pickOne(contacts, this.chooser));
+    // A contact may still hold our previous incarnation's connection, or be restarting itself:
+    // a few tries, each through a freshly drawn contact.
+    for (let attempt = 1; ; attempt++) {
+      const contacts = this.up.filter((x) => x !== id);
+      if (contacts.length === 0) return;
+      try {
+        return await this.join(id, pickOne(contacts, this.chooser));
+      } catch (e) {
+        if (attempt === 5) throw new Error(`${id} restarted but could not rejoin: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
   }
 
   pause(id: string): Promise<void> {
