@@ -159,7 +159,7 @@ test('fixture report: 4 non-blank uPlot plots, both violations marked, no consol
   t.is(dom.scripts, 4, 'no script element was injected');
   t.deepEqual(dom.markerLabels, report.violations.map((v) => v.property), 'each marker is labelled with its property');
   t.is(dom.checkRows, 6);
-  t.regex(dom.notRestored ?? '', /NOT within 10 s/);
+  t.regex(dom.notRestored ?? '', /NOT within 10\.0 s/);
   t.regex(dom.notRestored ?? '', /n3 isolated/);
   t.is(dom.scheduleRows, 6);
   t.is(dom.timelineRows, 6);
