@@ -66,6 +66,9 @@ export class DockerBackend implements Backend {
 
   static async start(o: { nodes: number; seed: number; config: NodeConfigInput }): Promise<DockerBackend> {
     process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+    // Ports are published on 127.0.0.1 only; inside a container (a CI sandbox) testcontainers
+    // would otherwise look for them at the bridge's gateway.
+    process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
     await requireDocker();
     const image = await nodeImage();
     const b = new DockerBackend(`${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`, o.nodes, o.config);
