@@ -396,7 +396,7 @@ export function renderReportHtml(report: ChaosReport): string {
     ['Started', report.startedAt, true],
     ['Finished', report.finishedAt, true],
   ];
-  const nodeConfig = `active ${c.activeSize} · passive ${c.passiveSize} · shuffle every ${c.shufflePeriodMs} ms · keepalive ${c.keepaliveIntervalMs} ms, timeout ${c.keepaliveTimeoutMs} ms · variant ${c.variant} · mutant ${c.mutant ?? 'none'}`;
+  const nodeConfig = `active ${c.activeSize} · passive ${c.passiveSize} · shuffle every ${c.shufflePeriodMs} ms · keepalive ${c.keepaliveIntervalMs} ms, timeout ${c.keepaliveTimeoutMs} ms · variant ${c.variant}${Object.entries(c.decisions).map(([k, v]) => ` · ${k}=${v}`).join('')} · mutant ${c.mutant ?? 'none'}`;
   const kinds = [...new Set(phases.map((p) => p.kind))];
   const view = { xMax, phases: phases.map((p) => ({ index: p.index, kind: p.kind, faultAt: p.faultAt, healAt: p.healAt, shade: p.shade })) };
   const title = `Chaos ${verdict}: ${report.nodes} nodes, seed ${report.seed} (${report.backend})`;

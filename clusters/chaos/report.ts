@@ -79,7 +79,8 @@ export interface ChaosReport {
   readonly durationSeconds: number;
   readonly faults: readonly FaultKind[];
   readonly boundSeconds: number;
-  readonly config: { readonly activeSize: number; readonly passiveSize: number; readonly shufflePeriodMs: number; readonly keepaliveIntervalMs: number; readonly keepaliveTimeoutMs: number; readonly variant: string; readonly mutant: string | null };
+  /** Node settings; `decisions` holds only the overrides of the variant's decisions. */
+  readonly config: { readonly activeSize: number; readonly passiveSize: number; readonly shufflePeriodMs: number; readonly keepaliveIntervalMs: number; readonly keepaliveTimeoutMs: number; readonly variant: string; readonly decisions: Readonly<Record<string, string>>; readonly mutant: string | null };
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly schedule: readonly PlannedPhase[];

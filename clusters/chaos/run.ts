@@ -163,6 +163,7 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void): Pr
       keepaliveIntervalMs: config.keepaliveIntervalMs,
       keepaliveTimeoutMs: config.keepaliveTimeoutMs,
       variant: o.variant,
+      decisions: { ...o.decisions },
       mutant: o.mutant ?? null,
     },
     startedAt: startedAt.toISOString(),

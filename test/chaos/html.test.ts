@@ -98,7 +98,7 @@ function fixtureReport(seed: number): ChaosReport {
     { t: failed.healedAt + bound, phase: failed.phase, property: 'healed-within-bound', message: `not restored ${bound} s after the heal of phase ${failed.phase}: 2 components` },
     { t: failed.healedAt + 4, phase: null, property: 'active-view-symmetric', message: `node ${EVIL} has n2 in its active view but n2 does not have it` },
   ];
-  const config = { activeSize: 5, passiveSize: 30, shufflePeriodMs: 1000, keepaliveIntervalMs: 500, keepaliveTimeoutMs: 1500, variant: 'reference', mutant: null };
+  const config = { activeSize: 5, passiveSize: 30, shufflePeriodMs: 1000, keepaliveIntervalMs: 500, keepaliveTimeoutMs: 1500, variant: 'reference', decisions: {}, mutant: null };
   return {
     version: 1, verdict: 'fail',
     command: `npx hyparview-harness chaos --backend local --nodes ${nodes} --seed ${seed} --duration ${duration} --faults ${kinds.join(',')} --bound ${bound}`,
@@ -171,7 +171,7 @@ test('an error report with no samples, probes or phases still renders without pa
     version: 1, verdict: 'error',
     command: 'npx hyparview-harness chaos --backend docker --nodes 8 --seed 7 --duration 120',
     backend: 'docker', seed: 7, nodes: 8, durationSeconds: 120, faults: ['partition', 'crash'], boundSeconds: 30,
-    config: { activeSize: 5, passiveSize: 30, shufflePeriodMs: 1000, keepaliveIntervalMs: 500, keepaliveTimeoutMs: 1500, variant: 'reference', mutant: 'no-shuffle-reply' },
+    config: { activeSize: 5, passiveSize: 30, shufflePeriodMs: 1000, keepaliveIntervalMs: 500, keepaliveTimeoutMs: 1500, variant: 'reference', decisions: { fullViewSwap: 'never' }, mutant: 'no-shuffle-reply' },
     startedAt: '2025-01-01T12:00:00.000Z', finishedAt: '2025-01-01T12:00:04.000Z',
     schedule: [], timeline: [], samples: [], probes: [], checks: [], violations: [],
     error: 'docker daemon not reachable at /var/run/docker.sock: connect ENOENT </script><b>x</b>',
@@ -182,6 +182,7 @@ test('an error report with no samples, probes or phases still renders without pa
   const html = renderReportHtml(report);
   writeFileSync(htmlPath, html);
   t.false(html.includes('</script><b>'), 'the error message is escaped');
+  t.regex(html, /variant reference · fullViewSwap=never · mutant no-shuffle-reply/, 'decision overrides are shown with the node config');
 
   const since = performance.now();
   const r = await inspectReport(htmlPath, join(dir, 'report.png'));
