@@ -116,7 +116,15 @@ export function registerChaosCommand(program: Command): void {
           process.exitCode = EXIT_PASS;
           return;
         }
-        const { report, exitCode } = await runChaos(o, (line) => process.stderr.write(`${line}\n`));
+        // On a terminal a status line follows every snapshot; event lines clear it first.
+        const live = process.stderr.isTTY === true && !process.env.CI;
+        const clear = live ? '\r\x1b[K' : '';
+        const { report, exitCode } = await runChaos(
+          o,
+          (line) => process.stderr.write(`${clear}${line}\n`),
+          live ? (line) => process.stderr.write(`${clear}${line.slice(0, (process.stderr.columns ?? 120) - 1)}`) : undefined,
+        );
+        if (live) process.stderr.write(clear);
         const summary = { verdict: report.verdict, seed: report.seed, phases: report.schedule.length, violations: report.violations, checks: report.checks.length, error: report.error ?? null, report: `${o.out}/report.html`, command: report.command };
         if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
         else {

@@ -77,8 +77,11 @@ interface Recorder {
   readonly violations: ReportViolation[];
 }
 
-/** Runs the schedule; returns the report (also written to `o.out`) and the exit code. */
-export async function runChaos(o: ChaosOptions, log: (line: string) => void): Promise<{ report: ChaosReport; exitCode: number }> {
+/**
+ * Runs the schedule; returns the report (also written to `o.out`) and the exit code. `log` gets
+ * the events (faults, heals, verdicts), `status` a one-line summary of every snapshot.
+ */
+export async function runChaos(o: ChaosOptions, log: (line: string) => void, status: (line: string) => void = () => {}): Promise<{ report: ChaosReport; exitCode: number }> {
   const { schedule, boundSeconds } = scheduleFor(o);
   const input = nodeConfigFor(o);
   const config = makeNodeConfig(input);
@@ -115,7 +118,10 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void): Pr
     } else {
       log(`${o.nodes} nodes formed one overlay in ${formed.seconds.toFixed(1)} s; running the schedule`);
       let current: number | null = null;
-      stopSampling = sample(cluster, o.sampleMs, now, rec, () => current);
+      const phaseName = (): string => (current === null ? 'between phases' : `phase ${current + 1}/${schedule.length} ${schedule[current]!.kind}`);
+      stopSampling = sample(cluster, o.sampleMs, now, rec, () => current, (x) =>
+        status(`${stamp()} ${phaseName()} | ${x.live} up | ${x.components} component(s) | ${x.asymmetricPairs} asymmetric | active ${x.activeMin}-${x.activeMax} (mean ${x.activeMean}) | ${rec.violations.length} violation(s)`),
+      );
       for (const p of schedule) {
         await sleepUntil(t0, p.at, () => interrupted);
         if (interrupted) throw new Interrupted();
@@ -189,7 +195,7 @@ async function sleepUntil(t0: number, atSeconds: number, stop: () => boolean): P
 }
 
 /** Snapshots every `ms` until stopped, each judged with the always-properties. */
-function sample(cluster: ChaosCluster, ms: number, now: () => number, rec: Recorder, phase: () => number | null): () => Promise<void> {
+function sample(cluster: ChaosCluster, ms: number, now: () => number, rec: Recorder, phase: () => number | null, onSample: (s: Sample) => void): () => Promise<void> {
   let running = true;
   const seen = new Set<string>();
   const loop = (async () => {
@@ -201,7 +207,7 @@ function sample(cluster: ChaosCluster, ms: number, now: () => number, rec: Recor
         const t = now();
         const up = live.snapshot.nodes.filter((n) => n.alive && !live.unreachable.includes(live.names[n.id]!) && cluster.members[n.id - 1]?.status === 'up');
         const sizes = up.map((n) => n.active.length);
-        rec.samples.push({
+        const taken: Sample = {
           t,
           phase: phase(),
           live: up.length,
@@ -213,7 +219,9 @@ function sample(cluster: ChaosCluster, ms: number, now: () => number, rec: Recor
           activeMax: sizes.length ? Math.max(...sizes) : 0,
           passiveMean: up.length ? round2(up.reduce((a, n) => a + n.passive.length, 0) / up.length) : 0,
           alwaysViolations: j.always.length,
-        });
+        };
+        rec.samples.push(taken);
+        onSample(taken);
         for (const v of j.always) {
           const key = `${phase()}:${v.property}:${v.message}`;
           if (seen.has(key)) continue;
