@@ -138,7 +138,7 @@ export function makeConfig(input: Partial<Omit<HyParViewConfig, 'decisions'>> & 
   if (cfg.activeSize < 1) throw new ConfigError('activeSize', 'must be at least 1');
   if (cfg.prwl > cfg.arwl) throw new ConfigError('prwl', `must not exceed arwl (${cfg.arwl}), got ${cfg.prwl}`);
   for (const [key, value] of Object.entries(cfg.decisions)) {
-    const allowed: readonly string[] | undefined = DECISION_CHOICES[key as keyof Decisions];
+    const allowed: readonly string[] | undefined = Object.hasOwn(DECISION_CHOICES, key) ? DECISION_CHOICES[key as keyof Decisions] : undefined;
     if (!allowed?.includes(value)) throw new ConfigError(`decisions.${key}`, allowed ? `must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}` : 'is not a known decision');
   }
   if (cfg.mutant !== undefined && !(cfg.mutant in MUTANTS)) throw new ConfigError('mutant', `unknown mutant ${JSON.stringify(cfg.mutant)}; known: ${Object.keys(MUTANTS).join(', ')}`);

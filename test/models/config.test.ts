@@ -69,6 +69,8 @@ test('an unknown decision value is rejected naming decisions.<key>', (t) => {
 
 test('an unknown decision key is rejected naming it', (t) => {
   rejects(t, { decisions: { bogus: 'x' } as unknown as Partial<Decisions> }, 'decisions.bogus');
+  // Keys every object inherits are not decisions either (a `--decide __proto__=x` once threw a TypeError).
+  for (const key of ['__proto__', 'constructor', 'toString']) rejects(t, { decisions: { [key]: 'x' } as unknown as Partial<Decisions> }, `decisions.${key}`);
 });
 
 test('an unknown mutant is rejected naming mutant; a known one is kept', (t) => {
