@@ -10,6 +10,7 @@ import { makeNodeConfig, type NodeConfigInput } from '../../harness/node/config.
 import { EXIT_ERROR, EXIT_FAIL, EXIT_PASS } from '../../harness/node/errors.ts';
 import { judge } from '../local/check.ts';
 import { nodeId } from '../links.ts';
+import { phaseParams } from '../nemesis/faults.ts';
 import { makeSchedule, type PartitionShape } from '../nemesis/schedule.ts';
 import { CHAOS_NODE_CONFIG, ChaosCluster, defaultBoundSeconds } from './cluster.ts';
 import { renderReportHtml } from './html.ts';
@@ -242,7 +243,7 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 /** A crashed or paused node must leave every active view that is up within the bound. */
 async function expectDropped(cluster: ChaosCluster, p: PlannedPhase, boundSeconds: number, now: () => number, rec: Recorder, log: (line: string) => void): Promise<void> {
-  const targets = p.params.targets as string[];
+  const { targets } = phaseParams(p);
   const start = now();
   let holders: string[] = [];
   while (now() - start <= boundSeconds) {

@@ -16,6 +16,26 @@ export interface ProcessControl {
 /** Directed links by proxy name ("n1->n2"), or every link. */
 export type Links = 'all' | readonly string[];
 
+/** Every field a scheduled phase's `params` may hold; nemesis/schedule.ts writes, for each kind, the ones that kind reads. */
+export interface PhaseParams {
+  readonly cuts: readonly string[];
+  readonly mode: 'blackhole' | 'disable';
+  readonly from: string;
+  readonly to: string;
+  readonly links: Links;
+  readonly ms: number;
+  readonly jitter: number;
+  readonly rate: number;
+  readonly timeout: number;
+  readonly averageSize: number;
+  readonly sizeVariation: number;
+  readonly delay: number;
+  readonly bytes: number;
+  readonly targets: readonly string[];
+}
+
+export const phaseParams = (p: PlannedPhase): PhaseParams => p.params as unknown as PhaseParams;
+
 type ToxicType = 'latency' | 'bandwidth' | 'timeout' | 'slicer' | 'limit_data' | 'reset_peer';
 
 export class Nemesis {
@@ -129,7 +149,7 @@ export class Nemesis {
 
   /** Applies a scheduled phase's fault. */
   async apply(p: PlannedPhase): Promise<void> {
-    const q = p.params as Record<string, never>;
+    const q = phaseParams(p);
     switch (p.kind) {
       case 'partition':
         return this.cut(q.cuts, q.mode);
@@ -146,19 +166,18 @@ export class Nemesis {
       case 'limit-data':
         return this.limitData(q.links, q.bytes);
       case 'crash':
-        for (const id of q.targets as string[]) await this.crash(id);
+        for (const id of q.targets) await this.crash(id);
         return;
       case 'pause':
-        for (const id of q.targets as string[]) await this.pause(id);
+        for (const id of q.targets) await this.pause(id);
         return;
     }
   }
 
   /** Undoes a scheduled phase's fault: the network is reset; crashed nodes restart, paused ones resume. */
   async undo(p: PlannedPhase): Promise<void> {
-    const targets = (p.params.targets ?? []) as string[];
-    if (p.kind === 'crash') await Promise.all(targets.map((id) => this.restart(id)));
-    else if (p.kind === 'pause') await Promise.all(targets.map((id) => this.unpause(id)));
+    if (p.kind === 'crash') await Promise.all(phaseParams(p).targets.map((id) => this.restart(id)));
+    else if (p.kind === 'pause') await Promise.all(phaseParams(p).targets.map((id) => this.unpause(id)));
     else await this.heal();
   }
 }
