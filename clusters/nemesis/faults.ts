@@ -2,7 +2,7 @@
 // Network faults act on the Toxiproxy proxy of each directed link (i→j carries i's frames to
 // j, and j's HELLO and PONG answers back), process faults on the backend's nodes.
 import { type Proxy, type Toxiproxy } from 'toxiproxy-node-client';
-import { proxyName } from '../links.ts';
+import { allLinks, proxyName } from '../links.ts';
 import type { PlannedPhase } from '../chaos/report.ts';
 
 /** What a backend does to a node process or container. */
@@ -53,7 +53,7 @@ export class Nemesis {
 
   private names(links: Links): string[] {
     if (links !== 'all') return [...links];
-    return this.ids.flatMap((from) => this.ids.filter((to) => to !== from).map((to) => proxyName(from, to)));
+    return allLinks(this.ids).map((l) => proxyName(l.from, l.to));
   }
 
   private async toxic(links: Links, type: ToxicType, attributes: Record<string, number>, streams: readonly ('upstream' | 'downstream')[] = ['upstream']): Promise<void> {
