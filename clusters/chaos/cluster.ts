@@ -20,8 +20,9 @@ export interface Backend extends ProcessControl, Observable {
   /** HOST:PORT that `from` dials to reach `to`: the proxy of link from→to. */
   linkAddress(from: string, to: string): string;
   api<T>(id: string, path: string, body?: unknown, timeoutMs?: number): Promise<T>;
-  /** Where to look when something went wrong (a log directory, container names). */
-  readonly where: string;
+  /** Copies every node's log so far into `dir` (one file per node). */
+  saveLogs(dir: string): Promise<void>;
+  /** Removes every node and Toxiproxy, and whatever the backend made on disk. */
   stop(): Promise<void>;
 }
 

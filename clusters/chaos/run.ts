@@ -148,6 +148,13 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void, sta
     log(`${e instanceof Interrupted ? '' : 'error: '}${error}`);
   } finally {
     await stopSampling();
+    if (cluster && (error !== undefined || rec.violations.length > 0)) {
+      const logs = join(o.out, 'logs');
+      await cluster.backend.saveLogs(logs).then(
+        () => log(`node logs kept in ${logs}`),
+        (e: unknown) => log(`could not keep the node logs: ${(e as Error).message.split('\n')[0]}`),
+      );
+    }
     await cluster?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -3,7 +3,10 @@
 // pointing through them. Ryuk cannot run without a registry, so this file removes what it
 // made: on stop, on a failed start, on SIGINT/SIGTERM, and `cluster down` removes leftovers.
 import { randomBytes } from 'node:crypto';
-import { GenericContainer, getContainerRuntimeClient, Network, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { GenericContainer, getContainerRuntimeClient, Network, type StartedTestContainer, Wait } from 'testcontainers';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { freeLoopbackPort } from '../../harness/node/address.ts';
 import { makeNodeConfig, type NodeConfig, type NodeConfigInput } from '../../harness/node/config.ts';
@@ -44,8 +47,6 @@ export class DockerBackend implements Backend {
   readonly members: DockerMember[] = [];
   readonly config: NodeConfig;
   toxiproxy!: Toxiproxy;
-  private network: StartedNetwork | undefined;
-  private readonly containers: StartedTestContainer[] = [];
   private readonly lastViews = new Map<string, NodeView>();
   private readonly token = randomBytes(16).toString('hex');
   private stopping: Promise<void> | undefined;
@@ -58,10 +59,6 @@ export class DockerBackend implements Backend {
 
   private constructor(readonly runId: string, private readonly nodes: number, private readonly input: NodeConfigInput) {
     this.config = makeNodeConfig(input);
-  }
-
-  get where(): string {
-    return `containers labelled ${RUN_LABEL}=${this.runId} (docker logs ${NETWORK_PREFIX}${this.runId}-n1)`;
   }
 
   static async start(o: { nodes: number; seed: number; config: NodeConfigInput }): Promise<DockerBackend> {
@@ -90,18 +87,17 @@ export class DockerBackend implements Backend {
 
   private async up(image: string, nodes: number, seed: number): Promise<void> {
     const name = `${NETWORK_PREFIX}${this.runId}`;
-    this.network = await new Network({ nextUuid: () => name }).start();
+    const network = await new Network({ nextUuid: () => name }).start();
     const ids = Array.from({ length: nodes }, (_, i) => nodeId(i));
     const toxiproxy = await new LoopbackContainer(TOXIPROXY_IMAGE)
       .withName(`${name}-toxiproxy`)
       .withLabels(this.labels())
-      .withNetwork(this.network)
+      .withNetwork(network)
       .withNetworkAliases('toxiproxy')
       .withExposedPorts(TOXIPROXY_API_PORT)
       .withWaitStrategy(Wait.forHttp('/version', TOXIPROXY_API_PORT))
       .withStartupTimeout(30_000)
       .start();
-    this.containers.push(toxiproxy);
     this.toxiproxy = new Toxiproxy(`http://127.0.0.1:${toxiproxy.getMappedPort(TOXIPROXY_API_PORT)}`);
     await this.toxiproxy.populate(
       allLinks(ids).map((l) => ({ name: proxyName(l.from, l.to), listen: `0.0.0.0:${this.port(l.from, l.to)}`, upstream: `${l.to}:${NODE_PORT}`, enabled: true })),
@@ -114,7 +110,7 @@ export class DockerBackend implements Backend {
         const container = await new LoopbackContainer(image)
           .withName(`${name}-${id}`)
           .withLabels(this.labels())
-          .withNetwork(this.network!)
+          .withNetwork(network)
           .withNetworkAliases(id)
           .withEnvironment({ HYPARVIEW_DIAL: dial, HYPARVIEW_CONTROL_TOKEN: this.token })
           .withCopyContentToContainer([{ content: config, target: '/etc/hyparview/config.json' }])
@@ -123,7 +119,6 @@ export class DockerBackend implements Backend {
           .withWaitStrategy(Wait.forLogMessage('"msg":"ready"'))
           .withStartupTimeout(30_000)
           .start();
-        this.containers.push(container);
         return { id, index: i, status: 'up' as const, container, control: `127.0.0.1:${control}` };
       }),
     );
@@ -199,6 +194,16 @@ export class DockerBackend implements Backend {
     if (m.status !== 'paused') throw new Error(`${id} is ${m.status}`);
     await (await this.dockerode(id)).unpause();
     m.status = 'up';
+  }
+
+  async saveLogs(dir: string): Promise<void> {
+    mkdirSync(dir, { recursive: true });
+    await Promise.all(
+      this.members.map(async (m) => {
+        const r = await execa('docker', ['logs', m.container.getId()], { reject: false, all: true });
+        writeFileSync(join(dir, `${m.id}.log`), r.all ?? '');
+      }),
+    );
   }
 
   /** Removes this run's containers and network. */

@@ -1,6 +1,7 @@
 // The local backend for chaos: node processes on 127.0.0.1 (LocalCluster), a Toxiproxy
 // server as a local process, one proxy per directed link, each node's dial map pointing
 // through them. Crash is SIGKILL, pause SIGSTOP/SIGCONT.
+import { cp } from 'node:fs/promises';
 import { execa, type ResultPromise } from 'execa';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { freeLoopbackPort } from '../../harness/node/address.ts';
@@ -74,8 +75,8 @@ export class LocalProxiedBackend implements Backend {
     return this.cluster.config;
   }
 
-  get where(): string {
-    return `node logs in ${this.cluster.logDir}`;
+  async saveLogs(dir: string): Promise<void> {
+    await cp(this.cluster.logDir, dir, { recursive: true, filter: (src) => !src.endsWith('.json') });
   }
 
   linkAddress(from: string, to: string): string {
@@ -111,12 +112,8 @@ export class LocalProxiedBackend implements Backend {
 
   async stop(): Promise<void> {
     await this.cluster.destroy();
+    this.cluster.removeLogs();
     this.server.kill('SIGKILL');
     await this.server.catch(() => undefined);
-  }
-
-  /** Deletes the node logs, if the cluster made their directory. */
-  removeLogs(): void {
-    this.cluster.removeLogs();
   }
 }
