@@ -194,9 +194,10 @@ test.serial('a fixed-seed chaos run passes on the reference node and fails on a 
   t.deepEqual(await leftovers(), []);
 });
 
-test.serial("a loud halves partition of 5 s splits the paper's choices for decisions 10 and 11 for good; the reference heals", async (t) => {
+test.serial("a loud halves partition of 10 s splits the paper's choices for decisions 10 and 11 for good; the reference heals", async (t) => {
   // Seed 1 draws a halves partition by disabling the proxies: every dial across is refused at once.
-  const run = ['--backend', 'docker', '--nodes', '8', '--faults', 'partition', '--shapes', 'halves', '--hold', '5', '--duration', '12', '--seed', '1'];
+  // 10 s gives every node time to ask, and drop, each candidate across even on a loaded machine.
+  const run = ['--backend', 'docker', '--nodes', '8', '--faults', 'partition', '--shapes', 'halves', '--hold', '10', '--duration', '17', '--seed', '1'];
   const out = mkdtempSync(join(tmpdir(), 'chaos-split-'));
   const drop = await chaos([...run, '--decide', 'failedCandidate=drop', '--decide', 'fullViewSwap=never', '--out', join(out, 'drop')]);
   t.is(drop.exitCode, 1, drop.all);
