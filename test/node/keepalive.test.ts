@@ -167,7 +167,8 @@ test.serial('a peer process paused with SIGSTOP is dropped within interval + tim
   const took = performance.now() - pausedAt;
   t.log(`${sleeper} (paused) dropped by ${holders.join(', ')} after ${took.toFixed(0)} ms`);
   t.true(took <= INTERVAL + TIMEOUT + PROCESS_MARGIN, `seed ${SEED}: dropped after ${took.toFixed(0)} ms`);
-  for (const v of await Promise.all(holders.map(state))) t.is(v.counters.framesRejected['keepalive-timeout'], 1, `${v.id} ${JSON.stringify(v.counters.framesRejected)}`);
+  // Each holder notices on its own connection (no PONG), on the sleeper's (silent), or on both.
+  for (const v of await Promise.all(holders.map(state))) t.true([1, 2].includes(v.counters.framesRejected['keepalive-timeout'] ?? 0), `${v.id} ${JSON.stringify(v.counters.framesRejected)}`);
 
   await sleep(Math.max(0, 4 * TIMEOUT - (performance.now() - pausedAt)));
   cluster.resume(sleeper);
