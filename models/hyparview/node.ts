@@ -319,9 +319,13 @@ function tryPromote(s: NodeState, ctx: StepContext): void {
     s.tried.length = 0;
     return;
   }
-  const peer = pickOne(candidates, ctx.chooser);
+  ask(s, pickOne(candidates, ctx.chooser), s.active.length === 0, ctx);
+}
+
+/** The one outstanding NEIGHBOR request, with its timeout armed. */
+function ask(s: NodeState, peer: NodeId, high: boolean, ctx: StepContext): void {
   s.pending = peer;
-  send(ctx, peer, { t: MsgType.Neighbor, high: s.active.length === 0 });
+  send(ctx, peer, { t: MsgType.Neighbor, high });
   ctx.out.push({ t: 'armNeighborTimeout', peer });
 }
 
@@ -377,10 +381,7 @@ function swapIn(s: NodeState, ctx: StepContext): void {
   if (s.pending !== NONE || s.active.length < ctx.config.activeSize) return;
   const candidates = s.passive.filter((id) => !has(s.abandoned, id));
   if (candidates.length === 0 || !ctx.chooser.chance(1, SWAP_ODDS)) return;
-  const peer = pickOne(candidates, ctx.chooser);
-  s.pending = peer;
-  send(ctx, peer, { t: MsgType.Neighbor, high: true });
-  ctx.out.push({ t: 'armNeighborTimeout', peer });
+  ask(s, pickOne(candidates, ctx.chooser), true, ctx);
 }
 
 function onShuffle(s: NodeState, from: NodeId, origin: NodeId, ids: readonly NodeId[], ttl: number, ctx: StepContext): void {
