@@ -5,13 +5,10 @@
 // Options (environment): BENCH_SEED (default 1), BENCH_RUNS (runs of 1 and rounds of 2, default 3).
 import { cpus } from 'node:os';
 import { createServer, type Socket, connect } from 'node:net';
-import { execa } from 'execa';
-import { Toxiproxy } from 'toxiproxy-node-client';
-import { freeLoopbackPort } from '../../harness/node/address.ts';
 import { ChaosCluster, defaultBoundSeconds } from '../chaos/cluster.ts';
 import type { FaultKind } from '../chaos/report.ts';
 import { awaitRestored } from '../chaos/run.ts';
-import { toxiproxyServerPath } from '../images/images.ts';
+import { startLocalToxiproxy } from '../local/proxied.ts';
 import { nodeId } from '../links.ts';
 import { FAULT_KINDS, makeSchedule } from '../nemesis/schedule.ts';
 
@@ -93,19 +90,8 @@ async function proxyHop(count: number): Promise<{ direct: number; proxied: numbe
   });
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
   const echoPort = (echo.address() as { port: number }).port;
-  const apiPort = await freeLoopbackPort();
-  const server = execa(toxiproxyServerPath(), ['-host', '127.0.0.1', '-port', String(apiPort)], { reject: false, stdio: 'ignore' });
+  const { server, toxiproxy } = await startLocalToxiproxy();
   try {
-    const toxiproxy = new Toxiproxy(`http://127.0.0.1:${apiPort}`);
-    for (let i = 0; ; i++) {
-      try {
-        await toxiproxy.getVersion();
-        break;
-      } catch (e) {
-        if (i > 100) throw e;
-        await sleep(50);
-      }
-    }
     const proxy = await toxiproxy.createProxy({ name: 'bench', listen: '127.0.0.1:0', upstream: `127.0.0.1:${echoPort}` });
     const proxyPort = Number(proxy.listen.split(':').pop());
     await pingPong(echoPort, 500);

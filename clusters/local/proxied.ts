@@ -12,29 +12,43 @@ import { toxiproxyServerPath } from '../images/images.ts';
 import { allLinks, proxyName } from '../links.ts';
 import { LocalCluster } from './cluster.ts';
 
+/** A `toxiproxy-server` on a free port of 127.0.0.1, once its API answers; the caller kills `server`. */
+export async function startLocalToxiproxy(): Promise<{ server: ResultPromise; toxiproxy: Toxiproxy }> {
+  const apiPort = await freeLoopbackPort();
+  const server = execa(toxiproxyServerPath(), ['-host', '127.0.0.1', '-port', String(apiPort)], { reject: false, cleanup: true, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
+  const toxiproxy = new Toxiproxy(`http://127.0.0.1:${apiPort}`);
+  const deadline = performance.now() + 10_000;
+  for (;;) {
+    try {
+      await toxiproxy.getVersion();
+      return { server, toxiproxy };
+    } catch (e) {
+      if (server.exitCode !== null || performance.now() > deadline) {
+        server.kill('SIGKILL');
+        throw new Error(`toxiproxy-server did not answer on ${toxiproxy.host}: ${(e as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
 
 export class LocalProxiedBackend implements Backend {
   readonly kind = 'local' as const;
-  readonly toxiproxy: Toxiproxy;
   private readonly proxies = new Map<string, string>();
 
   private constructor(
     private readonly cluster: LocalCluster,
     private readonly server: ResultPromise,
-    apiPort: number,
-  ) {
-    this.toxiproxy = new Toxiproxy(`http://127.0.0.1:${apiPort}`);
-  }
+    readonly toxiproxy: Toxiproxy,
+  ) {}
 
   static async start(o: { nodes: number; seed: number; config: NodeConfigInput; logDir?: string | undefined }): Promise<LocalProxiedBackend> {
-    const binary = toxiproxyServerPath();
+    toxiproxyServerPath(); // a missing binary fails here, before any node starts
     const cluster = await LocalCluster.start({ nodes: o.nodes, seed: o.seed, config: o.config, logDir: o.logDir });
     let b: LocalProxiedBackend | undefined;
     try {
-      const apiPort = await freeLoopbackPort();
-      const server = execa(binary, ['-host', '127.0.0.1', '-port', String(apiPort)], { reject: false, cleanup: true, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
-      b = new LocalProxiedBackend(cluster, server, apiPort);
-      await b.waitForToxiproxy();
+      const { server, toxiproxy } = await startLocalToxiproxy();
+      b = new LocalProxiedBackend(cluster, server, toxiproxy);
       const created = await b.toxiproxy.populate(
         allLinks(cluster.members.map((m) => m.id)).map((l) => ({ name: proxyName(l.from, l.to), listen: '127.0.0.1:0', upstream: cluster.member(l.to).listen, enabled: true })),
       );
@@ -44,19 +58,6 @@ export class LocalProxiedBackend implements Backend {
     } catch (e) {
       await (b ? b.stop() : cluster.destroy());
       throw new Error(`local chaos cluster did not start: ${(e as Error).message.split('\n')[0]}`);
-    }
-  }
-
-  private async waitForToxiproxy(): Promise<void> {
-    const deadline = performance.now() + 10_000;
-    for (;;) {
-      try {
-        await this.toxiproxy.getVersion();
-        return;
-      } catch (e) {
-        if (this.server.exitCode !== null || performance.now() > deadline) throw new Error(`toxiproxy-server did not answer on ${this.toxiproxy.host}: ${(e as Error).message}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
     }
   }
 
