@@ -54,8 +54,6 @@ export class Connection {
   /** When each unanswered PING was sent (or its wait restarted), oldest first; the newest is number `pings` (mod 2^32). */
   private readonly unanswered: number[] = [];
   private pings = 0;
-  /** When the last frame arrived (the accepting side's silence deadline counts from it). */
-  private heardAt = performance.now();
   private cause: Omit<CloseInfo, 'failure'> | undefined;
   private ended = false;
   private done = false;
@@ -161,7 +159,6 @@ export class Connection {
   }
 
   private onFrame(m: WireMessage): void {
-    this.heardAt = performance.now();
     if (!this.peer) {
       if (m.t !== 'hello') return this.fail('protocol', `expected HELLO, got ${m.t}`);
       const refusal = this.events.hello(this, m.peer);
@@ -175,6 +172,7 @@ export class Connection {
       }
       return;
     }
+    if (this.dir === 'in' && this.limits.keepaliveIntervalMs > 0) this.armSilenceDeadline();
     if (m.t === 'hello') return this.fail('protocol', 'second HELLO');
     if (this.dir === 'out') return m.t === 'pong' ? this.onPong(m.seq) : this.fail('protocol', `unexpected ${m.t} on a connection we dialled`);
     if (m.t === 'pong') return this.fail('protocol', 'unexpected pong on a connection we accepted');
@@ -214,14 +212,13 @@ export class Connection {
 
   /**
    * The accepting side's half: the dialler pings every interval, so an inbound connection silent
-   * for interval + timeout is dead (a paused peer, or a cut its own close never crossed). Frames
-   * only stamp `heardAt`; the one timer re-arms itself for the silence still allowed.
+   * for interval + timeout is dead (a paused peer, or a cut its own close never crossed).
    */
   private armSilenceDeadline(): void {
+    clearTimeout(this.deadlineTimer);
     const ms = this.limits.keepaliveIntervalMs + this.limits.keepaliveTimeoutMs;
-    this.deadlineTimer = this.after(Math.max(0, this.heardAt + ms - performance.now()), (late) => {
-      if (late) this.heardAt = performance.now();
-      if (late || performance.now() - this.heardAt < ms) this.armSilenceDeadline();
+    this.deadlineTimer = this.after(ms, (late) => {
+      if (late) this.armSilenceDeadline();
       else this.fail('keepalive-timeout', `nothing received, not even a PING, for ${ms} ms`);
     });
   }
