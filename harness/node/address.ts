@@ -14,8 +14,12 @@ export function isNodeId(s: string): boolean {
   return ID_RE.test(s);
 }
 
+/** The wire carries an address in at most 255 bytes (a u8 length). */
+export const MAX_ADDRESS_BYTES = 255;
+
 /** Parses `HOST:PORT` or `[IPv6]:PORT`; `allowZero` accepts port 0 (listen on any free port). */
 export function parseHostPort(s: string, allowZero = false): HostPort {
+  if (s.length > MAX_ADDRESS_BYTES) throw new Error(`address longer than ${MAX_ADDRESS_BYTES} bytes: ${JSON.stringify(s.slice(0, 40))}...`);
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(s);
   const host = m?.[1] ?? m?.[2];
   const port = Number(m?.[3]);

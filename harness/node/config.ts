@@ -26,8 +26,18 @@ export interface NodeConfig {
   readonly maxFrameBytes: number;
   /** Inbound connections held at once; more are closed on arrival. */
   readonly maxConnections: number;
-  /** Inbound connections still waiting for their HELLO; more are closed on arrival. */
+  /** Inbound connections still waiting for their HELLO; a new one beyond this evicts the oldest. */
   readonly maxHandshaking: number;
+  /** Outbound connections held at once (dialling or open); a send beyond this fails as a link down. */
+  readonly maxOutbound: number;
+  /** Outbound connections still dialling or waiting for the peer's HELLO. */
+  readonly maxDialing: number;
+  /** New outbound dials per second (a token bucket with one second of burst). */
+  readonly maxDialsPerSecond: number;
+  /** Peers (id, address) the node remembers; bounded when an id is learnt, not later. */
+  readonly maxKnownPeers: number;
+  /** Answers owed to us (NEIGHBOR_REPLYs to abandoned requests); past this, the oldest debtor's link is cut. */
+  readonly maxAnswersOwed: number;
   /** Unsent bytes queued to one peer before its link is declared broken. */
   readonly maxWriteBufferBytes: number;
   /** Broadcast message ids remembered for deduplication. */
@@ -52,6 +62,11 @@ export const NODE_DEFAULTS = {
   maxFrameBytes: 64 * 1024,
   maxConnections: 256,
   maxHandshaking: 32,
+  maxOutbound: 256,
+  maxDialing: 32,
+  maxDialsPerSecond: 200,
+  maxKnownPeers: 4096,
+  maxAnswersOwed: 64,
   maxWriteBufferBytes: 4 * 1024 * 1024,
   broadcastCacheSize: 10_000,
   logLevel: 'info',
@@ -68,6 +83,11 @@ const NUMBERS = [
   ['maxFrameBytes', 1024, 16 * 1024 * 1024],
   ['maxConnections', 1, 65_536],
   ['maxHandshaking', 1, 65_536],
+  ['maxOutbound', 1, 65_536],
+  ['maxDialing', 1, 65_536],
+  ['maxDialsPerSecond', 1, 1_000_000],
+  ['maxKnownPeers', 64, 10_000_000],
+  ['maxAnswersOwed', 1, 65_536],
   ['maxWriteBufferBytes', 1024, 1024 * 1024 * 1024],
   ['broadcastCacheSize', 1, 10_000_000],
 ] as const;

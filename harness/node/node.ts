@@ -32,6 +32,11 @@ export interface NodeOptions {
   readonly log: Logger;
 }
 
+export type NodeLimits = Pick<
+  NodeConfig,
+  'maxConnections' | 'maxHandshaking' | 'maxOutbound' | 'maxDialing' | 'maxDialsPerSecond' | 'maxKnownPeers' | 'maxAnswersOwed' | 'broadcastCacheSize' | 'maxFrameBytes' | 'maxWriteBufferBytes'
+>;
+
 /** What GET /state returns. */
 export interface NodeView {
   readonly id: string;
@@ -51,6 +56,8 @@ export interface NodeView {
   readonly knownPeers: number;
   readonly dial: Record<string, string>;
   readonly config: { readonly activeSize: number; readonly passiveSize: number; readonly shufflePeriodMs: number; readonly variant: string };
+  /** The bounds the tables above must stay under, whatever peers send. */
+  readonly limits: NodeLimits;
   readonly counters: NodeMetrics['counts'] & { readonly broadcast: NodeMetrics['broadcast'] };
   readonly uptimeSeconds: number;
 }
@@ -463,6 +470,18 @@ export class HyParViewNode {
         passiveSize: this.config.protocol.passiveSize,
         shufflePeriodMs: this.config.shufflePeriodMs,
         variant: variantOf(this.config),
+      },
+      limits: {
+        maxConnections: this.config.maxConnections,
+        maxHandshaking: this.config.maxHandshaking,
+        maxOutbound: this.config.maxOutbound,
+        maxDialing: this.config.maxDialing,
+        maxDialsPerSecond: this.config.maxDialsPerSecond,
+        maxKnownPeers: this.config.maxKnownPeers,
+        maxAnswersOwed: this.config.maxAnswersOwed,
+        broadcastCacheSize: this.config.broadcastCacheSize,
+        maxFrameBytes: this.config.maxFrameBytes,
+        maxWriteBufferBytes: this.config.maxWriteBufferBytes,
       },
       counters: { ...this.metrics.counts, broadcast: { ...this.metrics.broadcast } },
       uptimeSeconds: (Date.now() - this.startedAt) / 1000,
