@@ -96,7 +96,7 @@ test(`the dial map routes an outgoing link through a proxy; when the proxy cuts 
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   t.teardown(() => proxy.close());
   const proxyAddr = `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
-  t.deepEqual(await cluster.api(n1!.id, '/dial', { peer: 'n2', address: proxyAddr }), { n2: proxyAddr });
+  t.deepEqual(await cluster.api(n1!.id, '/dial', { peer: 'n2', address: proxyAddr }), { peer: 'n2', address: proxyAddr });
 
   await cluster.join('n2', 'n1');
   await waitFor('n1 and n2 to be neighbours', 5000, async () => {
