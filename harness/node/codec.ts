@@ -61,7 +61,21 @@ export class FrameError extends Error {
   }
 }
 
-const MAX_LIST = 255;
+/** Ids per list (a u8 count). */
+export const MAX_LIST = 255;
+/** A string on the wire (id, address, message id) has a u8 length. */
+export const MAX_SHORT_BYTES = 255;
+/** The largest PeerRef on the wire: an id of 64 bytes and an address of 255, each with its length byte. */
+export const MAX_PEER_BYTES = 1 + 64 + 1 + MAX_SHORT_BYTES;
+/** The length prefix, version, type and message-id length byte of a BROADCAST frame. */
+export const BROADCAST_OVERHEAD = HEADER_BYTES + 3;
+
+/** The largest frame carrying `ids` PeerRefs (a SHUFFLE: origin, ttl, count, ids). */
+export function maxListFrameBytes(ids: number): number {
+  return HEADER_BYTES + 2 + MAX_PEER_BYTES + 2 + ids * MAX_PEER_BYTES;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 // ---- encoding ------------------------------------------------------------------------------
 
@@ -84,7 +98,7 @@ class Writer {
   }
   short(s: string): this {
     const b = Buffer.from(s, 'utf8');
-    if (b.length > 255) throw new RangeError(`string too long for the wire: ${b.length} bytes`);
+    if (b.length > MAX_SHORT_BYTES) throw new RangeError(`string too long for the wire: ${b.length} bytes`);
     return this.u8(b.length).bytes(b);
   }
   peer(p: PeerRef): this {
@@ -156,10 +170,16 @@ class Reader {
     if (v > 1) throw new FrameError('malformed', `${what} must be 0 or 1, got ${v}`);
     return v === 1;
   }
+  /** Strict UTF-8: a replacement character would make the string longer than the bytes it came in. */
   short(what: string): string {
     const n = this.u8(what);
     this.need(n, what);
-    const s = this.b.toString('utf8', this.at, this.at + n);
+    let s: string;
+    try {
+      s = utf8.decode(this.b.subarray(this.at, this.at + n));
+    } catch {
+      throw new FrameError('malformed', `${what} is not valid UTF-8`);
+    }
     this.at += n;
     return s;
   }

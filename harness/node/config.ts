@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, type HyParViewConfig, makeConfig } from '../../models/hyparview/config.ts';
 import { isNodeId, parseHostPort } from './address.ts';
+import { MAX_LIST, maxListFrameBytes } from './codec.ts';
 
 export { ConfigError };
 
@@ -38,6 +39,10 @@ export interface NodeConfig {
   readonly maxKnownPeers: number;
   /** Answers owed to us (NEIGHBOR_REPLYs to abandoned requests); past this, the oldest debtor's link is cut. */
   readonly maxAnswersOwed: number;
+  /** Membership frames (JOIN .. SHUFFLE_REPLY) one connection may deliver per second, with one second of burst; past it the connection is cut. */
+  readonly maxMembershipFramesPerSecond: number;
+  /** Shared secret: HELLO then proves it (HMAC over the other side's fresh nonce); nodes without it cannot join. */
+  readonly clusterSecret: string | undefined;
   /** Unsent bytes queued to one peer before its link is declared broken. */
   readonly maxWriteBufferBytes: number;
   /** Broadcast message ids remembered for deduplication. */
@@ -67,6 +72,7 @@ export const NODE_DEFAULTS = {
   maxDialsPerSecond: 200,
   maxKnownPeers: 4096,
   maxAnswersOwed: 64,
+  maxMembershipFramesPerSecond: 200,
   maxWriteBufferBytes: 4 * 1024 * 1024,
   broadcastCacheSize: 10_000,
   logLevel: 'info',
@@ -88,12 +94,13 @@ const NUMBERS = [
   ['maxDialsPerSecond', 1, 1_000_000],
   ['maxKnownPeers', 64, 10_000_000],
   ['maxAnswersOwed', 1, 65_536],
+  ['maxMembershipFramesPerSecond', 1, 1_000_000],
   ['maxWriteBufferBytes', 1024, 1024 * 1024 * 1024],
   ['broadcastCacheSize', 1, 10_000_000],
 ] as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const KNOWN_KEYS = new Set<string>(['protocol', 'dial', 'controlToken', 'logLevel', ...NUMBERS.map(([k]) => k)]);
+const KNOWN_KEYS = new Set<string>(['protocol', 'dial', 'controlToken', 'clusterSecret', 'logLevel', ...NUMBERS.map(([k]) => k)]);
 
 /** The JSON a config file holds (every field optional); also what the cluster harness writes. */
 export type NodeConfigInput = Partial<Omit<NodeConfig, 'protocol'>> & { protocol?: Parameters<typeof makeConfig>[0] };
@@ -114,11 +121,21 @@ export function makeNodeConfig(input: NodeConfigInput = {}): NodeConfig {
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('logLevel', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   const token = input.controlToken;
   if (token !== undefined && (typeof token !== 'string' || token.length < 8)) throw new ConfigError('controlToken', 'must be a string of at least 8 characters');
+  const secret = input.clusterSecret;
+  if (secret !== undefined && (typeof secret !== 'string' || secret.length < 16)) throw new ConfigError('clusterSecret', 'must be a string of at least 16 characters');
+  const protocol = makeProtocol(input.protocol);
+  // The longest list we send: a SHUFFLE_REPLY answers ka + kp ids (we cap what we accept at that) with one more.
+  const longestList = protocol.ka + protocol.kp + 1;
+  if (longestList > MAX_LIST) throw new ConfigError('protocol.kp', `ka + kp must be at most ${MAX_LIST - 1} (a list on the wire holds ${MAX_LIST} ids), got ${longestList - 1}`);
+  if (maxListFrameBytes(longestList) > numbers.maxFrameBytes) {
+    throw new ConfigError('maxFrameBytes', `must be at least ${maxListFrameBytes(longestList)} to carry ka + kp + 1 = ${longestList} ids of the longest size, got ${numbers.maxFrameBytes}`);
+  }
   return {
-    protocol: makeProtocol(input.protocol),
+    protocol,
     ...numbers,
     dial: validateDialMap(input.dial ?? {}, 'dial'),
     controlToken: token,
+    clusterSecret: secret,
     logLevel,
   };
 }
@@ -161,7 +178,8 @@ export function parseDialList(s: string, field: string): Record<string, string> 
 
 /**
  * The file (if any), then the environment: HYPARVIEW_DIAL adds dial entries,
- * HYPARVIEW_CONTROL_TOKEN sets the token, HYPARVIEW_LOG_LEVEL the log level.
+ * HYPARVIEW_CONTROL_TOKEN sets the token, HYPARVIEW_CLUSTER_SECRET the cluster secret,
+ * HYPARVIEW_LOG_LEVEL the log level.
  */
 export function loadNodeConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): NodeConfig {
   let input: NodeConfigInput = {};
@@ -183,6 +201,7 @@ export function loadNodeConfig(file: string | undefined, env: NodeJS.ProcessEnv 
     ...input,
     dial: { ...base.dial, ...(env.HYPARVIEW_DIAL ? parseDialList(env.HYPARVIEW_DIAL, 'HYPARVIEW_DIAL') : {}) },
     controlToken: env.HYPARVIEW_CONTROL_TOKEN ?? base.controlToken,
+    clusterSecret: env.HYPARVIEW_CLUSTER_SECRET ?? base.clusterSecret,
     logLevel: env.HYPARVIEW_LOG_LEVEL ?? base.logLevel,
   });
 }

@@ -54,6 +54,8 @@ export class Connection {
   /** When each unanswered PING was sent (or its wait restarted), oldest first; the newest is number `pings` (mod 2^32). */
   private readonly unanswered: number[] = [];
   private pings = 0;
+  /** When the last frame arrived (performance.now()). */
+  lastHeard = performance.now();
   private cause: Omit<CloseInfo, 'failure'> | undefined;
   private ended = false;
   private done = false;
@@ -159,6 +161,7 @@ export class Connection {
   }
 
   private onFrame(m: WireMessage): void {
+    this.lastHeard = performance.now();
     if (!this.peer) {
       if (m.t !== 'hello') return this.fail('protocol', `expected HELLO, got ${m.t}`);
       const refusal = this.events.hello(this, m.peer);

@@ -20,6 +20,7 @@ import type { NodeConfig } from './config.ts';
 import { type CloseInfo, Connection, type ConnectionEvents, type ProtocolFrame } from './connection.ts';
 import { Directory, SELF } from './directory.ts';
 import { NodeMetrics } from './metrics.ts';
+import { TokenBucket } from './rate.ts';
 
 export interface NodeOptions {
   readonly id: string;
@@ -62,23 +63,6 @@ export interface NodeView {
   readonly uptimeSeconds: number;
 }
 
-/** Warnings caused by remote input, at most `perSecond`, so a flood cannot flood the log. */
-class LogBudget {
-  private windowStart = 0;
-  private used = 0;
-  constructor(private readonly perSecond: number) {}
-  take(): boolean {
-    const now = Date.now();
-    if (now - this.windowStart >= 1000) {
-      this.windowStart = now;
-      this.used = 0;
-    }
-    if (this.used >= this.perSecond) return false;
-    this.used++;
-    return true;
-  }
-}
-
 export class HyParViewNode {
   readonly name: string;
   readonly metrics: NodeMetrics;
@@ -100,7 +84,15 @@ export class HyParViewNode {
   private readonly neighborTimers = new Map<NodeId, NodeJS.Timeout>();
   private readonly dialMap: Map<string, string>;
   private readonly flood: FloodState;
-  private readonly warnings = new LogBudget(20);
+  /** Warnings caused by remote input, at most 20 a second, so a flood cannot flood the log. */
+  private readonly warnings = new TokenBucket(20);
+  private readonly dialBudget: TokenBucket;
+  /** Each inbound connection's allowance of membership frames. */
+  private readonly frameBudgets = new WeakMap<Connection, TokenBucket>();
+  /** Peers whose dial we refused during this step: each gets the linkDown a failed dial would give. */
+  private readonly refusedDials: NodeId[] = [];
+  /** When each peer in the model's `abandoned` first owed us an answer (oldest first, by insertion). */
+  private readonly owedSince = new Map<NodeId, number>();
   private readonly startedAt = Date.now();
   private readonly incarnation = Date.now().toString(36);
   private broadcastSeq = 0;
@@ -120,6 +112,7 @@ export class HyParViewNode {
     this.chooser = seededChooser(opts.seed);
     this.dialMap = new Map(Object.entries(opts.config.dial));
     this.flood = initialFlood(opts.config.broadcastCacheSize);
+    this.dialBudget = new TokenBucket(opts.config.maxDialsPerSecond);
     this.metrics = new NodeMetrics(opts.id, {
       activeSize: () => this.state.active.length,
       passiveSize: () => this.state.passive.length,
@@ -170,13 +163,21 @@ export class HyParViewNode {
     step(this.state, input, { config: this.config.protocol, chooser: this.chooser, out });
     for (const e of out) this.effect(e);
     this.reconcile();
+    this.failRefusedDials();
+  }
+
+  /** A dial we refused is a link that could not be opened: linkDown, as a failed connect gives. */
+  private failRefusedDials(): void {
+    for (let peer = this.refusedDials.shift(); peer !== undefined; peer = this.refusedDials.shift()) {
+      if (!this.out.has(peer)) this.apply({ t: 'linkDown', peer });
+    }
   }
 
   private effect(e: Effect): void {
     switch (e.t) {
       case 'send':
         this.metrics.count('sent', MSG_NAMES[e.msg.t]);
-        this.connectionTo(e.to).send(encodeFrame(this.toWire(e.msg)));
+        this.connectionTo(e.to)?.send(encodeFrame(this.toWire(e.msg)));
         return;
       case 'neighborUp':
         this.log.info({ peer: this.dir.name(e.peer), active: this.dir.names(this.state.active) }, 'neighbour up');
@@ -207,23 +208,51 @@ export class HyParViewNode {
    * reaches it as linkDown, as the checker's network delivers it.
    */
   private reconcile(): void {
-    const s = this.state;
     for (const [peer, c] of this.out) {
-      if (s.active.includes(peer) || s.pending === peer || s.abandoned.includes(peer)) c.keep();
+      if (this.awaitsFrom(peer)) c.keep();
       else c.linger(this.config.lingerMs);
+    }
+    this.boundAnswersOwed();
+  }
+
+  /**
+   * A peer that never answers would otherwise grow `abandoned` for as long as its link lives (one
+   * entry per FORWARD_JOIN that ends at us naming it): past the bound, the link of the peer that
+   * has owed longest is cut, which the model takes as linkDown and forgets what it owed.
+   */
+  private boundAnswersOwed(): void {
+    const owed = this.state.abandoned;
+    for (const peer of this.owedSince.keys()) if (!owed.includes(peer)) this.owedSince.delete(peer);
+    for (const peer of owed) if (!this.owedSince.has(peer)) this.owedSince.set(peer, performance.now());
+    while (this.state.abandoned.length > this.config.maxAnswersOwed) {
+      const [oldest] = this.owedSince.keys();
+      if (oldest === undefined) return;
+      this.owedSince.delete(oldest);
+      this.dropLink(oldest, 'answers-owed', `owes more answers than the ${this.config.maxAnswersOwed} we keep track of`);
     }
   }
 
   private onShuffleTimer(): void {
     this.apply({ t: 'shuffleTimer' });
-    // Keep every id the model's state mentions, whatever the field, and every id we hold I/O for.
+    this.forgetUnreferenced();
+  }
+
+  /** Drops from the directory every id neither the model's state (whatever the field) nor our I/O refers to. */
+  private forgetUnreferenced(): void {
     const keep = new Set<NodeId>();
     for (const v of Object.values(this.state) as unknown[]) {
       if (typeof v === 'number') keep.add(v);
       else if (Array.isArray(v)) for (const id of v as NodeId[]) keep.add(id);
     }
-    for (const ids of [this.out.keys(), this.inboundByPeer.keys(), this.peerOf.values(), this.neighborTimers.keys()]) for (const id of ids) keep.add(id);
+    for (const ids of [this.out.keys(), this.inboundByPeer.keys(), this.peerOf.values(), this.neighborTimers.keys(), this.owedSince.keys()]) for (const id of ids) keep.add(id);
     this.dir.retain(keep);
+  }
+
+  /** Whether `ids` more peers fit in the directory (bounded when learnt: one frame can name 255). */
+  private makeRoom(ids: number): boolean {
+    if (this.dir.size + ids <= this.config.maxKnownPeers) return true;
+    this.forgetUnreferenced();
+    return this.dir.size + ids <= this.config.maxKnownPeers;
   }
 
   // ---- the codec boundary: integers inside, (id, address) on the wire -----------------------
@@ -247,10 +276,14 @@ export class HyParViewNode {
     }
   }
 
-  /** Walk lengths are capped at our own configured ones, so no peer can make a walk run long. */
+  /**
+   * Walk lengths and lists are capped at our own configured ones, so no peer can make a walk run
+   * long, or make us answer with a list longer than any our configuration allows.
+   */
   private fromWire(m: Exclude<ProtocolFrame, { t: 'broadcast' }>): Message {
     const p = this.config.protocol;
     const intern = (r: PeerRef): NodeId => this.dir.intern(r);
+    const listed = (ids: readonly PeerRef[], max: number): NodeId[] => ids.slice(0, max).map(intern);
     switch (m.t) {
       case 'join':
         return { t: MsgType.Join };
@@ -263,24 +296,53 @@ export class HyParViewNode {
       case 'disconnect':
         return { t: MsgType.Disconnect };
       case 'shuffle':
-        return { t: MsgType.Shuffle, origin: intern(m.origin), ids: m.ids.map(intern), ttl: Math.min(m.ttl, p.shuffleWalk) };
+        return { t: MsgType.Shuffle, origin: intern(m.origin), ids: listed(m.ids, p.ka + p.kp), ttl: Math.min(m.ttl, p.shuffleWalk) };
       case 'shuffleReply':
-        return { t: MsgType.ShuffleReply, ids: m.ids.map(intern) };
+        return { t: MsgType.ShuffleReply, ids: listed(m.ids, p.ka + p.kp + 1) };
     }
   }
 
   // ---- connections ---------------------------------------------------------------------------
 
-  /** Our outbound connection to `peer`, dialled if there is none. */
-  private connectionTo(peer: NodeId): Connection {
+  /**
+   * Our outbound connection to `peer`, dialled if there is none; null when the dial limits refuse
+   * it (the peer then gets the linkDown of a failed dial, once this step is done). Peers name the
+   * addresses we dial, so dials are limited in number, in concurrency and in rate.
+   */
+  private connectionTo(peer: NodeId): Connection | null {
     const existing = this.out.get(peer);
     if (existing?.open) return existing;
+    const refusal = this.dialRefusal();
+    if (refusal !== null) {
+      this.metrics.count('connectionsRejected', refusal);
+      if (this.warnings.take()) this.log.warn({ peer: this.dir.name(peer), reason: refusal }, 'dial refused');
+      if (!this.refusedDials.includes(peer)) this.refusedDials.push(peer);
+      this.out.delete(peer);
+      return null;
+    }
     const name = this.dir.name(peer);
     const addr = this.dialMap.get(name) ?? this.dir.addr(peer);
     const c = this.dial(addr);
     this.out.set(peer, c);
     this.peerOf.set(c, peer);
     return c;
+  }
+
+  /** Why a new dial may not start now, or null; at the connection limit, an idle lingering connection makes room. */
+  private dialRefusal(): string | null {
+    let dialing = 0;
+    let idle: NodeId | undefined;
+    for (const [peer, c] of this.out) {
+      if (!c.peer) dialing++;
+      else if (idle === undefined && c.lingering) idle = peer;
+    }
+    if (dialing >= this.config.maxDialing) return 'dial-concurrency';
+    if (this.out.size >= this.config.maxOutbound) {
+      if (idle === undefined) return 'outbound-limit';
+      this.out.get(idle)?.finish();
+      this.out.delete(idle);
+    }
+    return this.dialBudget.take() ? null : 'dial-rate';
   }
 
   private dial(addr: string): Connection {
@@ -313,15 +375,24 @@ export class HyParViewNode {
     return null;
   }
 
+  /**
+   * A peer holds one outbound connection to us, and it pings: an id already held by a connection
+   * heard from lately stays with it; one held by a silent connection (dead on its side, or a
+   * squatter that claimed the id first) goes to the newcomer. Only a cluster secret stops a peer
+   * that lies about its id.
+   */
   private helloIn(c: Connection, peer: PeerRef): string | null {
     if (peer.id === this.name) return `it claims our own id ${this.name}`;
     const known = this.dir.lookup(peer.id);
     const held = known === undefined ? undefined : this.inboundByPeer.get(known);
-    // One already broken, its close still queued (as after our own pause), holds no slot: the peer is redialling.
-    if (held && !held.socket.destroyed) return `${peer.id} is already connected from ${held.socket.remoteAddress}`;
+    const quiet = this.config.keepaliveIntervalMs > 0 ? 2 * this.config.keepaliveIntervalMs : this.config.helloTimeoutMs;
+    if (held && !held.socket.destroyed && performance.now() - held.lastHeard < quiet) return `${peer.id} is already connected from ${held.socket.remoteAddress}`;
+    if (!this.makeRoom(1)) return 'the peer table is full';
+    if (held) this.inboundByPeer.delete(known!);
     const id = this.learnFromHello(peer);
     this.inboundByPeer.set(id, c);
     this.peerOf.set(c, id);
+    held?.close('replaced', `${peer.id} connected again from ${c.socket.remoteAddress}`);
     return null;
   }
 
@@ -332,18 +403,41 @@ export class HyParViewNode {
     return id;
   }
 
+  /**
+   * Slots are shared by eviction, not first come first kept, so that no client can hold them all:
+   * a new connection past the handshake limit evicts the longest-waiting handshake, and one past
+   * the connection limit evicts the oldest connection from a peer the protocol awaits nothing from.
+   */
   private accept(socket: net.Socket): void {
     if (this.stopped) return void socket.destroy();
-    let handshaking = 0;
-    for (const c of this.inbound) if (!c.peer) handshaking++;
-    const refusal =
-      this.inbound.size >= this.config.maxConnections ? 'connection-limit' : handshaking >= this.config.maxHandshaking ? 'handshake-limit' : null;
+    const handshaking: Connection[] = [];
+    let idle: Connection | undefined;
+    for (const c of this.inbound) {
+      if (!c.peer) handshaking.push(c);
+      else if (idle === undefined && !this.awaitsFrom(this.peerOf.get(c) ?? NONE)) idle = c;
+    }
+    let refusal: string | null = null;
+    // The victim leaves the count now; its close event comes later.
+    const evict = (victim: Connection | undefined, why: string): void => {
+      if (!victim) return;
+      this.inbound.delete(victim);
+      victim.fail(refusal!, why);
+    };
+    if (handshaking.length >= this.config.maxHandshaking) {
+      refusal = 'handshake-limit';
+      evict(handshaking[0], 'evicted: too many connections are handshaking');
+    } else if (this.inbound.size >= this.config.maxConnections) {
+      refusal = 'connection-limit';
+      evict(idle, 'evicted: the connection limit is reached');
+    }
     if (refusal) {
       this.metrics.count('connectionsRejected', refusal);
-      if (this.warnings.take()) this.log.warn({ from: socket.remoteAddress, reason: refusal, inbound: this.inbound.size }, 'connection refused');
-      socket.on('error', () => {});
-      socket.destroy();
-      return;
+      if (this.warnings.take()) this.log.warn({ from: socket.remoteAddress, reason: refusal, inbound: this.inbound.size }, 'connection limit reached');
+      if (refusal === 'connection-limit' && !idle) {
+        socket.on('error', () => {});
+        socket.destroy();
+        return;
+      }
     }
     this.inbound.add(new Connection(socket, 'in', this.dir.ref(SELF), this.config, this.events));
   }
@@ -352,6 +446,10 @@ export class HyParViewNode {
     const from = this.peerOf.get(c);
     if (from === undefined || this.stopped) return;
     if (m.t === 'broadcast') return this.onBroadcast(from, m.id, m.payload);
+    let budget = this.frameBudgets.get(c);
+    if (!budget) this.frameBudgets.set(c, (budget = new TokenBucket(this.config.maxMembershipFramesPerSecond)));
+    if (!budget.take()) return c.fail('frame-rate', `more than ${this.config.maxMembershipFramesPerSecond} membership frames a second`);
+    if (!this.makeRoom(m.t === 'shuffle' || m.t === 'shuffleReply' ? m.ids.length + 1 : 1)) return c.fail('peer-table-full', `no room for the ids it names among ${this.config.maxKnownPeers} known peers`);
     const msg = this.fromWire(m);
     this.metrics.count('received', MSG_NAMES[msg.t]);
     this.apply({ t: 'message', from, msg });
@@ -377,18 +475,24 @@ export class HyParViewNode {
       this.inboundByPeer.delete(peer);
       // The peer's half of the link is gone (reset, cut, or closed while we wait on it): nothing
       // more comes from it, so the link is down for us too, as for one broken duplex TCP link.
-      if (info.failure && !this.stopped && this.awaitsFrom(peer)) this.linkBroken(peer, 'peer-link-down', `${who}'s connection to us closed (${info.code})`);
+      if (info.failure && !this.stopped && this.awaitsFrom(peer)) this.dropLink(peer, 'peer-link-down', `${who}'s connection to us closed (${info.code})`);
       return;
     }
     if (peer === undefined || this.out.get(peer) !== c) return;
     this.out.delete(peer);
     if (!info.failure || this.stopped) return;
-    this.metrics.count('linkDowns', c.peer ? 'established' : 'connect');
-    this.log.info({ peer: who, reason: info.code, detail: info.message }, 'link down');
-    // The peer may be alive (it was paused, or only this direction is cut) and may wait for what
-    // we could not send: closing its connection to us tells it the link is down, as the breaking
-    // of one duplex TCP link would (the checker's link failure reaches both sides).
-    this.inboundByPeer.get(peer)?.close(info.code, 'our link to this peer broke');
+    this.linkDown(peer, c.peer ? 'established' : 'connect', info.code, info.message);
+  }
+
+  /**
+   * The link to `peer` is down. The peer may be alive (it was paused, or only this direction is
+   * cut) and may wait for what we could not send: closing its connection to us tells it the link
+   * is down, as the breaking of one duplex TCP link would (the checker's link failure reaches both sides).
+   */
+  private linkDown(peer: NodeId, phase: string, code: string, message: string): void {
+    this.metrics.count('linkDowns', phase);
+    this.log.info({ peer: this.dir.name(peer), reason: code, detail: message }, 'link down');
+    this.inboundByPeer.get(peer)?.close(code, 'our link to this peer broke');
     this.apply({ t: 'linkDown', peer });
   }
 
@@ -398,13 +502,15 @@ export class HyParViewNode {
     return s.active.includes(peer) || s.pending === peer || s.abandoned.includes(peer);
   }
 
-  /** Fails our connection to `peer` (which reaches the model as linkDown), or steps linkDown if there is none. */
-  private linkBroken(peer: NodeId, code: string, message: string): void {
+  /** Cuts our link to `peer` now: its connections close and the model steps linkDown before anything else arrives. */
+  private dropLink(peer: NodeId, code: string, message: string): void {
     const out = this.out.get(peer);
-    if (out?.open) return out.fail(code, message);
-    this.metrics.count('linkDowns', code);
-    this.log.info({ peer: this.dir.name(peer), reason: code, detail: message }, 'link down');
-    this.apply({ t: 'linkDown', peer });
+    if (out) {
+      this.out.delete(peer);
+      this.peerOf.delete(out);
+      out.fail(code, message);
+    }
+    this.linkDown(peer, code, code, message);
   }
 
   // ---- broadcast -----------------------------------------------------------------------------
@@ -423,8 +529,9 @@ export class HyParViewNode {
     this.metrics.countBroadcast('delivered');
     if (r.forward.length === 0) return;
     const frame = encodeFrame({ t: 'broadcast', id, payload });
-    for (const peer of r.forward) this.connectionTo(peer).send(frame);
+    for (const peer of r.forward) this.connectionTo(peer)?.send(frame);
     this.metrics.countBroadcast('relayed', r.forward.length);
+    this.failRefusedDials();
   }
 
   hasDelivered(id: string): boolean {
@@ -436,6 +543,8 @@ export class HyParViewNode {
   /** Dials `contact` (HOST:PORT), learns its id from its HELLO, then steps `join`. */
   join(contact: string): Promise<string> {
     if (this.stopped) return Promise.reject(new Error('the node has stopped'));
+    const refusal = this.dialRefusal();
+    if (refusal !== null) return Promise.reject(new Error(`cannot dial now (${refusal})`));
     const c = this.dial(contact);
     return new Promise((resolve, reject) => this.joins.set(c, { resolve, reject }));
   }

@@ -98,3 +98,10 @@ test(`fuzz (seed ${SEED}): any message list survives encode, arbitrary chunking 
 test(`fuzz (seed ${SEED}): random and mutated bytes give frames or a FrameError, nothing else, in bounded memory`, (t) => {
   t.notThrows(() => fc.assert(decoderFuzzProperty(256), { seed: SEED, numRuns: 2000 }));
 });
+
+test('strings must be valid UTF-8: a replacement character would make an id longer than the bytes it came in', (t) => {
+  const body = Buffer.concat([Buffer.of(WIRE_VERSION, FrameType.Broadcast, 4), Buffer.of(0x61, 0xff, 0xfe, 0x62), Buffer.from('payload')]);
+  t.throws(() => decodeBody(body), { instanceOf: FrameError, message: 'message id is not valid UTF-8' });
+  const ok = Buffer.concat([Buffer.of(WIRE_VERSION, FrameType.Broadcast, 4), Buffer.from('né!'), Buffer.from('payload')]);
+  t.like(decodeBody(ok), { t: 'broadcast', id: 'né!' });
+});

@@ -74,3 +74,16 @@ test('addresses: HOST:PORT and [IPv6]:PORT; loopback detection', (t) => {
   t.true(isLoopback('127.0.0.1') && isLoopback('127.8.0.3') && isLoopback('::1') && isLoopback('localhost'));
   t.false(isLoopback('0.0.0.0') || isLoopback('10.0.0.1'));
 });
+
+test('no valid configuration can build a frame the codec cannot encode: ka + kp + 1 ids of the longest size fit a list and a frame', (t) => {
+  const big = { activeSize: 255, passiveSize: 255, ka: 200, kp: 100 };
+  t.throws(() => makeNodeConfig({ protocol: big }), { instanceOf: ConfigError, message: /^protocol\.kp: ka \+ kp must be at most 254/ });
+  t.throws(() => makeNodeConfig({ maxFrameBytes: 1024 }), { instanceOf: ConfigError, message: /^maxFrameBytes: must be at least \d+ to carry ka \+ kp \+ 1 = 8 ids/ });
+  t.notThrows(() => makeNodeConfig({ protocol: { ...big, ka: 100, kp: 100 }, maxFrameBytes: 128 * 1024 }));
+});
+
+test('addresses longer than the wire carries (255 bytes) are rejected where they enter', (t) => {
+  const long = `${'a'.repeat(60)}.`.repeat(5) + 'example:1';
+  t.throws(() => parseHostPort(long), { message: /longer than 255 bytes/ });
+  t.throws(() => makeNodeConfig({ dial: { n2: long } }), { instanceOf: ConfigError, message: /^dial\.n2: address longer than 255 bytes/ });
+});
