@@ -11,9 +11,11 @@ export const addressArb = fc
 export const peerArb: fc.Arbitrary<PeerRef> = fc.record({ id: nodeIdArb, addr: addressArb });
 const ttlArb = fc.integer({ min: 0, max: 255 });
 const peersArb = fc.array(peerArb, { maxLength: 12 });
+const blobArb = fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => Buffer.from(b));
 
 export const wireMessageArb: fc.Arbitrary<WireMessage> = fc.oneof(
-  fc.record({ t: fc.constant('hello' as const), peer: peerArb }),
+  fc.record({ t: fc.constant('hello' as const), peer: peerArb, nonce: blobArb, proof: blobArb }, { requiredKeys: ['t', 'peer'] }),
+  fc.record({ t: fc.constant('auth' as const), proof: fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)) }),
   fc.record({ t: fc.constantFrom('ping' as const, 'pong' as const), seq: fc.nat({ max: 0xffff_ffff }) }),
   fc.record({ t: fc.constant('join' as const) }),
   fc.record({ t: fc.constant('forwardJoin' as const), newNode: peerArb, ttl: ttlArb }),

@@ -10,6 +10,8 @@
 //
 // PING and PONG (body: u32be sequence number) are the link keepalive, not protocol messages:
 // the dialling side pings, the accepting side answers with the same number (connection.ts).
+// HELLO may carry a nonce and a proof, and AUTH a proof, when a cluster secret is configured
+// (the handshake in connection.ts); without one, both are empty.
 import { isNodeId, parseHostPort } from './address.ts';
 
 export const WIRE_VERSION = 1;
@@ -20,6 +22,7 @@ export const FrameType = {
   Hello: 0x01,
   Ping: 0x02,
   Pong: 0x03,
+  Auth: 0x04,
   Join: 0x10,
   ForwardJoin: 0x11,
   Neighbor: 0x12,
@@ -36,7 +39,8 @@ export interface PeerRef {
 }
 
 export type WireMessage =
-  | { readonly t: 'hello'; readonly peer: PeerRef }
+  | { readonly t: 'hello'; readonly peer: PeerRef; readonly nonce?: Uint8Array; readonly proof?: Uint8Array }
+  | { readonly t: 'auth'; readonly proof: Uint8Array }
   | { readonly t: 'ping'; readonly seq: number }
   | { readonly t: 'pong'; readonly seq: number }
   | { readonly t: 'join' }
@@ -104,6 +108,11 @@ class Writer {
   peer(p: PeerRef): this {
     return this.short(p.id).short(p.addr);
   }
+  /** A short byte string (nonce, proof): u8 length, then the bytes. */
+  blob(b: Uint8Array = new Uint8Array(0)): this {
+    if (b.length > MAX_SHORT_BYTES) throw new RangeError(`byte string too long for the wire: ${b.length} bytes`);
+    return this.u8(b.length).bytes(b);
+  }
   peers(ps: readonly PeerRef[]): this {
     if (ps.length > MAX_LIST) throw new RangeError(`too many ids for one message: ${ps.length}`);
     this.u8(ps.length);
@@ -123,7 +132,9 @@ export function encodeFrame(m: WireMessage): Buffer {
   const w = new Writer();
   switch (m.t) {
     case 'hello':
-      return w.peer(m.peer).frame(FrameType.Hello);
+      return w.peer(m.peer).blob(m.nonce).blob(m.proof).frame(FrameType.Hello);
+    case 'auth':
+      return w.blob(m.proof).frame(FrameType.Auth);
     case 'ping':
       return w.u32(m.seq).frame(FrameType.Ping);
     case 'pong':
@@ -194,6 +205,13 @@ class Reader {
     }
     return { id, addr };
   }
+  blob(what: string): Buffer {
+    const n = this.u8(what);
+    this.need(n, what);
+    const b = Buffer.from(this.b.subarray(this.at, this.at + n));
+    this.at += n;
+    return b;
+  }
   peers(what: string): PeerRef[] {
     const n = this.u8(`${what} count`);
     const out: PeerRef[] = [];
@@ -218,8 +236,15 @@ export function decodeBody(body: Buffer): WireMessage {
   const r = new Reader(body.subarray(2));
   let m: WireMessage;
   switch (type) {
-    case FrameType.Hello:
-      m = { t: 'hello', peer: r.peer('sender') };
+    case FrameType.Hello: {
+      const peer = r.peer('sender');
+      const nonce = r.blob('nonce');
+      const proof = r.blob('proof');
+      m = { t: 'hello', peer, ...(nonce.length > 0 && { nonce }), ...(proof.length > 0 && { proof }) };
+      break;
+    }
+    case FrameType.Auth:
+      m = { t: 'auth', proof: r.blob('proof') };
       break;
     case FrameType.Ping:
       m = { t: 'ping', seq: r.u32('sequence number') };

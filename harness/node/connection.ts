@@ -10,11 +10,34 @@
 // every keepaliveIntervalMs and fails the connection ('keepalive-timeout') when its oldest
 // unanswered PING is keepaliveTimeoutMs old; the accepting side fails it when nothing at all
 // arrived for interval + timeout.
+//
+// With a cluster secret, each side proves it over the other's fresh nonce before anything else:
+//   dialler → HELLO(id, nonce D)
+//   acceptor → HELLO(id, nonce A, HMAC(secret, "acceptor", D, A, ids))
+//   dialler → AUTH(HMAC(secret, "dialler", D, A, ids)), then its protocol frames (held until now)
+// so a node without the secret can neither join nor pass for one that has it. No frame is
+// protected after that: an on-path attacker is out of scope (run the overlay over TLS or a VPN).
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { encodeFrame, FrameDecoder, FrameError, type PeerRef, type WireMessage } from './codec.ts';
 
 /** What a connection hands to the node: everything but the handshake and the keepalive. */
-export type ProtocolFrame = Exclude<WireMessage, { t: 'hello' | 'ping' | 'pong' }>;
+export type ProtocolFrame = Exclude<WireMessage, { t: 'hello' | 'auth' | 'ping' | 'pong' }>;
+
+const NONCE_BYTES = 16;
+
+/** The proof `role` gives: an HMAC binding the secret to both nonces and both ids. */
+function proof(secret: string, role: 'acceptor' | 'dialler', dialler: { id: string; nonce: Uint8Array }, acceptor: { id: string; nonce: Uint8Array }): Buffer {
+  return createHmac('sha256', secret)
+    .update(`hyparview-harness/1 ${role} ${dialler.id} ${acceptor.id} `)
+    .update(dialler.nonce)
+    .update(acceptor.nonce)
+    .digest();
+}
+
+function sameProof(got: Uint8Array | undefined, want: Buffer): boolean {
+  return got !== undefined && got.length === want.length && timingSafeEqual(got, want);
+}
 
 export interface ConnectionLimits {
   readonly maxFrameBytes: number;
@@ -24,6 +47,7 @@ export interface ConnectionLimits {
   /** 0: no keepalive. */
   readonly keepaliveIntervalMs: number;
   readonly keepaliveTimeoutMs: number;
+  readonly clusterSecret?: string | undefined;
 }
 
 export interface CloseInfo {
@@ -56,6 +80,12 @@ export class Connection {
   private pings = 0;
   /** When the last frame arrived (performance.now()). */
   lastHeard = performance.now();
+  private readonly nonce = randomBytes(NONCE_BYTES);
+  /** Acceptor with a secret: the dialler's HELLO, until its AUTH proves it. */
+  private claimed: { peer: PeerRef; nonce: Uint8Array } | undefined;
+  /** Dialler with a secret: frames sent before the handshake finished, and their size. */
+  private held: Buffer[] | undefined;
+  private heldBytes = 0;
   private cause: Omit<CloseInfo, 'failure'> | undefined;
   private ended = false;
   private done = false;
@@ -77,7 +107,10 @@ export class Connection {
       this.cause ??= { code: 'error', message: e.code ?? e.message };
     });
     socket.on('close', () => this.onClose());
-    if (dir === 'out') socket.write(encodeFrame({ t: 'hello', peer: ownHello }));
+    if (dir === 'out') {
+      if (limits.clusterSecret !== undefined) this.held = [];
+      socket.write(encodeFrame({ t: 'hello', peer: ownHello, nonce: this.nonce }));
+    }
   }
 
   get open(): boolean {
@@ -91,6 +124,12 @@ export class Connection {
 
   send(frame: Buffer): void {
     if (!this.open) return;
+    if (this.held) {
+      this.held.push(frame);
+      this.heldBytes += frame.length;
+      if (this.heldBytes > this.limits.maxWriteBufferBytes) this.fail('write-buffer', `more than ${this.limits.maxWriteBufferBytes} bytes held for a handshake that has not finished`);
+      return;
+    }
     // Frames sent in one tick leave in one write (a flood relays many at once).
     if (this.socket.writableCorked === 0) {
       this.socket.cork();
@@ -162,25 +201,62 @@ export class Connection {
 
   private onFrame(m: WireMessage): void {
     this.lastHeard = performance.now();
-    if (!this.peer) {
-      if (m.t !== 'hello') return this.fail('protocol', `expected HELLO, got ${m.t}`);
-      const refusal = this.events.hello(this, m.peer);
-      if (refusal !== null) return this.fail('refused', refusal);
-      clearTimeout(this.helloTimer);
-      this.peer = m.peer;
-      if (this.dir === 'in') this.socket.write(encodeFrame({ t: 'hello', peer: this.ownHello }));
-      if (this.limits.keepaliveIntervalMs > 0) {
-        if (this.dir === 'out') this.schedulePing();
-        else this.armSilenceDeadline();
-      }
-      return;
-    }
+    if (!this.peer) return this.handshake(m);
     if (this.dir === 'in' && this.limits.keepaliveIntervalMs > 0) this.armSilenceDeadline();
-    if (m.t === 'hello') return this.fail('protocol', 'second HELLO');
+    if (m.t === 'hello' || m.t === 'auth') return this.fail('protocol', `${m.t} after the handshake`);
     if (this.dir === 'out') return m.t === 'pong' ? this.onPong(m.seq) : this.fail('protocol', `unexpected ${m.t} on a connection we dialled`);
     if (m.t === 'pong') return this.fail('protocol', 'unexpected pong on a connection we accepted');
     if (m.t === 'ping') return this.send(encodeFrame({ t: 'pong', seq: m.seq }));
     this.events.message(this, m);
+  }
+
+  // ---- handshake -----------------------------------------------------------------------------
+
+  private handshake(m: WireMessage): void {
+    const secret = this.limits.clusterSecret;
+    if (this.claimed) {
+      // Acceptor with a secret: the dialler must prove it before anything else.
+      if (m.t !== 'auth') return this.fail('auth', `${this.claimed.peer.id} sent ${m.t} before proving the cluster secret`);
+      const me = { id: this.ownHello.id, nonce: this.nonce };
+      if (!sameProof(m.proof, proof(secret!, 'dialler', { id: this.claimed.peer.id, nonce: this.claimed.nonce }, me))) {
+        return this.fail('auth', `${this.claimed.peer.id} does not know the cluster secret`);
+      }
+      return this.established(this.claimed.peer);
+    }
+    if (m.t !== 'hello') return this.fail('protocol', `expected HELLO, got ${m.t}`);
+    if (this.dir === 'in') {
+      if (secret === undefined) {
+        this.socket.write(encodeFrame({ t: 'hello', peer: this.ownHello }));
+        return this.established(m.peer);
+      }
+      if (!m.nonce || m.nonce.length !== NONCE_BYTES) return this.fail('auth', `${m.peer.id} sent no nonce: it has no cluster secret`);
+      this.claimed = { peer: m.peer, nonce: m.nonce };
+      const mine = proof(secret, 'acceptor', { id: m.peer.id, nonce: m.nonce }, { id: this.ownHello.id, nonce: this.nonce });
+      this.socket.write(encodeFrame({ t: 'hello', peer: this.ownHello, nonce: this.nonce, proof: mine }));
+      return;
+    }
+    if (secret !== undefined) {
+      const ids = { dialler: { id: this.ownHello.id, nonce: this.nonce }, acceptor: { id: m.peer.id, nonce: m.nonce ?? new Uint8Array(0) } };
+      if (!sameProof(m.proof, proof(secret, 'acceptor', ids.dialler, ids.acceptor))) return this.fail('auth', `${m.peer.id} does not know the cluster secret`);
+      this.socket.write(encodeFrame({ t: 'auth', proof: proof(secret, 'dialler', ids.dialler, ids.acceptor) }));
+    }
+    this.established(m.peer);
+  }
+
+  /** The handshake is done: the node decides whether to keep the connection, then the keepalive starts. */
+  private established(peer: PeerRef): void {
+    this.claimed = undefined;
+    const refusal = this.events.hello(this, peer);
+    if (refusal !== null) return this.fail('refused', refusal);
+    clearTimeout(this.helloTimer);
+    this.peer = peer;
+    const held = this.held;
+    this.held = undefined;
+    for (const frame of held ?? []) this.send(frame);
+    if (this.limits.keepaliveIntervalMs > 0) {
+      if (this.dir === 'out') this.schedulePing();
+      else this.armSilenceDeadline();
+    }
   }
 
   // ---- keepalive ------------------------------------------------------------------------------

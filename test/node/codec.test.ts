@@ -23,7 +23,10 @@ function rejects(t: import('ava').ExecutionContext, bytes: Buffer, reason: Frame
 
 test('layout: u32 length, version, type, body; ids travel with their address', (t) => {
   t.deepEqual(encodeFrame({ t: 'join' }), frame(FrameType.Join, []));
-  t.deepEqual(encodeFrame({ t: 'hello', peer: { id: 'n1', addr: '127.0.0.1:7001' } }), frame(FrameType.Hello, peerBytes('n1', '127.0.0.1:7001')));
+  // HELLO: the sender, then a nonce and a proof (each a u8 length and bytes; empty without a cluster secret).
+  t.deepEqual(encodeFrame({ t: 'hello', peer: { id: 'n1', addr: '127.0.0.1:7001' } }), frame(FrameType.Hello, [...peerBytes('n1', '127.0.0.1:7001'), 0, 0]));
+  t.deepEqual(encodeFrame({ t: 'hello', peer: { id: 'n1', addr: 'h:1' }, nonce: Buffer.of(7, 8) }), frame(FrameType.Hello, [...peerBytes('n1', 'h:1'), 2, 7, 8, 0]));
+  t.deepEqual(encodeFrame({ t: 'auth', proof: Buffer.of(1, 2, 3) }), frame(FrameType.Auth, [3, 1, 2, 3]));
   t.deepEqual(encodeFrame({ t: 'forwardJoin', newNode: { id: 'n9', addr: 'h:1' }, ttl: 6 }), frame(FrameType.ForwardJoin, [...peerBytes('n9', 'h:1'), 6]));
   t.deepEqual(
     encodeFrame({ t: 'shuffle', origin: { id: 'a', addr: 'h:1' }, ttl: 3, ids: [{ id: 'b', addr: 'h:2' }] }),
