@@ -24,7 +24,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { formatHostPort, type HostPort, isLoopback, isNodeId, parseHostPort } from './address.ts';
-import { HEADER_BYTES } from './codec.ts';
+import { BROADCAST_OVERHEAD, HEADER_BYTES } from './codec.ts';
 import type { HyParViewNode } from './node.ts';
 
 export interface ControlOptions {
@@ -48,8 +48,6 @@ export const MAX_IN_PROGRESS = 16;
 export const BROADCAST_BUDGET_SHARE = 1 / 2;
 /** The share when some link already has unsent bytes (the node does not say how many). */
 export const BACKLOGGED_BUDGET_SHARE = 1 / 4;
-/** A broadcast frame beyond its payload: u32 length, version, type, u8 id length (+ the id). */
-const BROADCAST_OVERHEAD = HEADER_BYTES + 3;
 /** Ids are `${name}-${base36 ms}-${seq}`: the name, 1 + 10 + 1 + 16 bytes at most. */
 const idBytesBound = (name: string): number => Buffer.byteLength(name) + 28;
 
