@@ -191,7 +191,12 @@ export class Connection {
     }
     for (const m of frames) {
       if (!this.open || this.socket.destroyed) return;
-      this.onFrame(m);
+      try {
+        this.onFrame(m);
+      } catch (e) {
+        // A bug one peer's input reaches costs that peer its connection, not every peer the process.
+        return this.fail('internal-error', `handling ${m.t}: ${(e as Error).stack ?? String(e)}`);
+      }
     }
     clearTimeout(this.frameTimer);
     if (this.decoder.buffered > 0 && this.peer) {

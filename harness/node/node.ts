@@ -460,6 +460,7 @@ export class HyParViewNode {
     this.peerOf.delete(c);
     const who = c.peer?.id ?? (peer !== undefined ? this.dir.name(peer) : c.socket.remoteAddress);
     const remoteFault = info.failure && !['eof', 'error', 'finished'].includes(info.code);
+    if (info.code === 'internal-error') this.log.error({ peer: who, detail: info.message }, 'bug: a frame from this peer threw; its connection is closed');
     if (remoteFault) {
       this.metrics.count('framesRejected', info.code);
       if (this.warnings.take()) this.log.warn({ peer: who, dir: c.dir, reason: info.code, detail: info.message }, 'connection closed');
