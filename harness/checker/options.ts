@@ -1,6 +1,6 @@
 // The checker's options: defaults, validation at the boundary, and the scenario they describe.
 import { ConfigError, type Decisions, makeConfig } from '../../models/hyparview/config.ts';
-import type { MutantName } from '../../models/hyparview/mutants.ts';
+import { MUTANTS, type MutantName } from '../../models/hyparview/mutants.ts';
 import { guardNamed, SOMETIMES } from '../../properties/sometimes.ts';
 import { MAX_CHECKER_NODES, type Scenario } from './world.ts';
 
@@ -90,6 +90,11 @@ export function resolveOptions(input: Partial<CheckOptions> = {}): CheckOptions 
   }
   if (!['bfs', 'dfs', 'random'].includes(o.strategy)) throw new ConfigError('strategy', `must be bfs, dfs or random, got ${JSON.stringify(o.strategy)}`);
   if (!['enumerate', 'seeded'].includes(o.choices)) throw new ConfigError('choices', `must be enumerate or seeded, got ${JSON.stringify(o.choices)}`);
+  // Own names only: "toString" or "__proto__" are found `in` any object (a replay token can carry them).
+  if (o.variant !== 'reference' && o.variant !== 'paper') throw new ConfigError('variant', `must be reference or paper, got ${JSON.stringify(o.variant)}`);
+  if (o.mutant !== undefined && (typeof o.mutant !== 'string' || !Object.hasOwn(MUTANTS, o.mutant))) {
+    throw new ConfigError('mutant', `unknown mutant ${JSON.stringify(o.mutant)}; known: ${Object.keys(MUTANTS).join(', ')}`);
+  }
   for (const name of o.expect) {
     if (!guardNamed(name)) throw new ConfigError('expect', `unknown sometimes guard ${JSON.stringify(name)}; known: ${SOMETIMES.map((g) => g.name).join(', ')}`);
   }

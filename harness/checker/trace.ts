@@ -16,18 +16,31 @@ export function encodeToken(o: CheckOptions, path: readonly number[]): string {
 }
 
 export function decodeToken(token: string): { options: CheckOptions; path: number[] } {
-  let parsed: { v?: unknown; o?: unknown; p?: unknown };
+  let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
     throw new ConfigError('token', 'is not a replay token (it does not decode); copy it whole from the check output');
   }
-  if (parsed.v !== TOKEN_VERSION || typeof parsed.o !== 'object' || typeof parsed.p !== 'string') {
+  // Anything JSON can hold may arrive here (null, arrays, "__proto__" keys): check the shape
+  // before a field is read, so a crafted token gets one line, not a JavaScript error.
+  if (!isPlainRecord(parsed) || parsed.v !== TOKEN_VERSION || !isPlainRecord(parsed.o) || typeof parsed.p !== 'string') {
     throw new ConfigError('token', `is not a version ${TOKEN_VERSION} replay token`);
+  }
+  const o = parsed.o;
+  const unknown = Object.keys(o).filter((k) => !(SCENARIO_FIELDS as readonly string[]).includes(k));
+  if (unknown.length > 0) throw new ConfigError('token', `has unknown option ${JSON.stringify(unknown[0])}; it was not made by this version`);
+  if (o.decisions !== undefined && (!isPlainRecord(o.decisions) || Object.values(o.decisions).some((c) => typeof c !== 'string'))) {
+    throw new ConfigError('token', 'has malformed decisions (expected an object of strings)');
   }
   const path = parsed.p === '' ? [] : parsed.p.split('.').map(Number);
   if (path.some((i) => !Number.isInteger(i) || i < 0)) throw new ConfigError('token', 'has a malformed path');
-  return { options: resolveOptions(parsed.o as Partial<CheckOptions>), path };
+  return { options: resolveOptions(o as Partial<CheckOptions>), path };
+}
+
+/** A JSON object: not null, not an array. */
+function isPlainRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export interface TraceStep {

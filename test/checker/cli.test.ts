@@ -3,6 +3,7 @@ import test from 'ava';
 import { execa } from 'execa';
 
 const cli = (...args: string[]) => execa('node', ['bin/hyparview-harness.js', ...args], { reject: false, env: { CI: 'true' } });
+const token = (json: string): string => Buffer.from(json).toString('base64url');
 
 test('check --json prints one JSON object and exits 0 when every property holds', async (t) => {
   const r = await cli('check', '--nodes', '2', '--json');
@@ -59,6 +60,34 @@ for (const [args, pattern] of [
     t.is(r.exitCode, 2);
     t.regex(r.stderr, pattern);
     t.notRegex(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+}
+
+// Found by an audit: inherited property names given as decisions, and crafted replay tokens,
+// once reached JavaScript internals ("Cannot convert undefined or null to object").
+for (const [args, pattern] of [
+  [['check', '--decide', '__proto__=x'], /--decide __proto__: is not a known decision/],
+  [['check', '--decide', 'constructor=x'], /--decide constructor: is not a known decision/],
+  [['chaos', '--dry-run', '--decide', '__proto__=x'], /decisions\.__proto__: is not a known decision/],
+  [['chaos', '--dry-run', '--decide', 'toString=x'], /decisions\.toString: is not a known decision/],
+  // Crafted replay tokens: one line naming the token, never a JavaScript error.
+  [['replay', token('null')], /token: is not a version 1 replay token/],
+  [['replay', token('{"v":1,"o":null,"p":""}')], /token: is not a version 1 replay token/],
+  [['replay', token('{"v":1,"o":[],"p":""}')], /token: is not a version 1 replay token/],
+  [['replay', token('{"v":1,"o":{"nodes":2,"frobs":1},"p":""}')], /token: .*frobs/],
+  [['replay', token('{"v":1,"o":{"__proto__":{"nodes":3}},"p":""}')], /token: .*__proto__/],
+  [['replay', token('{"v":1,"o":{"nodes":2,"decisions":null},"p":""}')], /token: .*decisions/],
+  [['replay', token('{"v":1,"o":{"nodes":2,"decisions":{"__proto__":"x"}},"p":""}')], /--decide __proto__: is not a known decision/],
+  [['replay', token('{"v":1,"o":{"mutant":"toString"},"p":""}')], /--mutant: unknown mutant "toString"/],
+  [['replay', token('{"v":1,"o":{"variant":"__proto__"},"p":""}')], /--variant: must be reference or paper/],
+] as const) {
+  const shown = args[0] === 'replay' ? `replay <token ${Buffer.from(args[1]!, 'base64url').toString('utf8')}>` : args.join(' ');
+  test(`exit 2 with one line, not a JavaScript error, for: ${shown}`, async (t) => {
+    const r = await cli(...args);
+    t.is(r.exitCode, 2, r.stderr);
+    t.regex(r.stderr, pattern);
+    t.is(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+    t.notRegex(r.stderr, /Cannot (read|convert)|TypeError|of null|of undefined/, 'no JavaScript internals');
   });
 }
 
