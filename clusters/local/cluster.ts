@@ -1,13 +1,15 @@
 // A cluster of real node processes on 127.0.0.1: start, join, snapshot over the control
 // APIs, crash (kill -9), pause (SIGSTOP/SIGCONT), restart with the same id, tear down.
-// Every node is started with HYPARVIEW_EXIT_WITH_PARENT, so it dies with this process even
-// when this process is killed without a chance to clean up.
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+// Every node is started with HYPARVIEW_EXIT_WITH_PARENT and an IPC channel, so it dies with
+// this process even when this process is killed without a chance to clean up (it sees its
+// stdin end, the channel close, or its parent pid change; see watchParent).
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
 import { makeNodeConfig, type NodeConfigInput } from '../../harness/node/config.ts';
+import { UsageError } from '../../harness/node/errors.ts';
 import type { NodeView } from '../../harness/node/node.ts';
 import { nodeCommand } from './entry.ts';
 import { controlRequest, readViews } from './snapshot.ts';
@@ -58,28 +60,52 @@ export class LocalCluster {
   private destroyed = false;
 
   private constructor(private readonly opts: LocalClusterOptions) {
-    this.ownLogDir = opts.logDir === undefined;
-    this.logDir = opts.logDir ?? mkdtempSync(join(tmpdir(), 'hyparview-cluster-'));
-    mkdirSync(this.logDir, { recursive: true });
     const input = opts.config ?? LOCAL_CLUSTER_CONFIG;
-    this.config = makeNodeConfig(input);
+    this.config = makeNodeConfig(input); // before any directory is made for it
+    this.ownLogDir = opts.logDir === undefined;
+    if (opts.logDir === undefined) {
+      this.logDir = mkdtempSync(join(tmpdir(), 'hyparview-cluster-'));
+    } else {
+      makeLogDir(opts.logDir);
+      this.logDir = opts.logDir;
+    }
     this.configFile = join(this.logDir, 'node-config.json');
-    writeFileSync(this.configFile, JSON.stringify(input, null, 2));
+    try {
+      writeFileSync(this.configFile, JSON.stringify(input, null, 2));
+    } catch (e) {
+      this.removeLogs();
+      throw new UsageError(`--log-dir ${this.logDir}: cannot write there (${reason(e)})`);
+    }
+  }
+
+  /**
+   * The cluster and its log directory, no process yet (so a caller can tear it down from a
+   * signal handler while `launch` runs). Throws UsageError when the log directory cannot be
+   * made or written.
+   */
+  static create(opts: LocalClusterOptions): LocalCluster {
+    const cluster = new LocalCluster(opts);
+    for (let i = 0; i < opts.nodes; i++) {
+      cluster.members.push({ id: `n${i + 1}`, index: i, listen: '127.0.0.1:0', control: '', pid: 0, status: 'killed', seed: (opts.seed + i) | 0, incarnation: 0, proc: undefined });
+    }
+    return cluster;
   }
 
   /** Starts every node (concurrently) and waits until each listens. Tears down on failure. */
-  static async start(opts: LocalClusterOptions): Promise<LocalCluster> {
-    const cluster = new LocalCluster(opts);
+  async launch(): Promise<void> {
     try {
-      for (let i = 0; i < opts.nodes; i++) {
-        cluster.members.push({ id: `n${i + 1}`, index: i, listen: '127.0.0.1:0', control: '', pid: 0, status: 'killed', seed: (opts.seed + i) | 0, incarnation: 0, proc: undefined });
-      }
-      await Promise.all(cluster.members.map((m) => cluster.spawn(m)));
-      return cluster;
+      await Promise.all(this.members.map((m) => this.spawn(m)));
     } catch (e) {
-      await cluster.destroy();
+      await this.destroy();
       throw e;
     }
+  }
+
+  /** create + launch. */
+  static async start(opts: LocalClusterOptions): Promise<LocalCluster> {
+    const cluster = LocalCluster.create(opts);
+    await cluster.launch();
+    return cluster;
   }
 
   member(id: string): Member {
@@ -95,11 +121,14 @@ export class LocalCluster {
   private async spawn(m: Member): Promise<void> {
     if (this.destroyed) throw new Error('the cluster was torn down');
     m.incarnation++;
+    const args = ['--id', m.id, '--listen', m.listen, '--control', '127.0.0.1:0', '--config', this.configFile, '--seed', String(m.seed + 1000 * (m.incarnation - 1))];
+    const command = await nodeCommand(args);
+    // Torn down while the entry was being bundled: start nothing destroy() would not see.
+    if (this.destroyed) throw new Error('the cluster was torn down');
     const log = createWriteStream(join(this.logDir, `${m.id}.log`), { flags: 'a' });
     this.logs.push(log);
-    const args = ['--id', m.id, '--listen', m.listen, '--control', '127.0.0.1:0', '--config', this.configFile, '--seed', String(m.seed + 1000 * (m.incarnation - 1))];
-    const proc = execa(process.execPath, await nodeCommand(args), {
-      env: { HYPARVIEW_EXIT_WITH_PARENT: '1' }, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, reject: false, cleanup: true },
+    const proc = execa(process.execPath, command, {
+      env: { HYPARVIEW_EXIT_WITH_PARENT: '1' }, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', ipc: true, buffer: false, reject: false, cleanup: true },
     );
     m.proc = proc;
     m.pid = proc.pid ?? 0;
@@ -216,8 +245,56 @@ export class LocalCluster {
     for (const m of this.members) m.status = 'killed';
   }
 
-  /** Deletes the log directory, if this cluster created it. */
+  /** SIGKILLs every node at once, synchronously: for a process 'exit' handler, where nothing can be awaited. */
+  killNow(): void {
+    this.destroyed = true;
+    for (const m of this.members) {
+      m.proc?.kill('SIGKILL');
+      m.status = 'killed';
+    }
+  }
+
+  /** Deletes the log directory, if this cluster created it (a temp directory). */
   removeLogs(): void {
     if (this.ownLogDir) rmSync(this.logDir, { recursive: true, force: true });
   }
+}
+
+/** The first line of an fs error, as `CODE: what` (e.g. "ENOTDIR: not a directory"). */
+function reason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const text = err?.message?.split('\n')[0] ?? String(e);
+  return text.replace(/, (mkdir|open|stat|scandir) '.*'$/, '');
+}
+
+/**
+ * mkdir -p, one level at a time. Node's own recursive mkdirSync loops forever on some paths
+ * (under /proc, say), so a --log-dir that cannot be made spun at 100% CPU; here every failure
+ * is a UsageError naming the directory and the reason.
+ */
+function makeLogDir(dir: string): void {
+  const fail = (why: string): never => {
+    throw new UsageError(`--log-dir ${dir}: cannot create it (${why})`);
+  };
+  const make = (path: string): void => {
+    try {
+      if (statSync(path).isDirectory()) return;
+      fail(`${path} is not a directory`);
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      // Missing, or under something that is not a directory: the parent will say which.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') fail(reason(e));
+    }
+    const parent = dirname(path);
+    if (parent !== path) make(parent);
+    try {
+      mkdirSync(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && statSync(path, { throwIfNoEntry: false })?.isDirectory()) return;
+      fail(code === 'ENOTDIR' ? `${parent} is not a directory` : reason(e));
+    }
+  };
+  make(resolve(dir));
 }

@@ -27,6 +27,8 @@ export interface ClusterVerdict {
   readonly asymmetricPairs: number;
   readonly violations: Violation[];
   readonly seed: number;
+  /** After a failure: where the node logs were kept. */
+  readonly logDir?: string;
 }
 
 function readConfig(file: string | undefined): NodeConfigInput {
@@ -50,6 +52,9 @@ export function describeViews(live: LiveSnapshot, j: Judgement): string {
   return `${rows.join('\n')}\n${j.components} component(s), ${j.asymmetricPairs} asymmetric pair(s); ${verdicts}${j.always.length > 0 ? `\nALWAYS violated: ${j.always.map((v) => v.message).join('; ')}` : ''}`;
 }
 
+/** Signals that stop a live cluster: Ctrl-C, kill, and the terminal closing. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 export async function runLocalCluster(o: RunOptions): Promise<number> {
   const config = readConfig(o.configFile);
   const progress = (line: string): void => {
@@ -57,22 +62,37 @@ export async function runLocalCluster(o: RunOptions): Promise<number> {
   };
   let cluster: LocalCluster | undefined;
   let interrupted = false;
+  // A temp log directory is removed however this ends (a pass, Ctrl-C, an exit from elsewhere
+  // such as EPIPE on stdout), except when a message names it: a failed check or an error.
+  let keepLogs = false;
+  const onExit = (): void => {
+    cluster?.killNow();
+    if (!keepLogs) cluster?.removeLogs();
+  };
   const onSignal = (): void => {
     if (interrupted) return;
     interrupted = true;
     progress('stopping every node...');
-    void (cluster?.destroy() ?? Promise.resolve()).finally(() => process.exit(o.check ? EXIT_ERROR : EXIT_PASS));
+    void (cluster?.destroy() ?? Promise.resolve()).finally(() => {
+      if (!keepLogs) cluster?.removeLogs();
+      process.exit(o.check ? EXIT_ERROR : EXIT_PASS);
+    });
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  process.on('exit', onExit);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   try {
     progress(`seed ${o.seed}: starting ${o.nodes} node processes on 127.0.0.1...`);
-    cluster = await LocalCluster.start({ nodes: o.nodes, seed: o.seed, config, logDir: o.logDir });
+    cluster = LocalCluster.create({ nodes: o.nodes, seed: o.seed, config, logDir: o.logDir });
+    await cluster.launch();
     progress(`all ${o.nodes} nodes listen; node logs in ${cluster.logDir}; joining (${o.join})...`);
     const chooser = seededChooser(o.seed);
     const since = performance.now();
     await cluster.joinAll(o.join, (i) => chooser.pick(i));
-    if (o.check) return await checkOnce(cluster, o, since);
+    if (o.check) {
+      const code = await checkOnce(cluster, o, since);
+      keepLogs = code !== EXIT_PASS;
+      return code;
+    }
     process.stdout.write(`${o.nodes} nodes up (seed ${o.seed}); logs in ${cluster.logDir}. Ctrl-C stops them all.\n`);
     for (;;) {
       const live = await snapshotOf(cluster);
@@ -82,11 +102,15 @@ export async function runLocalCluster(o: RunOptions): Promise<number> {
   } catch (e) {
     if (interrupted) return new Promise<number>(() => {});
     if (e instanceof ConfigError || e instanceof UsageError) throw e;
+    keepLogs = cluster !== undefined; // the message names them
     throw new Error(`local cluster: ${(e as Error).message}${cluster ? `; node logs in ${cluster.logDir}` : ''}`);
   } finally {
-    if (!interrupted) await cluster?.destroy();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    if (!interrupted) {
+      await cluster?.destroy();
+      if (!keepLogs) cluster?.removeLogs();
+      process.off('exit', onExit);
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+    }
   }
 }
 
@@ -100,6 +124,7 @@ async function checkOnce(cluster: LocalCluster, o: RunOptions, since: number): P
     asymmetricPairs: result.judgement.asymmetricPairs,
     violations: result.violations,
     seed: o.seed,
+    ...(result.converged ? {} : { logDir: cluster.logDir }),
   };
   if (o.json) {
     process.stdout.write(`${JSON.stringify(verdict)}\n`);
@@ -113,7 +138,5 @@ async function checkOnce(cluster: LocalCluster, o: RunOptions, since: number): P
     const config = o.configFile === undefined ? '' : ` --config ${o.configFile}`;
     process.stdout.write(`reproduce: hyparview-harness cluster --backend local --nodes ${o.nodes} --check --timeout ${o.timeoutSeconds} --seed ${o.seed} --join ${o.join}${config}\n`);
   }
-  await cluster.destroy();
-  if (result.converged) cluster.removeLogs();
   return result.converged ? EXIT_PASS : EXIT_FAIL;
 }

@@ -83,7 +83,7 @@ export function registerClusterCommand(program: Command): void {
       .option('--seed <n>', 'base seed; node i gets seed+i (default: random, printed)', integer(-(2 ** 31), 2 ** 31 - 1))
       .option('--config <file>', 'JSON node settings for every node (default: the local cluster\'s)')
       .option('--join <mode>', 'sequential (one after another) or parallel', 'sequential')
-      .option('--log-dir <dir>', 'write node logs here (default: a temp directory, removed after a pass)')
+      .option('--log-dir <dir>', 'write node logs here, and keep them (default: a temp directory, removed at the end unless a --check failed or an error names it)')
       .action(async (action: string | undefined, opts: { backend?: string; nodes: number; check?: boolean; timeout: number; json?: boolean; seed?: number; config?: string; join: string; logDir?: string }) => {
         try {
           if (action === 'down') {
@@ -121,7 +121,7 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     throw new ConfigError('controlToken', `required (config file or HYPARVIEW_CONTROL_TOKEN) when --control binds to ${control.host}, which is not loopback`);
   }
   const seed = opts.seed ?? randomInt(2 ** 31);
-  const log = pino({ level: opts.logLevel ?? config.logLevel, base: { node: opts.id, pid: process.pid } });
+  const log = nodeLogger(opts.id, opts.logLevel ?? config.logLevel);
   const node = await HyParViewNode.start({
     id: opts.id,
     listen: opts.listen,
@@ -132,12 +132,13 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
   });
   let api: Awaited<ReturnType<typeof startControl>> | undefined;
   let shuttingDown = false;
-  const shutdown = (why: string): void => {
+  /** Stops the node and its API, then exits 0; after `graceMs` it exits whatever is left. */
+  const shutdown = (why: string, graceMs = 2000): void => {
     if (shuttingDown) return;
     shuttingDown = true;
-    log.info({ why }, 'stopping');
-    const forced = setTimeout(() => process.exit(0), 2000);
+    const forced = setTimeout(() => process.exit(0), graceMs);
     forced.unref();
+    log.info({ why }, 'stopping');
     void Promise.all([node.stop(), api?.close()]).finally(() => process.exit(0));
   };
   try {
@@ -146,16 +147,62 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     await node.stop();
     throw e;
   }
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  // Spawned by a harness: die with it, however it dies (its end of our stdin closes).
-  if (process.env.HYPARVIEW_EXIT_WITH_PARENT === '1') {
-    process.stdin.on('end', () => shutdown('parent gone')).on('error', () => shutdown('parent gone'));
-    process.stdin.resume();
-  }
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
+  // Spawned by a harness: die with it, however it dies.
+  if (process.env.HYPARVIEW_EXIT_WITH_PARENT === '1') watchParent((how) => shutdown(`parent gone (${how})`, PARENT_GONE_GRACE_MS));
   // Whatever the level, harnesses read this line to learn the bound ports.
   log.child({}, { level: 'info' }).info({ listen: node.advertised, control: api.address, seed, activeSize: config.protocol.activeSize, passiveSize: config.protocol.passiveSize }, 'ready');
   if (opts.contact) void joinWithRetry(node, formatHostPort(opts.contact.host, opts.contact.port), log);
+}
+
+/** How long a node whose harness died may take to stop before it exits regardless. */
+const PARENT_GONE_GRACE_MS = 500;
+/** How often the parent's pid is compared with the one the node started under. */
+const PARENT_POLL_MS = 250;
+
+/**
+ * The node's logger: JSON lines on stdout, written synchronously. pino's default stdout
+ * writer is asynchronous and, at exit, flushes what is queued in a loop that retries EPIPE
+ * forever: a node whose harness had died (its stdout a pipe no one reads) could hang in that
+ * loop, holding its ports, out of reach of any timer. Written synchronously, nothing is queued
+ * at exit; and a stdout that breaks means whoever read it is gone, so the node exits.
+ */
+export function nodeLogger(id: string, level: string): pino.Logger {
+  const out = pino.destination({ dest: 1, sync: true });
+  out.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') process.stderr.write(`hyparview-harness node: stdout: ${err.message}\n`);
+    process.exit(err.code === 'EPIPE' ? 0 : EXIT_ERROR);
+  });
+  return pino({ level, base: { node: id, pid: process.pid } }, out);
+}
+
+/**
+ * Calls `gone` once the process that started this one has died, by whichever of three signs
+ * comes first: the end of stdin (the harness holds its writing end), the IPC channel closing
+ * (when started with one), or the parent pid changing (re-parented: the only sign left when
+ * some other process also holds our stdin open and there is no IPC channel).
+ */
+export function watchParent(gone: (how: string) => void): void {
+  const parent = process.ppid;
+  let fired = false;
+  const poll = setInterval(() => {
+    if (process.ppid !== parent) once('re-parented')();
+  }, PARENT_POLL_MS);
+  poll.unref();
+  function once(how: string): () => void {
+    return () => {
+      if (fired) return;
+      fired = true;
+      clearInterval(poll);
+      gone(how);
+    };
+  }
+  process.stdin.on('end', once('stdin closed')).on('error', once('stdin error'));
+  process.stdin.resume();
+  if (process.channel) {
+    process.on('disconnect', once('IPC channel closed'));
+    process.channel.unref(); // the channel alone does not keep the node alive
+  }
 }
 
 /** The contact may still be starting: retry a bounded number of times, then stay up alone. */

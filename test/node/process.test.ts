@@ -1,6 +1,11 @@
 // Real node processes over real TCP on 127.0.0.1: the command line, the control API, joining,
 // the dial map, identity checks, leaving. No mocks.
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import test from 'ava';
 import { execa } from 'execa';
 import { nodeCommand } from '../../clusters/local/entry.ts';
@@ -19,6 +24,8 @@ test('usage, configuration and port errors exit 2 with one line naming the probl
     [['--id', 'n1'], /--listen/],
     [['--id', 'n1', '--listen', '127.0.0.1:0', '--control', '0.0.0.0:0'], /controlToken/],
     [['--id', 'n1', '--listen', '127.0.0.1:0', '--config', '/nonexistent/node.json'], /--config/],
+    // Once accepted, then crashed the node at its first inbound HELLO (the wire holds 255 bytes).
+    [['--id', 'n1', '--listen', '127.0.0.1:0', '--advertise', `${'a'.repeat(300)}:1`], /--advertise.*longer than 255 bytes/],
   ];
   const holder = net.createServer().listen(0, '127.0.0.1');
   await new Promise((r) => holder.once('listening', r));
@@ -145,4 +152,82 @@ test('a node started by a harness exits when the harness goes (its stdin closes)
   node.proc.stdin!.end();
   const r = await node.proc;
   t.is(r.exitCode, 0);
+});
+
+/** Whether `pid` has ended (gone, or a zombie nobody reaped yet). */
+function ended(pid: number): boolean {
+  try {
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/** Milliseconds until `pid` ends, polling every 20 ms; Infinity after `limitMs`. */
+async function msUntilEnded(pid: number, limitMs: number): Promise<number> {
+  const start = performance.now();
+  while (performance.now() - start < limitMs) {
+    if (ended(pid)) return performance.now() - start;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Infinity;
+}
+
+// A harness that starts one node the way the local cluster does (HYPARVIEW_EXIT_WITH_PARENT),
+// except that the node's stdin is a FIFO whose writing end the test holds open: the node
+// cannot learn of the harness's death from its stdin closing. Prints the node's pid.
+const HARNESS = `
+import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+const { args, ipc, fifo } = JSON.parse(process.argv[1]);
+const child = spawn(process.execPath, args, { stdio: [openSync(fifo, 'r'), 'pipe', 'ignore', ...(ipc ? ['ipc'] : [])], env: { ...process.env, HYPARVIEW_EXIT_WITH_PARENT: '1' } });
+let seen = '';
+child.stdout.on('data', (b) => {
+  seen += b;
+  if (seen.includes('"ready"')) { process.stdout.write(child.pid + '\\n'); seen = ''; }
+});
+setInterval(() => {}, 1000);
+`;
+
+for (const ipc of [false, true]) {
+  test(`a node whose harness is SIGKILLed exits within 2 s even though its stdin stays open (${ipc ? 'IPC channel' : 'no IPC channel: parent pid watch'})`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'hv-orphan-'));
+    const fifo = join(dir, 'stdin');
+    execFileSync('mkfifo', [fifo]);
+    const holder = openSync(fifo, 'r+'); // both ends: the node's reads never see end-of-file
+    const args = await nodeCommand(['--id', 'orphan', '--listen', '127.0.0.1:0', '--control', '127.0.0.1:0', '--seed', String(SEED)]);
+    const harness = execa(process.execPath, ['--input-type=module', '-e', HARNESS, JSON.stringify({ args, ipc, fifo })], { buffer: false, reject: false, timeout: 30_000 });
+    let nodePid = 0;
+    t.teardown(async () => {
+      harness.kill('SIGKILL');
+      if (nodePid > 0 && !ended(nodePid)) process.kill(nodePid, 'SIGKILL');
+      await harness;
+      closeSync(holder);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    nodePid = await new Promise<number>((resolve, reject) => {
+      createInterface({ input: harness.stdout! }).once('line', (l) => resolve(Number(l)));
+      void harness.then((r) => reject(new Error(`the harness exited first: ${r.exitCode}`)));
+    });
+    t.true(nodePid > 0);
+    t.false(ended(nodePid), 'the node is up');
+    harness.kill('SIGKILL');
+    await harness;
+    const ms = await msUntilEnded(nodePid, 5000);
+    t.log(`node exited ${ms.toFixed(0)} ms after its harness was killed`);
+    t.true(ms < 2000, `the node outlived its harness by ${ms} ms`);
+  });
+}
+
+test('a node whose stdout reader is gone exits at its next log line instead of logging into a broken pipe', async (t) => {
+  // --contact to a closed port: the node logs "join failed" 0.2, 0.6, 1.4 s... after it starts.
+  const closed = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => closed.once('listening', r));
+  const deadPort = (closed.address() as net.AddressInfo).port;
+  closed.close();
+  const node = await spawnNode(t, ['--id', 'epipe', '--listen', '127.0.0.1:0', '--control', '127.0.0.1:0', '--contact', `127.0.0.1:${deadPort}`, '--seed', String(SEED)]);
+  node.proc.stdout!.destroy();
+  const ms = await msUntilEnded(node.proc.pid!, 5000);
+  t.log(`exited ${ms.toFixed(0)} ms after its stdout reader went`);
+  t.true(ms < 4000, 'the node kept running with a broken stdout');
 });
