@@ -124,7 +124,7 @@ const NUMERIC_FIELDS = ['activeSize', 'passiveSize', 'arwl', 'prwl', 'ka', 'kp',
 /** Builds a validated config from partial user input; throws ConfigError naming the bad field. */
 export function makeConfig(input: Partial<Omit<HyParViewConfig, 'decisions'>> & { variant?: string; decisions?: Partial<Decisions> } = {}): HyParViewConfig {
   const variant = input.variant ?? 'reference';
-  if (!(variant in VARIANTS)) throw new ConfigError('variant', `must be one of ${Object.keys(VARIANTS).join(', ')}, got ${JSON.stringify(variant)}`);
+  if (!Object.hasOwn(VARIANTS, variant)) throw new ConfigError('variant', `must be one of ${Object.keys(VARIANTS).join(', ')}, got ${JSON.stringify(variant)}`);
   const cfg: HyParViewConfig = {
     ...PAPER_PARAMETERS,
     decisions: { ...VARIANTS[variant as Variant], ...input.decisions },
@@ -141,7 +141,7 @@ export function makeConfig(input: Partial<Omit<HyParViewConfig, 'decisions'>> & 
     const allowed: readonly string[] | undefined = Object.hasOwn(DECISION_CHOICES, key) ? DECISION_CHOICES[key as keyof Decisions] : undefined;
     if (!allowed?.includes(value)) throw new ConfigError(`decisions.${key}`, allowed ? `must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}` : 'is not a known decision');
   }
-  if (cfg.mutant !== undefined && !(cfg.mutant in MUTANTS)) throw new ConfigError('mutant', `unknown mutant ${JSON.stringify(cfg.mutant)}; known: ${Object.keys(MUTANTS).join(', ')}`);
+  if (cfg.mutant !== undefined && !Object.hasOwn(MUTANTS, cfg.mutant)) throw new ConfigError('mutant', `unknown mutant ${JSON.stringify(cfg.mutant)}; known: ${Object.keys(MUTANTS).join(', ')}`);
   return cfg;
 }
 

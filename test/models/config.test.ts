@@ -81,3 +81,10 @@ test('an unknown mutant is rejected naming mutant; a known one is kept', (t) => 
 test('an unknown variant is rejected naming variant', (t) => {
   rejects(t, { variant: 'literal' }, 'variant');
 });
+
+test('variant and mutant names are own keys only: toString, __proto__ and constructor are not names', (t) => {
+  for (const name of ['toString', '__proto__', 'constructor']) {
+    t.throws(() => makeConfig({ variant: name }), { instanceOf: ConfigError, message: /^variant: must be one of/ });
+    t.throws(() => makeConfig({ mutant: name as never }), { instanceOf: ConfigError, message: /^mutant: unknown mutant/ });
+  }
+});
