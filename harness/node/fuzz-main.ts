@@ -4,7 +4,7 @@
 import { randomInt } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT_ERROR, EXIT_FAIL, EXIT_PASS, describeError } from './errors.ts';
-import { INVARIANTS, type Invariant, replayCommand, runPeerFuzz } from './peer-fuzz.ts';
+import { FUZZ_NODE_CONFIG, INVARIANTS, type Invariant, replayCommand, runPeerFuzz } from './peer-fuzz.ts';
 
 const integer = (min: number) => (value: string): number => {
   const n = Number(value);
@@ -31,6 +31,7 @@ const program = new Command('fuzz:node')
   .option('--shrink', 'shrink a counterexample (each attempt is a live case: slow)')
   .addOption(new Option('--healthz-ms <n>', 'GET /healthz must answer within this').argParser(integer(1)).default(500))
   .addOption(new Option('--rss-cap <MiB>', 'the target RSS cap').argParser(integer(1)).default(256))
+  .addOption(new Option('--broadcast-cache <n>', `the nodes' broadcastCacheSize (fuzz config: ${FUZZ_NODE_CONFIG.broadcastCacheSize})`).argParser(integer(1)))
   .exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT_PASS : EXIT_ERROR));
 
 const o = program.parse().opts<{
@@ -45,6 +46,7 @@ const o = program.parse().opts<{
   shrink?: boolean;
   healthzMs: number;
   rssCap: number;
+  broadcastCache?: number;
 }>();
 const seed = o.seed ?? (process.env.FUZZ_SEED !== undefined ? integer(-(2 ** 31))(process.env.FUZZ_SEED) : randomInt(2 ** 31));
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -63,6 +65,7 @@ try {
     shrink: o.shrink === true,
     healthzMs: o.healthzMs,
     rssCapMiB: o.rssCap,
+    config: { ...FUZZ_NODE_CONFIG, ...(o.broadcastCache !== undefined && { broadcastCacheSize: o.broadcastCache }) },
   });
   say(
     `\n${stats.cases} cases, ${stats.commands} commands, ${stats.framesSent} frames, ${stats.handshakes} HELLOs answered in ${stats.seconds.toFixed(1)} s ` +

@@ -13,7 +13,7 @@ import { LOCAL_CLUSTER_CONFIG, LocalCluster, type Member } from '../../clusters/
 import { controlRequest } from '../../clusters/local/snapshot.ts';
 import { Adversary, type Bytes, type Link, Listener, type ListenMode, type RawMessage, type RawPeer, rawFrame } from './adversary.ts';
 import { nodeIdArb } from './codec-fuzz.ts';
-import { makeNodeConfig, type NodeConfigInput } from './config.ts';
+import type { NodeConfigInput } from './config.ts';
 import { HyParViewNode, type NodeView } from './node.ts';
 
 /** Bounds small enough that a flood of a few thousand frames crosses any that is not enforced. */
@@ -128,6 +128,7 @@ function asymmetry(views: ReadonlyMap<string, NodeView | null>): string | null {
 
 interface ArenaOptions {
   readonly seed: number;
+  readonly config: NodeConfigInput;
   readonly healthzMs: number;
   readonly rssCapMiB: number;
   readonly ignore: Set<Invariant>;
@@ -145,11 +146,11 @@ class Arena {
   ) {}
 
   static async start(opts: ArenaOptions): Promise<Arena> {
-    return new Arena(await Arena.cluster(opts.seed), opts);
+    return new Arena(await Arena.cluster(opts), opts);
   }
 
-  private static async cluster(seed: number): Promise<LocalCluster> {
-    const c = await LocalCluster.start({ nodes: 1 + GOOD.length, seed, config: FUZZ_NODE_CONFIG });
+  private static async cluster(opts: ArenaOptions): Promise<LocalCluster> {
+    const c = await LocalCluster.start({ nodes: 1 + GOOD.length, seed: opts.seed, config: opts.config });
     try {
       await c.joinAll('sequential', () => 0);
       const problem = await Arena.settled(c, new Map(), 15_000);
@@ -238,7 +239,7 @@ class Arena {
     if (problem !== null) {
       log(`cluster did not settle (${problem}); starting a new one`);
       await this.destroy();
-      this.cluster = await Arena.cluster(this.opts.seed);
+      this.cluster = await Arena.cluster(this.opts);
     }
     this.dirty = false;
   }
@@ -713,7 +714,7 @@ class Case {
     const squatting = claims().length > 0;
     const rejected = async (): Promise<NodeView['counters'] | undefined> => (await this.arena.state().catch(() => undefined))?.counters;
     const before = await rejected();
-    const config = makeNodeConfig(FUZZ_NODE_CONFIG);
+    const config = this.arena.cluster.config;
     await this.lateAddr.close();
     const start = (port: number): Promise<HyParViewNode> => HyParViewNode.start({ id: this.lateId, listen: { host: '127.0.0.1', port }, config, seed: this.no, log: pino({ level: 'silent' }) });
     // Its port may be taken in the moment between (its HELLO then tells the target where it is).
@@ -983,6 +984,8 @@ export interface PeerFuzzOptions {
   readonly shrink?: boolean;
   readonly healthzMs?: number;
   readonly rssCapMiB?: number;
+  /** Every node's settings; FUZZ_NODE_CONFIG by default. */
+  readonly config?: NodeConfigInput;
 }
 
 export interface FindingReport {
@@ -1026,7 +1029,7 @@ export async function runPeerFuzz(opts: PeerFuzzOptions): Promise<PeerFuzzStats>
   const rssCapMiB = opts.rssCapMiB ?? 256;
   const ignore = new Set(opts.ignore ?? []);
   opts.log(`peer fuzz: seed ${opts.seed}, up to ${opts.runs} cases of up to ${opts.maxCommands} commands, ${(opts.timeBudgetMs / 1000).toFixed(0)} s; RSS cap ${rssCapMiB} MiB`);
-  const arena = await Arena.start({ seed: opts.seed, healthzMs: opts.healthzMs ?? 500, rssCapMiB, ignore });
+  const arena = await Arena.start({ seed: opts.seed, config: opts.config ?? FUZZ_NODE_CONFIG, healthzMs: opts.healthzMs ?? 500, rssCapMiB, ignore });
   const fuzzStart = performance.now();
   const deadline = fuzzStart + opts.timeBudgetMs;
   const findings: FindingReport[] = [];
