@@ -6,7 +6,8 @@ export type Verdict = string | null;
 
 export interface Property {
   readonly name: string;
-  readonly kind: 'always' | 'quiescent';
+  /** Judged in every state, where nothing is in flight (properties/snapshot isQuiet), or at quiescence. */
+  readonly kind: 'always' | 'quiet' | 'quiescent';
   readonly description: string;
   readonly check: (c: ClusterSnapshot) => Verdict;
   /**
@@ -107,6 +108,31 @@ export function components(c: ClusterSnapshot): number[][] {
   return result;
 }
 
+/**
+ * Judged wherever nothing is in flight, outstanding requests or not: no message, answer or
+ * link-down is still on its way, so whatever a node waits for must come from one of its timers.
+ */
+export const QUIET: readonly Property[] = [
+  {
+    name: 'no-stuck-request',
+    kind: 'quiet',
+    description: 'with nothing in flight, every outstanding NEIGHBOR request has its timeout armed, so it still ends',
+    // The paper's rule (PROTOCOL.md ambiguity 5): a request that gets no answer counts as rejected once
+    // its timeout fires; the reference arms that timeout with every request (`ask`). With nothing in
+    // flight no answer can come, so a request without an armed timer would wait forever, as the real
+    // node would. Engines that do not model timers omit `timers`, and the property does not apply.
+    check: (c) =>
+      c.inFlight > 0
+        ? null
+        : firstBroken(c, (n) => {
+            const stuck = n.timers && n.pending.find((peer) => !n.timers!.includes(peer));
+            return stuck === undefined
+              ? null
+              : `node ${n.id} waits for an answer from ${stuck}, but nothing is in flight and no timeout is armed for it: it waits forever`;
+          }),
+  },
+];
+
 export const QUIESCENT: readonly Property[] = [
   {
     name: 'answers-arrive',
@@ -158,4 +184,4 @@ export const QUIESCENT: readonly Property[] = [
   },
 ];
 
-export const ALL_PROPERTIES: readonly Property[] = [...ALWAYS, ...QUIESCENT];
+export const ALL_PROPERTIES: readonly Property[] = [...ALWAYS, ...QUIET, ...QUIESCENT];

@@ -12,6 +12,8 @@ export interface NodeSnapshot {
   readonly awaiting?: readonly NodeId[];
   /** Other per-peer bookkeeping the node keeps (peers tried in the current refill round). */
   readonly tracked: readonly NodeId[];
+  /** Peers for which a NEIGHBOR timeout is armed and has not fired; engines that do not model timers omit it. */
+  readonly timers?: readonly NodeId[];
 }
 
 export interface ClusterSnapshot {
@@ -22,6 +24,11 @@ export interface ClusterSnapshot {
   readonly inFlight: number;
   /** True once every node that is meant to join has started joining. */
   readonly settled: boolean;
+}
+
+/** Nothing in flight (requests may still be outstanding): where `quiet` properties apply. */
+export function isQuiet(c: ClusterSnapshot): boolean {
+  return c.inFlight === 0;
 }
 
 /** Nothing in flight, no outstanding request, every join issued: where quiescent properties apply. */

@@ -2,7 +2,8 @@
 // so the bytes are what gets fingerprinted, queued on the BFS frontier and decoded on demand.
 //
 // Layout: n, then the header (alive mask, joined mask, formed, crashes left, link failures
-// left, early timeouts left, one shuffle count per node), then per node (active mask, passive
+// left, early timeouts left, one shuffle count per node, one mask of armed NEIGHBOR timers per
+// node), then per node (active mask, passive
 // mask, pending + 1, tried mask, exchanged mask, abandoned count, abandoned ids), then per
 // directed link (from * n + to) the packet count and the packets. Views are sets of ids below 8,
 // so a bit mask is both their smallest and their canonical form; `abandoned` is a multiset.
@@ -19,9 +20,15 @@ export const enum At {
   CrashesLeft = 4,
   LinkFailuresLeft = 5,
   EarlyTimeoutsLeft = 6,
-  /** cyclesUsed[i] is at Cycles + i. */
+  /** cyclesUsed[i] is at Cycles + i; node i's armed NEIGHBOR timers (a mask of peers) at Cycles + n + i. */
   Cycles = 7,
 }
+
+/** Where node i's mask of armed NEIGHBOR timers is, in an n-node world's header. */
+export const timersAt = (n: number, i: number): number => At.Cycles + n + i;
+
+/** Bytes in an n-node world's header. */
+export const headerLength = (n: number): number => At.Cycles + 2 * n;
 
 /** Offsets inside a node's segment. */
 export const enum NodeAt {
@@ -43,7 +50,7 @@ const maskOf = (ids: readonly NodeId[]): number => {
 };
 
 /** The ids in mask `m`, ascending. */
-function idsOf(m: number): NodeId[] {
+export function idsOf(m: number): NodeId[] {
   const ids: NodeId[] = [];
   for (let id = 0; m !== 0; id++, m >>>= 1) if (m & 1) ids.push(id);
   return ids;
@@ -175,7 +182,7 @@ export class WorldIndex {
   of(bytes: Uint8Array): this {
     const n = this.n;
     this.bytes = bytes;
-    let pos = At.Cycles + n;
+    let pos = headerLength(n);
     for (let i = 0; i < n; i++) {
       this.nodeAt[i] = pos;
       pos += NodeAt.Abandoned + bytes[pos + NodeAt.AbandonedCount]!;
@@ -203,6 +210,11 @@ export class WorldIndex {
 
   joined(i: number): boolean {
     return ((this.bytes[At.Joined]! >> i) & 1) === 1;
+  }
+
+  /** Node i's armed NEIGHBOR timers, a mask of peers. */
+  timers(i: number): number {
+    return this.bytes[timersAt(this.n, i)]!;
   }
 
   queueLength(q: number): number {
@@ -249,7 +261,7 @@ export class WorldIndex {
 // few parts, so it finds its successor's fingerprint by adjusting its parent's, without writing
 // the successor out.
 
-const HEADER_PARTS = At.Cycles + 8; // MAX_CHECKER_NODES shuffle counts
+const HEADER_PARTS = At.Cycles + 2 * 8; // MAX_CHECKER_NODES shuffle counts and timer masks
 const ZOBRIST = (() => {
   const table = new Int32Array(HEADER_PARTS * 256 * 2);
   const h: Fingerprint = { hi: 0, lo: 0 };
@@ -285,7 +297,7 @@ export function fingerprintOf(index: WorldIndex, out: Fingerprint): void {
   const n = index.n;
   const scratch: Fingerprint = { hi: 0, lo: 0 };
   out.hi = out.lo = 0;
-  for (let k = 0; k < At.Cycles + n; k++) addHeaderByte(out, k, index.bytes[k]!, 1);
+  for (let k = 0; k < headerLength(n); k++) addHeaderByte(out, k, index.bytes[k]!, 1);
   for (let i = 0; i < n; i++) addSegment(out, index.bytes, index.nodeAt[i]!, index.nodeAt[i + 1]!, i, 1, scratch);
   for (let q = 0; q < n * n; q++) addSegment(out, index.bytes, index.queueAt[q]!, index.queueAt[q + 1]!, n + q, 1, scratch);
 }
@@ -304,6 +316,8 @@ export interface WorldView {
   readonly linkFailuresLeft: number;
   readonly earlyTimeoutsLeft: number;
   readonly cyclesUsed: readonly number[];
+  /** Per node, the peers with an armed NEIGHBOR timer (ascending). */
+  readonly timers: readonly (readonly NodeId[])[];
   readonly nodes: readonly NodeState[];
   /** queues[from * n + to], oldest packet first. */
   readonly queues: readonly (readonly Packet[])[];
@@ -320,6 +334,7 @@ export function decodeWorld(w: Uint8Array): WorldView {
     linkFailuresLeft: w[At.LinkFailuresLeft]!,
     earlyTimeoutsLeft: w[At.EarlyTimeoutsLeft]!,
     cyclesUsed: Array.from(w.subarray(At.Cycles, At.Cycles + n)),
+    timers: Array.from({ length: n }, (_, i) => idsOf(index.timers(i))),
     nodes: Array.from({ length: n }, (_, i) => index.node(i)),
     queues: Array.from({ length: n * n }, (_, q) => index.queue(q)),
   };
@@ -336,7 +351,8 @@ export function encodeWorld(v: WorldView): Uint8Array {
   buf[At.LinkFailuresLeft] = v.linkFailuresLeft;
   buf[At.EarlyTimeoutsLeft] = v.earlyTimeoutsLeft;
   for (let i = 0; i < n; i++) buf[At.Cycles + i] = v.cyclesUsed[i]!;
-  let pos = At.Cycles + n;
+  for (let i = 0; i < n; i++) buf[timersAt(n, i)] = maskOf(v.timers[i] ?? []);
+  let pos = headerLength(n);
   for (const node of v.nodes) pos = writeNode(buf, pos, node);
   for (let q = 0; q < n * n; q++) {
     const queue = v.queues[q] ?? [];

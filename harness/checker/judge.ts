@@ -1,6 +1,7 @@
 // Judging a world against the properties. Node-local always-properties are judged once per
 // node state and remembered (most worlds differ from a seen one in one node or one queue);
-// the rest are judged on the world's snapshot, quiescent ones only at quiescence.
+// the rest are judged on the world's snapshot, quiet ones only where nothing is in flight and
+// quiescent ones only at quiescence.
 import { ALL_PROPERTIES, type Property, type Verdict } from '../../properties/invariants.ts';
 import { type ClusterSnapshot, isQuiescent } from '../../properties/snapshot.ts';
 import { WorldIndex } from './encode.ts';
@@ -14,6 +15,8 @@ export interface Failure {
 
 export interface Judgement {
   readonly failures: readonly Failure[];
+  /** The quiet properties applied (nothing in flight). */
+  readonly quiet: boolean;
   /** The quiescent properties applied (properties/snapshot isQuiescent). */
   readonly quiescent: boolean;
 }
@@ -23,7 +26,7 @@ const LOCAL = ALL_PROPERTIES.filter((p): p is Property & Required<Pick<Property,
 const LOCAL_INDEX = ALL_PROPERTIES.map((p) => LOCAL.indexOf(p as (typeof LOCAL)[number]));
 /** Some always-property needs the whole world. */
 const GLOBAL_ALWAYS = ALL_PROPERTIES.some((p) => p.kind === 'always' && !p.local);
-const CLEAN: Judgement = Object.freeze({ failures: Object.freeze([]), quiescent: false });
+const CLEAN: Judgement = Object.freeze({ failures: Object.freeze([]), quiet: false, quiescent: false });
 
 export class Judge {
   private readonly index: WorldIndex;
@@ -51,8 +54,9 @@ export class Judge {
     }
     // Built only when a property needs the whole world (seldom: quiescent worlds are few).
     let snapshot: ClusterSnapshot | undefined;
+    const quiet = index.inFlight === 0;
     const quiescent = mayBeQuiescent(this.s, index) && isQuiescent((snapshot = snapshotOf(this.s, w)));
-    if (!broken && !quiescent && !GLOBAL_ALWAYS) return CLEAN;
+    if (!broken && !quiet && !GLOBAL_ALWAYS) return CLEAN;
     const failures: Failure[] = [];
     for (let j = 0; j < ALL_PROPERTIES.length; j++) {
       const p = ALL_PROPERTIES[j]!;
@@ -60,12 +64,12 @@ export class Judge {
       let message: Verdict = null;
       if (k >= 0) {
         for (let i = 0; i < local.length && !message; i++) message = local[i]?.[k] ?? null;
-      } else if (p.kind === 'always' || quiescent) {
+      } else if (p.kind === 'always' || (p.kind === 'quiet' && quiet) || (p.kind === 'quiescent' && quiescent)) {
         message = p.check((snapshot ??= snapshotOf(this.s, w)));
       }
       if (message) failures.push({ property: p.name, message });
     }
-    return { failures, quiescent };
+    return { failures, quiet, quiescent };
   }
 
   /** The node-local verdicts of live node i (null when all hold), judged once per (id, node state). */

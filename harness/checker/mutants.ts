@@ -15,6 +15,11 @@ export const MUTANT_SCENARIOS = {
   fourNodesJoining: { nodes: 4, crashes: 0, cycles: 0, depth: 22 },
   /** Four nodes with a one-id passive view and a shuffle each; explored to depth 11. */
   fourNodesTinyPassive: { nodes: 4, passive: 1, crashes: 0, cycles: 1, depth: 11 },
+  /**
+   * fourNodesJoining with the paper's silent rejection (decision 5, neighborReject=timeout): a
+   * rejected NEIGHBOR gets no answer, so only the requester's timer ends it.
+   */
+  fourNodesSilentReject: { nodes: 4, crashes: 0, cycles: 0, depth: 22, decisions: { neighborReject: 'timeout' } },
 } as const satisfies Record<string, Partial<CheckOptions>>;
 
 const SCENARIO_OF: Record<MutantName, keyof typeof MUTANT_SCENARIOS> = {
@@ -30,6 +35,7 @@ const SCENARIO_OF: Record<MutantName, keyof typeof MUTANT_SCENARIOS> = {
   'accept-without-reply': 'threeNodesOneCrash',
   'join-without-evict': 'fourNodesJoining',
   'high-priority-read-as-low': 'fourNodesJoining',
+  'neighbor-without-timeout': 'fourNodesSilentReject',
 };
 
 export interface MutantResult {

@@ -15,7 +15,9 @@ export type StepEffect =
   /** A packet (encoded) for `to`. */
   | { readonly to: NodeId; readonly packet: Uint8Array }
   /** `peer` entered the active view: a connection to it must exist. */
-  | { readonly linked: NodeId };
+  | { readonly linked: NodeId }
+  /** The NEIGHBOR timer for `peer` is (re-)armed: it may fire later, as the real node's setTimeout does. */
+  | { readonly armed: NodeId };
 
 export interface StepOutcome {
   /** The node's new segment, and its hash in the node's slot (encode.ts addSegment). */
@@ -74,7 +76,10 @@ export function runStep(config: HyParViewConfig, id: NodeId, x: StepInput, choos
   for (const e of out) {
     if (e.t === 'send') effects.push({ to: e.to, packet: scratch.slice(0, writePacket(scratch, 0, e.msg)) });
     else if (e.t === 'neighborUp') effects.push({ linked: e.peer });
+    else if (e.t === 'armNeighborTimeout') effects.push({ armed: e.peer });
     else if (e.t === 'event') events.push(e.kind);
+    // neighborDown changes nothing the world holds: the real node only logs it, and decides which
+    // connections to keep from the node's state after each step (harness/node/node.ts reconcile).
   }
   const segment = scratch.slice(0, writeNode(scratch, 0, node));
   const nodeHash: Fingerprint = { hi: 0, lo: 0 };

@@ -4,11 +4,13 @@ import { ConfigError } from '../../models/hyparview/config.ts';
 import { type Failure, failuresIn } from './judge.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
 import { successors } from './successors.ts';
-import { describeAction, initialWorld, nodeOf, type World } from './world.ts';
+import { describeAction, initialWorld, nodeOf, timersOf, type World } from './world.ts';
 
 // Options that shape the explored world; search limits are not part of a trace's identity.
 const SCENARIO_FIELDS = ['nodes', 'active', 'passive', 'arwl', 'prwl', 'ka', 'kp', 'shuffleWalk', 'variant', 'decisions', 'mutant', 'crashes', 'linkFailures', 'earlyTimeouts', 'cycles', 'choices', 'seed'] as const;
-const TOKEN_VERSION = 1;
+// Version 2: the world holds each node's armed NEIGHBOR timers, so successor lists (and paths into
+// them) differ from version 1's.
+const TOKEN_VERSION = 2;
 
 export function encodeToken(o: CheckOptions, path: readonly number[]): string {
   const scenario = Object.fromEntries(SCENARIO_FIELDS.filter((f) => o[f] !== undefined).map((f) => [f, o[f]]));
@@ -24,6 +26,9 @@ export function decodeToken(token: string): { options: CheckOptions; path: numbe
   }
   // Anything JSON can hold may arrive here (null, arrays, "__proto__" keys): check the shape
   // before a field is read, so a crafted token gets one line, not a JavaScript error.
+  if (isPlainRecord(parsed) && parsed.v === 1) {
+    throw new ConfigError('token', 'was made by an older checker (version 1, before NEIGHBOR timers were part of the world): its path means other steps now; run its check again for a new token');
+  }
   if (!isPlainRecord(parsed) || parsed.v !== TOKEN_VERSION || !isPlainRecord(parsed.o) || typeof parsed.p !== 'string') {
     throw new ConfigError('token', `is not a version ${TOKEN_VERSION} replay token`);
   }
@@ -58,7 +63,8 @@ export interface Trace {
 
 const views = (w: World, i: number): string => {
   const n = nodeOf(w, i);
-  return `active [${n.active.join(',')}] passive [${n.passive.join(',')}]${n.pending >= 0 ? ` pending ${n.pending}` : ''}`;
+  const unarmed = n.pending >= 0 && ((timersOf(w, i) >> n.pending) & 1) === 0;
+  return `active [${n.active.join(',')}] passive [${n.passive.join(',')}]${n.pending >= 0 ? ` pending ${n.pending}` : ''}${unarmed ? ' (no timeout armed)' : ''}`;
 };
 
 /** Re-executes `path` from the initial world; throws ConfigError when the path does not fit. */

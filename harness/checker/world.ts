@@ -1,5 +1,8 @@
-// The checker's world: node states, one FIFO queue per directed link, which nodes are alive
-// and joined, and what is left of each fault budget, held as canonical bytes (encode.ts). A
+// The checker's world: node states, one FIFO queue per directed link, the NEIGHBOR timers each
+// node has armed, which nodes are alive and joined, and what is left of each fault budget, held
+// as canonical bytes (encode.ts). Timers follow the node's effects as the real node's do
+// (harness/node/node.ts): `armNeighborTimeout` arms (or re-arms) the timer for its peer, a timer
+// fires only while armed and is disarmed by firing, and a crash clears them. A
 // transition applies a node's step outcome (steps.ts) to its parent's bytes and finds the
 // successor's fingerprint from its parent's, so a successor seen before costs neither an
 // allocation nor a copy to recognise.
@@ -8,7 +11,7 @@ import { describeMessage, type Message, type NodeId } from '../../models/hyparvi
 import { type EventKind, initialNode, NONE, type NodeState } from '../../models/hyparview/node.ts';
 import { type ClusterSnapshot, isQuiescent, type NodeSnapshot } from '../../properties/snapshot.ts';
 
-import { addHeaderByte, addSegment, At, encodeWorld, fingerprintOf, hashSegment, isLinkDownAt, packetSize, WorldIndex, writeNode } from './encode.ts';
+import { addHeaderByte, addSegment, At, encodeWorld, fingerprintOf, hashSegment, headerLength, idsOf, isLinkDownAt, packetSize, timersAt, WorldIndex, writeNode } from './encode.ts';
 import type { Fingerprint } from './fingerprint.ts';
 import { InputKind, type StepInput, type StepOutcome } from './steps.ts';
 import { LINK_DOWN, type Packet } from './packets.ts';
@@ -20,7 +23,7 @@ export interface Budgets {
   readonly crashes: number;
   /** Connection failures between two live nodes (both sides see the link go down), once the cluster has formed. */
   readonly linkFailures: number;
-  /** NEIGHBOR timeouts that fire while messages are still in flight (a slow, not a dead, peer). */
+  /** NEIGHBOR timers that fire while messages are still in flight (a slow, not a dead, peer). */
   readonly earlyTimeouts: number;
   /** Shuffle-timer firings per node. */
   readonly cycles: number;
@@ -43,7 +46,8 @@ export type Action =
   | { readonly k: 'deliver'; readonly from: NodeId; readonly to: NodeId }
   | { readonly k: 'join'; readonly node: NodeId }
   | { readonly k: 'cycle'; readonly node: NodeId }
-  | { readonly k: 'timeout'; readonly node: NodeId }
+  /** `node`'s armed NEIGHBOR timer for `peer` fires. */
+  | { readonly k: 'timeout'; readonly node: NodeId; readonly peer: NodeId }
   | { readonly k: 'crash'; readonly node: NodeId }
   | { readonly k: 'failLink'; readonly a: NodeId; readonly b: NodeId };
 
@@ -59,6 +63,7 @@ export function initialWorld(s: Scenario): World {
     linkFailuresLeft: s.budgets.linkFailures,
     earlyTimeoutsLeft: s.budgets.earlyTimeouts,
     cyclesUsed: new Array<number>(n).fill(0),
+    timers: new Array<NodeId[]>(n).fill([]),
     nodes: Array.from({ length: n }, (_, i) => initialNode(i)),
     queues: [],
   });
@@ -80,6 +85,11 @@ export function nodeOf(w: World, i: number): NodeState {
   return indexOf(w).node(i);
 }
 
+/** Node i's armed NEIGHBOR timers in `w`, a mask of peers. */
+export function timersOf(w: World, i: number): number {
+  return indexOf(w).timers(i);
+}
+
 /** Every action of an n-node world, made once: actions are values, and the search lists millions. */
 class ActionTable {
   readonly deliver: Action[] = [];
@@ -94,9 +104,11 @@ class ActionTable {
     for (let i = 0; i < n; i++) {
       this.join.push({ k: 'join', node: i });
       this.cycle.push({ k: 'cycle', node: i });
-      this.timeout.push({ k: 'timeout', node: i });
       this.crash.push({ k: 'crash', node: i });
-      for (let b = 0; b < n; b++) this.failLink.push({ k: 'failLink', a: i, b });
+      for (let b = 0; b < n; b++) {
+        this.timeout.push({ k: 'timeout', node: i, peer: b });
+        this.failLink.push({ k: 'failLink', a: i, b });
+      }
     }
   }
 }
@@ -115,7 +127,9 @@ export function enabledActions(s: Scenario, w: WorldIndex): Action[] {
   for (let i = 0; i < n; i++) {
     if (!w.alive(i) || !w.joined(i)) continue;
     if (b[At.Cycles + i]! < s.budgets.cycles) out.push(all.cycle[i]!);
-    if (w.pending(i) !== NONE && (quiet || b[At.EarlyTimeoutsLeft]! > 0)) out.push(all.timeout[i]!);
+    if (quiet || b[At.EarlyTimeoutsLeft]! > 0) {
+      for (let armed = w.timers(i), p = 0; armed !== 0; armed >>>= 1, p++) if (armed & 1) out.push(all.timeout[i * n + p]!);
+    }
   }
   const formed = b[At.Formed] === 1;
   if (b[At.CrashesLeft]! > 0 && formed) {
@@ -215,7 +229,7 @@ export class Draft {
     this.appendedTo = new Int32Array(1 << 10);
     this.scratchAt = new Int32Array(n * n);
     this.scratchEnd = new Int32Array(n * n);
-    this.head = new Uint8Array(At.Cycles + n);
+    this.head = new Uint8Array(headerLength(n));
     this.parentHashes = new Int32Array(2 * (n + n * n));
     this.hashedIn = new Int32Array(n + n * n);
     this.input = { kind: InputKind.Join, arg: 0, bytes: this.parent.bytes, nodeAt: 0, nodeEnd: 0, packetAt: 0 };
@@ -257,7 +271,7 @@ export class Draft {
         break;
       case 'timeout':
         x.kind = InputKind.NeighborTimeout;
-        x.arg = w.pending(a.node);
+        x.arg = a.peer;
         break;
       default:
         throw new Error(`${a.k} steps no node`);
@@ -332,6 +346,7 @@ export class Draft {
         break;
       case 'timeout':
         if (w.inFlight > 0) head[At.EarlyTimeoutsLeft]--;
+        head[timersAt(this.n, a.node)] &= ~(1 << a.peer); // fired: disarmed (the step may arm it again)
         break;
       default:
         break;
@@ -341,7 +356,9 @@ export class Draft {
     this.changedNodes |= 1 << i;
     for (let k = 0; k < o.effects.length; k++) {
       const e = o.effects[k]!;
-      if ('linked' in e) {
+      if ('armed' in e) {
+        head[timersAt(this.n, i)] |= 1 << e.armed; // clearTimeout + setTimeout: one timer per peer
+      } else if ('linked' in e) {
         if (!this.isAlive(e.linked)) this.pushLinkDown(e.linked, i);
       } else if (this.isAlive(e.to)) {
         this.push(i, e.to, e.packet);
@@ -363,6 +380,7 @@ export class Draft {
       const dead = a.node;
       head[At.CrashesLeft]--;
       head[At.Alive] &= ~(1 << dead);
+      head[timersAt(n, dead)] = 0; // a stopped node's timers never fire
       for (let j = 0; j < n; j++) {
         if (j === dead || !this.isAlive(j)) continue;
         const toDead = w.queueLength(j * n + dead) > 0;
@@ -517,7 +535,9 @@ export function describeAction(w: World, s: Scenario, a: Action): string {
     case 'cycle':
       return `node ${a.node}: shuffle timer fires`;
     case 'timeout':
-      return `node ${a.node}: NEIGHBOR request to ${index.pending(a.node)} times out${index.inFlight > 0 ? ' (early)' : ''}`;
+      return index.pending(a.node) === a.peer
+        ? `node ${a.node}: NEIGHBOR request to ${a.peer} times out${index.inFlight > 0 ? ' (early)' : ''}`
+        : `node ${a.node}: stale NEIGHBOR timer for ${a.peer} fires (no request to it outstanding)${index.inFlight > 0 ? ' (early)' : ''}`;
     case 'crash':
       return `node ${a.node} crashes`;
     case 'failLink':
@@ -536,6 +556,7 @@ export function nodeSnapshot(index: WorldIndex, i: number): NodeSnapshot {
     pending: node.pending === NONE ? [] : [node.pending],
     awaiting: node.abandoned,
     tracked: node.tried,
+    timers: idsOf(index.timers(i)),
   };
 }
 

@@ -14,6 +14,7 @@ export const MUTANTS = {
   'accept-without-reply': 'an accepted NEIGHBOR request gets no reply, so the requester times out and gives up',
   'join-without-evict': 'a JOIN to a full node is added without evicting anyone',
   'high-priority-read-as-low': 'a HIGH NEIGHBOR is rejected when the active view is full, so a node that lost every neighbour can stay isolated',
+  'neighbor-without-timeout': 'a NEIGHBOR request is sent without arming its timeout, so a request nobody answers is waited on forever',
 } as const;
 
 export type MutantName = keyof typeof MUTANTS;

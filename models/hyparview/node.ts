@@ -326,7 +326,7 @@ function tryPromote(s: NodeState, ctx: StepContext): void {
 function ask(s: NodeState, peer: NodeId, high: boolean, ctx: StepContext): void {
   s.pending = peer;
   send(ctx, peer, { t: MsgType.Neighbor, high });
-  ctx.out.push({ t: 'armNeighborTimeout', peer });
+  if (!isMutant(ctx, 'neighbor-without-timeout')) ctx.out.push({ t: 'armNeighborTimeout', peer });
 }
 
 // ---- DISCONNECT and failures ---------------------------------------------------------------

@@ -41,6 +41,13 @@ test('reference variant, 4 nodes with a tiny passive view and a shuffle each: ev
   t.is(r.stopReason, 'exhausted');
 });
 
+test('reference variant with silent rejections (neighborReject=timeout), 4 nodes joining: every state within depth 22 passes, and a timer ends each rejected request', (t) => {
+  const r = check({ ...MUTANT_SCENARIOS.fourNodesSilentReject, expect: ['neighbor-rejected', 'neighbor-timed-out'] });
+  t.is(r.verdict, 'pass', explain(r));
+  t.is(r.stopReason, 'exhausted');
+  t.is(r.maxDepth, 22);
+});
+
 test('paper variant: BFS finds the shortest asymmetry (the silent end of a FORWARD_JOIN walk)', (t) => {
   const r = check({ nodes: 3, variant: 'paper' });
   t.is(r.verdict, 'fail');

@@ -52,7 +52,8 @@ for (const [args, pattern] of [
   [['check', '--active', '0'], /--active: must be at least 1/],
   [['check', '--frobnicate'], /unknown option/],
   [['replay', 'not-a-token'], /not a replay token/],
-  [['replay', Buffer.from('{"v":1,"o":{"nodes":2},"p":"99"}').toString('base64url')], /picks successor 99/],
+  [['replay', Buffer.from('{"v":2,"o":{"nodes":2},"p":"99"}').toString('base64url')], /picks successor 99/],
+  [['replay', Buffer.from('{"v":1,"o":{"nodes":2},"p":"0"}').toString('base64url')], /older checker \(version 1/],
   [['explode'], /unknown command/],
 ] as const) {
   test(`exit 2 and a one-line message for: ${args.join(' ')}`, async (t) => {
@@ -71,15 +72,15 @@ for (const [args, pattern] of [
   [['chaos', '--dry-run', '--decide', '__proto__=x'], /decisions\.__proto__: is not a known decision/],
   [['chaos', '--dry-run', '--decide', 'toString=x'], /decisions\.toString: is not a known decision/],
   // Crafted replay tokens: one line naming the token, never a JavaScript error.
-  [['replay', token('null')], /token: is not a version 1 replay token/],
-  [['replay', token('{"v":1,"o":null,"p":""}')], /token: is not a version 1 replay token/],
-  [['replay', token('{"v":1,"o":[],"p":""}')], /token: is not a version 1 replay token/],
-  [['replay', token('{"v":1,"o":{"nodes":2,"frobs":1},"p":""}')], /token: .*frobs/],
-  [['replay', token('{"v":1,"o":{"__proto__":{"nodes":3}},"p":""}')], /token: .*__proto__/],
-  [['replay', token('{"v":1,"o":{"nodes":2,"decisions":null},"p":""}')], /token: .*decisions/],
-  [['replay', token('{"v":1,"o":{"nodes":2,"decisions":{"__proto__":"x"}},"p":""}')], /--decide __proto__: is not a known decision/],
-  [['replay', token('{"v":1,"o":{"mutant":"toString"},"p":""}')], /--mutant: unknown mutant "toString"/],
-  [['replay', token('{"v":1,"o":{"variant":"__proto__"},"p":""}')], /--variant: must be reference or paper/],
+  [['replay', token('null')], /token: is not a version 2 replay token/],
+  [['replay', token('{"v":2,"o":null,"p":""}')], /token: is not a version 2 replay token/],
+  [['replay', token('{"v":2,"o":[],"p":""}')], /token: is not a version 2 replay token/],
+  [['replay', token('{"v":2,"o":{"nodes":2,"frobs":1},"p":""}')], /token: .*frobs/],
+  [['replay', token('{"v":2,"o":{"__proto__":{"nodes":3}},"p":""}')], /token: .*__proto__/],
+  [['replay', token('{"v":2,"o":{"nodes":2,"decisions":null},"p":""}')], /token: .*decisions/],
+  [['replay', token('{"v":2,"o":{"nodes":2,"decisions":{"__proto__":"x"}},"p":""}')], /--decide __proto__: is not a known decision/],
+  [['replay', token('{"v":2,"o":{"mutant":"toString"},"p":""}')], /--mutant: unknown mutant "toString"/],
+  [['replay', token('{"v":2,"o":{"variant":"__proto__"},"p":""}')], /--variant: must be reference or paper/],
 ] as const) {
   const shown = args[0] === 'replay' ? `replay <token ${Buffer.from(args[1]!, 'base64url').toString('utf8')}>` : args.join(' ');
   test(`exit 2 with one line, not a JavaScript error, for: ${shown}`, async (t) => {

@@ -7,7 +7,9 @@ import { MUTANTS, type MutantName } from '../../models/hyparview/mutants.ts';
 import type { Input, NodeState } from '../../models/hyparview/node.ts';
 import {
   ACCEPT,
+  arm,
   config,
+  down,
   DISCONNECT,
   event,
   forwardJoin,
@@ -18,6 +20,7 @@ import {
   node,
   recv,
   REJECT,
+  request,
   SELF,
   send,
   sentMessages,
@@ -153,6 +156,18 @@ const CASES: Record<MutantName, MutantCase> = {
       t.deepEqual(ref.state.active, [2, 3, 5]);
       t.deepEqual(mut.state.active, full);
       t.deepEqual(mut.effects, [send(5, REJECT), event('neighborRejected', 5)]);
+    },
+  },
+  'neighbor-without-timeout': {
+    state: node({ active: [1], passive: [5] }),
+    input: recv(1, DISCONNECT),
+    referenceScript: [1], // candidates [1,5]: ask 5
+    mutantScript: [1],
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.effects, [down(1), ...request(5, true)]);
+      t.deepEqual(mut.effects, [down(1), send(5, HIGH)]);
+      t.is(mut.state.pending, 5);
+      t.false(mut.effects.some((e) => e.t === arm(5).t));
     },
   },
 };
