@@ -3,7 +3,8 @@
 // of a cluster of real processes (n1..n4), and checks after every command and every 100 ms that
 // n1 is alive, answers, and keeps each table under the bound its /state declares. At the end of
 // each case, before the attacker leaves, a new node must be able to join through n1; after it
-// leaves, the good nodes' active views must be symmetric and a broadcast must reach them all.
+// leaves, the good nodes' active views must be symmetric and connected, and a broadcast must
+// reach them all.
 // Dev tooling: imports fast-check.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -111,17 +112,20 @@ async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
   }
 }
 
-/** Why the good nodes' active views are not yet symmetric among themselves, or null. */
+/** Why the good nodes' active views are not yet symmetric among themselves and connected, or null. */
 function asymmetry(views: ReadonlyMap<string, NodeView | null>): string | null {
   for (const [id, v] of views) {
     if (!v) return `${id} does not answer`;
-    if (v.active.length === 0) return `${id} has no active neighbour`;
     for (const a of v.active) {
       if (!views.has(a)) return `${id} keeps ${a}, not a good node, active`;
       if (!views.get(a)?.active.includes(id)) return `${id} has ${a} active, but ${a} does not have ${id}`;
     }
   }
-  return null;
+  const [first] = views.keys();
+  const reached = new Set([first!]);
+  for (const id of reached) for (const a of views.get(id)!.active) reached.add(a);
+  const cut = [...views.keys()].filter((id) => !reached.has(id));
+  return cut.length === 0 ? null : `the good nodes are split: {${[...reached].join(', ')}} and {${cut.join(', ')}}`;
 }
 
 // ---- the cluster the target lives in -----------------------------------------------------
@@ -209,7 +213,7 @@ class Arena {
     return out;
   }
 
-  /** Waits until `extra` and the members answer with symmetric, non-empty, good-only active views. */
+  /** Waits until `extra` and the members answer with symmetric, connected, good-only active views. */
   static async settled(c: LocalCluster, extra: ReadonlyMap<string, () => NodeView>, timeoutMs: number): Promise<string | null> {
     const deadline = performance.now() + timeoutMs;
     let problem: string | null = 'not read yet';
