@@ -47,6 +47,8 @@ export interface NodeConfig {
   readonly maxWriteBufferBytes: number;
   /** Broadcast message ids remembered for deduplication. */
   readonly broadcastCacheSize: number;
+  /** An id is remembered at least this long; a full cache of younger ids drops new messages (no storm). */
+  readonly broadcastMinHoldMs: number;
   /** Outgoing link to peer id → address to dial instead of the peer's advertised one. */
   readonly dial: Readonly<Record<string, string>>;
   /** Bearer token for the control API; required when it listens beyond loopback. */
@@ -75,6 +77,7 @@ export const NODE_DEFAULTS = {
   maxMembershipFramesPerSecond: 200,
   maxWriteBufferBytes: 4 * 1024 * 1024,
   broadcastCacheSize: 10_000,
+  broadcastMinHoldMs: 2000,
   logLevel: 'info',
 } as const;
 
@@ -97,6 +100,7 @@ const NUMBERS = [
   ['maxMembershipFramesPerSecond', 1, 1_000_000],
   ['maxWriteBufferBytes', 1024, 1024 * 1024 * 1024],
   ['broadcastCacheSize', 1, 10_000_000],
+  ['broadcastMinHoldMs', 0, 600_000],
 ] as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

@@ -260,7 +260,15 @@ async function postBroadcast(node: HyParViewNode, req: http.IncomingMessage): Pr
       { 'retry-after': '1' },
     );
   }
-  const ids = Array.from({ length: n }, () => node.broadcast(payload));
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = node.broadcast(payload);
+    if (id === null) {
+      if (ids.length === 0) throw new HttpError(429, 'the broadcast dedup window is full of messages too young to forget (broadcastCacheSize, broadcastMinHoldMs): retry later', { 'retry-after': '1' });
+      break;
+    }
+    ids.push(id);
+  }
   return [200, { ids }];
 }
 

@@ -18,6 +18,8 @@ export interface BroadcastCounters {
   delivered: number;
   duplicates: number;
   relayed: number;
+  /** Refused: the dedup window was full of ids too young to forget. */
+  dropped: number;
 }
 
 export interface Gauges {
@@ -38,7 +40,7 @@ export class NodeMetrics {
     connectionsRejected: {},
     linkDowns: {},
   };
-  readonly broadcast: BroadcastCounters = { originated: 0, delivered: 0, duplicates: 0, relayed: 0 };
+  readonly broadcast: BroadcastCounters = { originated: 0, delivered: 0, duplicates: 0, relayed: 0, dropped: 0 };
   private readonly counters: Record<CounterName, client.Counter<string>>;
   private readonly broadcastCounter: client.Counter<'what'>;
 

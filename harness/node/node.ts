@@ -111,7 +111,7 @@ export class HyParViewNode {
     this.seed = opts.seed;
     this.chooser = seededChooser(opts.seed);
     this.dialMap = new Map(Object.entries(opts.config.dial));
-    this.flood = initialFlood(opts.config.broadcastCacheSize);
+    this.flood = initialFlood(opts.config.broadcastCacheSize, opts.config.broadcastMinHoldMs);
     this.dialBudget = new TokenBucket(opts.config.maxDialsPerSecond);
     this.metrics = new NodeMetrics(opts.id, {
       activeSize: () => this.state.active.length,
@@ -445,7 +445,7 @@ export class HyParViewNode {
   private onMessage(c: Connection, m: ProtocolFrame): void {
     const from = this.peerOf.get(c);
     if (from === undefined || this.stopped) return;
-    if (m.t === 'broadcast') return this.onBroadcast(from, m.id, m.payload);
+    if (m.t === 'broadcast') return void this.onBroadcast(from, m.id, m.payload);
     let budget = this.frameBudgets.get(c);
     if (!budget) this.frameBudgets.set(c, (budget = new TokenBucket(this.config.maxMembershipFramesPerSecond)));
     if (!budget.take()) return c.fail('frame-rate', `more than ${this.config.maxMembershipFramesPerSecond} membership frames a second`);
@@ -517,22 +517,32 @@ export class HyParViewNode {
   // ---- broadcast -----------------------------------------------------------------------------
 
   /** Floods `payload` over the active view; returns the message id. */
-  broadcast(payload: Uint8Array): string {
+  /** Floods `payload` over the active view; returns the message id, or null when the dedup window is full of young ids. */
+  broadcast(payload: Uint8Array): string | null {
     const id = `${this.name}-${this.incarnation}-${++this.broadcastSeq}`;
+    if (!this.onBroadcast(null, id, payload)) return null;
     this.metrics.countBroadcast('originated');
-    this.onBroadcast(null, id, payload);
     return id;
   }
 
-  private onBroadcast(from: NodeId | null, id: string, payload: Uint8Array): void {
-    const r = flood(this.flood, id, from, this.state.active);
-    if (!r.deliver) return this.metrics.countBroadcast('duplicates');
+  /** False when the message was refused (see FloodState.minHoldMs). */
+  private onBroadcast(from: NodeId | null, id: string, payload: Uint8Array): boolean {
+    const r = flood(this.flood, id, from, this.state.active, performance.now());
+    if (r.overloaded) {
+      this.metrics.countBroadcast('dropped');
+      return false;
+    }
+    if (!r.deliver) {
+      this.metrics.countBroadcast('duplicates');
+      return true;
+    }
     this.metrics.countBroadcast('delivered');
-    if (r.forward.length === 0) return;
+    if (r.forward.length === 0) return true;
     const frame = encodeFrame({ t: 'broadcast', id, payload });
     for (const peer of r.forward) this.connectionTo(peer)?.send(frame);
     this.metrics.countBroadcast('relayed', r.forward.length);
     this.failRefusedDials();
+    return true;
   }
 
   hasDelivered(id: string): boolean {

@@ -54,3 +54,37 @@ test(`flooding a connected graph delivers to every node exactly once (seed ${SEE
   );
   t.pass();
 });
+
+test('the window never forgets an id younger than minHoldMs: a full window of young ids refuses the new message', (t) => {
+  const s = initialFlood(2, 1000);
+  t.true(flood(s, 'a', null, [], 0).deliver);
+  t.true(flood(s, 'b', null, [], 10).deliver);
+  t.deepEqual(flood(s, 'c', 1, [1, 2], 500), { deliver: false, overloaded: true, forward: [] });
+  t.false(flood(s, 'a', null, [], 600).deliver, 'a is still remembered');
+  t.deepEqual(flood(s, 'c', 1, [1, 2], 1000), { deliver: true, forward: [2] });
+  t.false(s.seen.has('a'), 'a, the oldest, was forgotten for c');
+  t.true(flood(s, 'd', null, [], 1010).deliver, 'b is 1000 ms old now');
+});
+
+/** Floods `messages` distinct ids from node 0 of a 4-cycle at once; returns the relays, or Infinity past `bound`. */
+function storm(capacity: number, minHoldMs: number, messages: number, bound: number): number {
+  const adj = [[1, 3], [0, 2], [1, 3], [0, 2]];
+  const states = adj.map(() => initialFlood(capacity, minHoldMs));
+  const queue: Array<[to: number, from: number | null, id: string]> = Array.from({ length: messages }, (_, i) => [0, null, `m${i}`]);
+  let relays = 0;
+  while (queue.length > 0) {
+    const [to, from, id] = queue.shift()!;
+    // Everything happens within one millisecond: a flood faster than any hold.
+    for (const p of flood(states[to]!, id, from, adj[to]!, 0).forward) {
+      queue.push([p, to, id]);
+      if (++relays > bound) return Infinity;
+    }
+  }
+  return relays;
+}
+
+test('more fresh ids in flight than the window holds: without a hold they loop for ever (a storm); with one the flood ends', (t) => {
+  t.is(storm(4, 0, 12, 100_000), Infinity);
+  const relays = storm(4, 1000, 12, 100_000);
+  t.true(relays <= 12 * 4, `${relays} relays`);
+});

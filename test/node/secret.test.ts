@@ -17,7 +17,7 @@ test('nodes holding the secret form an overlay and a broadcast reaches them all'
   t.is(await b!.join(a!.advertised), 's1');
   t.is(await c!.join(a!.advertised), 's1');
   await waitFor('every node to have an active neighbour', 3000, () => [a, b, c].every((n) => n!.view().active.length > 0));
-  const id = c!.broadcast(Buffer.from('members only'));
+  const id = c!.broadcast(Buffer.from('members only'))!;
   await waitFor('the broadcast to reach everyone', 3000, () => [a, b].every((n) => n!.hasDelivered(id)));
   t.is(rejected(a!, 'auth'), 0);
 });
