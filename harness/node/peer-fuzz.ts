@@ -744,11 +744,14 @@ class Case {
     const problem = await Arena.settled(this.arena.cluster, extra, SETTLE_MS);
     if (problem !== null) return this.report([{ invariant: 'symmetry', message: `${SETTLE_MS} ms after the attacker left: ${problem}; ${await this.n1Counters()}` }]);
     const from = GOOD[this.no % GOOD.length]!;
-    let id: string;
-    try {
-      id = await this.arena.cluster.broadcast(from, `case ${this.no}`);
-    } catch (e) {
-      return this.report([{ invariant: 'broadcast', message: `${from} could not start a broadcast: ${(e as Error).message}; ${await this.n1Counters()}` }]);
+    let id: string | undefined;
+    // A node may refuse a broadcast for a while (429) after a burst filled its dedup window.
+    for (const until = performance.now() + 5000; id === undefined; await sleep(200)) {
+      try {
+        id = await this.arena.cluster.broadcast(from, `case ${this.no}`);
+      } catch (e) {
+        if (performance.now() >= until) return this.report([{ invariant: 'broadcast', message: `${from} could not start a broadcast for 5 s: ${(e as Error).message}; ${await this.n1Counters()}` }]);
+      }
     }
     const deadline = performance.now() + 3000;
     let missing: string[] = [];
