@@ -3,6 +3,7 @@
 // counts, and each violated property's trace and replay token.
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { NO_BUSY_LOOP } from '../../properties/progress.ts';
 import { guardNamed, SOMETIMES } from '../../properties/sometimes.ts';
 import { worldFingerprint } from './encode.ts';
 import { type Fingerprint, VisitedSet } from './fingerprint.ts';
@@ -10,7 +11,7 @@ import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
 import { SuccessorCursor, successors } from './successors.ts';
 import { type Failure, Judge } from './judge.ts';
 import { encodeToken, formatTrace, replayPath } from './trace.ts';
-import { initialWorld, type Scenario, type World } from './world.ts';
+import { type Action, describeAction, initialWorld, type Scenario, type World } from './world.ts';
 
 export interface Violation {
   readonly property: string;
@@ -105,6 +106,17 @@ class Search {
     return failures !== null;
   }
 
+  /**
+   * Judges a step from `from` to `to` by `action` (progress.ts); records it when it changed
+   * nothing and returns true. Only called for a successor whose fingerprint is its parent's, or
+   * with the bytes at hand.
+   */
+  busyLoop(from: World, to: World, action: Action, path: readonly number[]): boolean {
+    if (!sameWorld(from, to)) return false;
+    this.record([{ property: NO_BUSY_LOOP.name, message: NO_BUSY_LOOP.check(describeAction(from, this.s, action), true)! }], path.slice());
+    return true;
+  }
+
   noteEvents(events: readonly string[]): void {
     for (const e of events) this.reached.add(e);
   }
@@ -155,6 +167,10 @@ class Search {
       while (this.stop === null && cursor.next()) {
         this.states++;
         this.noteEvents(cursor.events);
+        if (draft.fp.hi === item.fp.hi && draft.fp.lo === item.fp.lo) {
+          draft.materialize();
+          if (this.busyLoop(item.state, draft.out.subarray(0, draft.length), cursor.action!, [...ancestry.path(item.id), cursor.index])) continue;
+        }
         if (!this.visited.add(draft.fp.hi, draft.fp.lo)) continue;
         this.tick(depth + 1);
         // A new successor is written straight into the frontier, and queued there if it passes.
@@ -175,7 +191,7 @@ class Search {
     const init = this.start();
     if (!init) return;
     const path: number[] = [];
-    const frames: Array<{ next: ReturnType<typeof successors>; i: number }> = [{ next: successors(this.s, init, this.o.choices, this.o.seed), i: 0 }];
+    const frames: Array<{ world: World; next: ReturnType<typeof successors>; i: number }> = [{ world: init, next: successors(this.s, init, this.o.choices, this.o.seed), i: 0 }];
     while (frames.length > 0 && this.stop === null) {
       const top = frames[frames.length - 1]!;
       if (top.i >= top.next.length) {
@@ -187,6 +203,7 @@ class Search {
       const succ = top.next[index]!;
       this.states++;
       this.noteEvents(succ.events);
+      if (this.busyLoop(top.world, succ.world, succ.action, [...path, index])) continue;
       if (!this.visited.add(succ.fingerprint.hi, succ.fingerprint.lo)) continue;
       path.push(index);
       this.tick(path.length);
@@ -195,7 +212,7 @@ class Search {
         path.pop();
         continue;
       }
-      frames.push({ next: successors(this.s, succ.world, this.o.choices, this.o.seed), i: 0 });
+      frames.push({ world: succ.world, next: successors(this.s, succ.world, this.o.choices, this.o.seed), i: 0 });
     }
     this.stop ??= 'exhausted';
   }
@@ -215,6 +232,7 @@ class Search {
         path.push(index);
         this.states++;
         this.noteEvents(succ.events);
+        if (this.busyLoop(w, succ.world, succ.action, path)) break;
         const fresh = this.visited.add(succ.fingerprint.hi, succ.fingerprint.lo);
         this.tick(path.length);
         if (fresh && this.judge(succ.world, path)) break;
@@ -223,6 +241,13 @@ class Search {
     }
     this.stop ??= 'walks';
   }
+}
+
+/** Two worlds are the same bytes (worlds are canonical). */
+function sameWorld(a: World, b: World): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 const NO_PARENT = 0xffffffff;

@@ -36,6 +36,7 @@ const SCENARIO_OF: Record<MutantName, keyof typeof MUTANT_SCENARIOS> = {
   'join-without-evict': 'fourNodesJoining',
   'high-priority-read-as-low': 'fourNodesJoining',
   'neighbor-without-timeout': 'fourNodesSilentReject',
+  'retry-dead-candidate': 'threeNodesOneCrash',
 };
 
 export interface MutantResult {

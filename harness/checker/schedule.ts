@@ -4,20 +4,22 @@
 // (a join order, faults with their timing, and a delivery order). Either way the run records
 // the successor indices it took, so its path replays with `replayPath` and its token with
 // `hyparview-harness replay`. Pure: no I/O, no clocks, no Math.random.
-import { ALWAYS } from '../../properties/invariants.ts';
+import { ALWAYS, QUIET } from '../../properties/invariants.ts';
+import { NO_BUSY_LOOP, STEP_PROPERTIES } from '../../properties/progress.ts';
 import { isQuiescent } from '../../properties/snapshot.ts';
 import { type CheckOptions, scenarioOf } from './options.ts';
 import { type Successor, successors } from './successors.ts';
 import { type Failure, failuresIn } from './judge.ts';
 import { encodeToken } from './trace.ts';
-import { type Action, inFlight, initialWorld, type Scenario, snapshotOf, type World } from './world.ts';
+import { type Action, describeAction, inFlight, initialWorld, type Scenario, snapshotOf, type World } from './world.ts';
 
 export interface RunLimits {
   /** Longest run; a run that reaches it stops with `ended: 'max-steps'`. Default 400. */
   readonly maxSteps?: number;
   /**
-   * Which properties stop the run: every always-property, all of them (quiescent ones at
-   * quiescence), or the named ones. Default 'all'.
+   * Which properties stop the run: every property judged outside quiescence (always-properties,
+   * quiet ones where nothing is in flight, and step properties such as no-busy-loop), all of them
+   * (quiescent ones at quiescence too), or the named ones. Default 'all'.
    */
   readonly properties?: 'always' | 'all' | readonly string[];
   /**
@@ -63,16 +65,24 @@ export interface StepView {
 /** Picks the index of the next successor, or null to stop. */
 export type Director = (view: StepView) => number | null;
 
-const ALWAYS_NAMES = new Set(ALWAYS.map((p) => p.name));
+const ALWAYS_NAMES = new Set([...ALWAYS, ...QUIET, ...STEP_PROPERTIES].map((p) => p.name));
 const DEFAULT_MAX_STEPS = 400;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
 
 /** Runs `director` from the initial world of `options`, checking properties in every state. */
 export function runDirected(options: CheckOptions, director: Director, limits: RunLimits = {}): ScheduleRun {
   const s = scenarioOf(options);
   const maxSteps = limits.maxSteps ?? DEFAULT_MAX_STEPS;
   const wanted = limits.properties ?? 'all';
-  const judged = (w: World): readonly Failure[] => {
-    const all = failuresIn(s, w);
+  const judged = (w: World, step?: { from: World; action: Action }): readonly Failure[] => {
+    // A step that left the world as it was is judged first (properties/progress.ts), then the state.
+    const busy = step && sameBytes(step.from, w) ? [{ property: NO_BUSY_LOOP.name, message: NO_BUSY_LOOP.check(describeAction(step.from, s, step.action), true)! }] : [];
+    const all = busy.length > 0 ? [...busy, ...failuresIn(s, w)] : failuresIn(s, w);
     if (wanted === 'all') return all;
     return all.filter((f) => (wanted === 'always' ? ALWAYS_NAMES.has(f.property) : wanted.includes(f.property)));
   };
@@ -99,8 +109,9 @@ export function runDirected(options: CheckOptions, director: Director, limits: R
     if (!Number.isInteger(index) || index < 0 || index >= next.length) throw new RangeError(`director picked successor ${index} of ${next.length}`);
     path.push(index);
     actions.push(next[index]!.action);
+    const from = world;
     world = next[index]!.world;
-    failures = judged(world);
+    failures = judged(world, { from, action: next[index]!.action });
   }
   return { failures, path, actions, token: encodeToken(options, path), world, quiescent: isQuiescent(snapshotOf(s, world)), ended };
 }

@@ -1,6 +1,7 @@
 // Counterexample traces and replay tokens. A token holds the scenario options and the path
 // (successor indices from the initial world), so `replay TOKEN` needs nothing else.
 import { ConfigError } from '../../models/hyparview/config.ts';
+import { NO_BUSY_LOOP } from '../../properties/progress.ts';
 import { type Failure, failuresIn } from './judge.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
 import { successors } from './successors.ts';
@@ -72,6 +73,7 @@ export function replayPath(o: CheckOptions, path: readonly number[]): Trace {
   const s = scenarioOf(o);
   let w = initialWorld(s);
   const steps: TraceStep[] = [];
+  let busy: Failure | null = null;
   path.forEach((choice, k) => {
     const next = successors(s, w, o.choices, o.seed);
     const chosen = next[choice];
@@ -83,10 +85,14 @@ export function replayPath(o: CheckOptions, path: readonly number[]): Trace {
       if (before !== after) changes.push(`node ${i}: ${after}`);
     }
     const picked = chosen.choices.length > 0 ? ` {choices ${chosen.choices.join(',')}}` : '';
-    steps.push({ index: k + 1, action: describeAction(w, s, chosen.action) + picked, changes });
+    const action = describeAction(w, s, chosen.action);
+    steps.push({ index: k + 1, action: action + picked, changes });
+    const unchanged = Buffer.compare(w, chosen.world) === 0;
+    busy = unchanged ? { property: NO_BUSY_LOOP.name, message: NO_BUSY_LOOP.check(action, true)! } : null;
     w = chosen.world;
   });
-  return { steps, final: w, failures: failuresIn(s, w) };
+  // The last step's own verdict (progress.ts), then the final state's.
+  return { steps, final: w, failures: busy ? [busy, ...failuresIn(s, w)] : failuresIn(s, w) };
 }
 
 export function formatTrace(t: Trace): string {

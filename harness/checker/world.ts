@@ -143,8 +143,17 @@ export function enabledActions(s: Scenario, w: WorldIndex): Action[] {
   return out;
 }
 
+/**
+ * A connection joins a and b: one of them awaits something from the other (the real node keeps
+ * exactly those connections open, harness/node/node.ts `awaitsFrom`), or a message is on its way.
+ */
 function linked(w: WorldIndex, n: number, a: number, b: number): boolean {
-  return ((w.activeMask(a) >> b) & 1) === 1 || ((w.activeMask(b) >> a) & 1) === 1 || w.queueLength(a * n + b) > 0 || w.queueLength(b * n + a) > 0;
+  return awaits(w, a, b) || awaits(w, b, a) || w.queueLength(a * n + b) > 0 || w.queueLength(b * n + a) > 0;
+}
+
+/** Node i expects something more from `peer`: it is active, asked, or owes an answer (the real node's `awaitsFrom`). */
+function awaits(w: WorldIndex, i: number, peer: number): boolean {
+  return ((w.activeMask(i) >> peer) & 1) === 1 || w.pending(i) === peer || w.abandons(i, peer);
 }
 
 /** The node an action steps, or -1 for a fault (crash, link failure). */
@@ -385,7 +394,7 @@ export class Draft {
         if (j === dead || !this.isAlive(j)) continue;
         const toDead = w.queueLength(j * n + dead) > 0;
         if (toDead) this.clearQueue(j * n + dead);
-        if (toDead || ((w.activeMask(j) >> dead) & 1) === 1 || w.pending(j) === dead || w.abandons(j, dead)) this.pushLinkDown(dead, j);
+        if (toDead || awaits(w, j, dead)) this.pushLinkDown(dead, j);
       }
       // A dead node's own state no longer matters: reset it so equivalent worlds coincide.
       this.nodes[dead] = INITIAL_SEGMENT;

@@ -15,6 +15,7 @@ export const MUTANTS = {
   'join-without-evict': 'a JOIN to a full node is added without evicting anyone',
   'high-priority-read-as-low': 'a HIGH NEIGHBOR is rejected when the active view is full, so a node that lost every neighbour can stay isolated',
   'neighbor-without-timeout': 'a NEIGHBOR request is sent without arming its timeout, so a request nobody answers is waited on forever',
+  'retry-dead-candidate': 'a candidate whose connection failed stays untried in its refill round, so the node asks the dead peer again at once, forever',
 } as const;
 
 export type MutantName = keyof typeof MUTANTS;

@@ -353,8 +353,14 @@ function onLinkDown(s: NodeState, peer: NodeId, ctx: StepContext): void {
   }
   if (s.pending === peer) {
     s.pending = NONE;
-    if (ctx.config.decisions.failedCandidate === 'keep') markTried(s, peer);
-    else removePassive(s, peer);
+    // The mutant neither drops the candidate nor marks it tried: the refill below may pick it again.
+    if (isMutant(ctx, 'retry-dead-candidate')) {
+      // nothing
+    } else if (ctx.config.decisions.failedCandidate === 'keep') {
+      markTried(s, peer);
+    } else {
+      removePassive(s, peer);
+    }
   }
   // No answer comes over a broken link.
   while (remove(s.abandoned, peer));

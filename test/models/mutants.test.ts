@@ -170,6 +170,17 @@ const CASES: Record<MutantName, MutantCase> = {
       t.false(mut.effects.some((e) => e.t === arm(5).t));
     },
   },
+  'retry-dead-candidate': {
+    state: node({ active: [1], passive: [5, 6], pending: 5 }),
+    input: linkDown(5),
+    mutantScript: [0], // candidates [5,6]: the mutant picks the dead 5 again
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.state.tried, [5]);
+      t.deepEqual(ref.effects, request(6, false));
+      t.deepEqual(mut.state.tried, []);
+      t.deepEqual(mut.effects, request(5, false));
+    },
+  },
 };
 
 test('every mutant in MUTANTS has a case here', (t) => {
