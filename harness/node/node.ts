@@ -87,8 +87,11 @@ export class HyParViewNode {
   /** Warnings caused by remote input, at most 20 a second, so a flood cannot flood the log. */
   private readonly warnings = new TokenBucket(20);
   private readonly dialBudget: TokenBucket;
-  /** Each inbound connection's allowance of membership frames. */
+  /** Each inbound connection's allowance of membership frames, and of broadcast ids new to us. */
   private readonly frameBudgets = new WeakMap<Connection, TokenBucket>();
+  private readonly newBroadcastBudgets = new WeakMap<Connection, TokenBucket>();
+  /** Half of what the dedup window can take in per hold, so that no one peer can fill it and keep everyone's broadcasts out. */
+  private readonly newBroadcastsPerSecond: number;
   /** Peers whose dial we refused during this step: each gets the linkDown a failed dial would give. */
   private readonly refusedDials: NodeId[] = [];
   /** When each peer in the model's `abandoned` first owed us an answer (oldest first, by insertion). */
@@ -113,6 +116,7 @@ export class HyParViewNode {
     this.dialMap = new Map(Object.entries(opts.config.dial));
     this.flood = initialFlood(opts.config.broadcastCacheSize, opts.config.broadcastMinHoldMs);
     this.dialBudget = new TokenBucket(opts.config.maxDialsPerSecond);
+    this.newBroadcastsPerSecond = Math.max(1, Math.floor((opts.config.broadcastCacheSize * 1000) / Math.max(1000, opts.config.broadcastMinHoldMs) / 2));
     this.metrics = new NodeMetrics(opts.id, {
       activeSize: () => this.state.active.length,
       passiveSize: () => this.state.passive.length,
@@ -246,6 +250,12 @@ export class HyParViewNode {
     }
     for (const ids of [this.out.keys(), this.inboundByPeer.keys(), this.peerOf.values(), this.neighborTimers.keys(), this.owedSince.keys()]) for (const id of ids) keep.add(id);
     this.dir.retain(keep);
+  }
+
+  private budget(of: WeakMap<Connection, TokenBucket>, c: Connection, perSecond: number): TokenBucket {
+    let b = of.get(c);
+    if (!b) of.set(c, (b = new TokenBucket(perSecond)));
+    return b;
   }
 
   /** Whether `ids` more peers fit in the directory (bounded when learnt: one frame can name 255). */
@@ -445,10 +455,11 @@ export class HyParViewNode {
   private onMessage(c: Connection, m: ProtocolFrame): void {
     const from = this.peerOf.get(c);
     if (from === undefined || this.stopped) return;
-    if (m.t === 'broadcast') return void this.onBroadcast(from, m.id, m.payload);
-    let budget = this.frameBudgets.get(c);
-    if (!budget) this.frameBudgets.set(c, (budget = new TokenBucket(this.config.maxMembershipFramesPerSecond)));
-    if (!budget.take()) return c.fail('frame-rate', `more than ${this.config.maxMembershipFramesPerSecond} membership frames a second`);
+    if (m.t === 'broadcast') {
+      if (!this.flood.seen.has(m.id) && !this.budget(this.newBroadcastBudgets, c, this.newBroadcastsPerSecond).take()) return this.metrics.countBroadcast('dropped');
+      return void this.onBroadcast(from, m.id, m.payload);
+    }
+    if (!this.budget(this.frameBudgets, c, this.config.maxMembershipFramesPerSecond).take()) return c.fail('frame-rate', `more than ${this.config.maxMembershipFramesPerSecond} membership frames a second`);
     if (!this.makeRoom(m.t === 'shuffle' || m.t === 'shuffleReply' ? m.ids.length + 1 : 1)) return c.fail('peer-table-full', `no room for the ids it names among ${this.config.maxKnownPeers} known peers`);
     const msg = this.fromWire(m);
     this.metrics.count('received', MSG_NAMES[msg.t]);
