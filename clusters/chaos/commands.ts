@@ -26,6 +26,7 @@ interface ChaosFlags {
   shapes?: string;
   config?: string;
   json?: boolean;
+  failFast?: boolean;
   dryRun?: boolean;
 }
 
@@ -53,7 +54,7 @@ function list<T extends string>(flag: string, value: string, known: readonly T[]
 export function chaosOptions(f: ChaosFlags): ChaosOptions {
   if (f.backend !== 'docker' && f.backend !== 'local') throw new UsageError(`--backend: expected docker or local, got ${JSON.stringify(f.backend)}`);
   if (f.variant !== 'reference' && f.variant !== 'paper') throw new UsageError(`--variant: expected reference or paper, got ${JSON.stringify(f.variant)}`);
-  if (f.mutant !== undefined && !(f.mutant in MUTANTS)) throw new UsageError(`--mutant: unknown ${JSON.stringify(f.mutant)}; known: ${Object.keys(MUTANTS).join(', ')}`);
+  if (f.mutant !== undefined && !Object.hasOwn(MUTANTS, f.mutant)) throw new UsageError(`--mutant: unknown ${JSON.stringify(f.mutant)}; known: ${Object.keys(MUTANTS).join(', ')}`);
   const hold = /^(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?$/.exec(f.hold);
   if (!hold) throw new UsageError(`--hold: expected SECONDS or MIN-MAX seconds, got ${JSON.stringify(f.hold)}`);
   const [holdMin, holdMax] = [Number(hold[1]), Number(hold[2] ?? hold[1])];
@@ -77,6 +78,7 @@ export function chaosOptions(f: ChaosFlags): ChaosOptions {
     config: f.config === undefined ? undefined : readNodeConfigInput(f.config),
     configFile: f.config,
     json: f.json === true,
+    failFast: f.failFast === true,
   };
   const { boundSeconds } = scheduleFor(o);
   const shortest = minimumDuration({ hold: o.hold, boundSeconds });
@@ -104,6 +106,7 @@ export function registerChaosCommand(program: Command): void {
     .option('--shapes <list>', `partition shapes to draw from: ${PARTITION_SHAPES.join(',')}`)
     .option('--config <file>', 'JSON node settings (default: active 4, passive 8, 1 s cycles, 0.5 s keepalive)')
     .option('--json', 'print the report summary as one JSON object on stdout')
+    .option('--fail-fast', 'stop the schedule at the first violation')
     .option('--dry-run', 'print the schedule and exit, without starting anything')
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .action(async (flags: ChaosFlags) => {

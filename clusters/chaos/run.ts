@@ -36,12 +36,15 @@ export interface ChaosOptions {
   readonly config?: NodeConfigInput | undefined;
   readonly configFile?: string | undefined;
   readonly json: boolean;
+  /** Stop the schedule at the first violation (the report then covers the phases run). */
+  readonly failFast?: boolean | undefined;
 }
 
 /** The command line that reruns this schedule. */
 export function chaosCommand(o: ChaosOptions): string {
   const flags = [`--backend ${o.backend}`, `--nodes ${o.nodes}`, `--duration ${o.durationSeconds}`, `--faults ${o.faults.join(',')}`, `--seed ${o.seed}`, `--hold ${o.hold[0]}-${o.hold[1]}`];
   if (o.boundSeconds !== undefined) flags.push(`--bound ${o.boundSeconds}`);
+  if (o.failFast) flags.push('--fail-fast');
   if (o.variant !== 'reference') flags.push(`--variant ${o.variant}`);
   for (const [key, choice] of Object.entries(o.decisions ?? {})) flags.push(`--decide ${key}=${choice}`);
   if (o.mutant) flags.push(`--mutant ${o.mutant}`);
@@ -123,7 +126,12 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void, sta
       stopSampling = sample(cluster, o.sampleMs, now, rec, () => current, (x) =>
         status(`${stamp()} ${phaseName()} | ${x.live} up | ${x.components} component(s) | ${x.asymmetricPairs} asymmetric | active ${x.activeMin}-${x.activeMax} (mean ${x.activeMean}) | ${rec.violations.length} violation(s)`),
       );
+      const failedFast = (): boolean => o.failFast === true && rec.violations.length > 0;
       for (const p of schedule) {
+        if (failedFast()) {
+          log(`${stamp()} stopping at the first violation (--fail-fast)`);
+          break;
+        }
         await sleepUntil(t0, p.at, () => interrupted);
         if (interrupted) throw new Interrupted();
         current = p.index;
