@@ -107,13 +107,13 @@ class Search {
   }
 
   /**
-   * Judges a step from `from` to `to` by `action` (progress.ts); records it when it changed
-   * nothing and returns true. Only called for a successor whose fingerprint is its parent's, or
-   * with the bytes at hand.
+   * Judges the step by `action` from `from` to `to` (progress.ts): records it and returns true
+   * when `to` is `from` itself, or `before`, the world the step to `from` started from.
    */
-  busyLoop(from: World, to: World, action: Action, path: readonly number[]): boolean {
-    if (!sameWorld(from, to)) return false;
-    this.record([{ property: NO_BUSY_LOOP.name, message: NO_BUSY_LOOP.check(describeAction(from, this.s, action), true)! }], path.slice());
+  busyLoop(from: World, to: World, before: World | undefined, action: Action, path: readonly number[]): boolean {
+    const back = sameWorld(from, to) ? 1 : before && sameWorld(before, to) ? 2 : 0;
+    if (back === 0) return false;
+    this.record([{ property: NO_BUSY_LOOP.name, message: NO_BUSY_LOOP.check(describeAction(from, this.s, action), back)! }], path.slice());
     return true;
   }
 
@@ -151,7 +151,7 @@ class Search {
     const cursor = new SuccessorCursor(this.s);
     const { draft } = cursor;
     draft.load(init);
-    frontier.push(init, init.length, draft.parentFp, 0, ancestry.add(NO_PARENT, 0));
+    frontier.push(init, init.length, draft.parentFp, draft.parentFp, 0, ancestry.add(NO_PARENT, 0));
     while (this.stop === null) {
       const item = frontier.shift();
       if (!item) {
@@ -169,7 +169,13 @@ class Search {
         this.noteEvents(cursor.events);
         if (draft.fp.hi === item.fp.hi && draft.fp.lo === item.fp.lo) {
           draft.materialize();
-          if (this.busyLoop(item.state, draft.out.subarray(0, draft.length), cursor.action!, [...ancestry.path(item.id), cursor.index])) continue;
+          if (this.busyLoop(item.state, draft.out.subarray(0, draft.length), undefined, cursor.action!, [...ancestry.path(item.id), cursor.index])) continue;
+        } else if (depth > 0 && draft.fp.hi === item.parentFp.hi && draft.fp.lo === item.parentFp.lo) {
+          // Back where the step to this world started: by fingerprint, as the visited set judges
+          // sameness (the parent's bytes are gone). Seen only when this world was first reached from there.
+          const message = NO_BUSY_LOOP.check(describeAction(item.state, this.s, cursor.action!), 2)!;
+          this.record([{ property: NO_BUSY_LOOP.name, message }], [...ancestry.path(item.id), cursor.index]);
+          continue;
         }
         if (!this.visited.add(draft.fp.hi, draft.fp.lo)) continue;
         this.tick(depth + 1);
@@ -182,7 +188,7 @@ class Search {
           this.record(failures, [...ancestry.path(item.id), cursor.index]);
           continue;
         }
-        frontier.commit(draft.length, draft.fp, depth + 1, ancestry.add(item.id, cursor.index));
+        frontier.commit(draft.length, draft.fp, item.fp, depth + 1, ancestry.add(item.id, cursor.index));
       }
     }
   }
@@ -203,7 +209,7 @@ class Search {
       const succ = top.next[index]!;
       this.states++;
       this.noteEvents(succ.events);
-      if (this.busyLoop(top.world, succ.world, succ.action, [...path, index])) continue;
+      if (this.busyLoop(top.world, succ.world, frames[frames.length - 2]?.world, succ.action, [...path, index])) continue;
       if (!this.visited.add(succ.fingerprint.hi, succ.fingerprint.lo)) continue;
       path.push(index);
       this.tick(path.length);
@@ -223,6 +229,7 @@ class Search {
     if (!init) return;
     for (let walk = 0; walk < this.o.walks && this.stop === null; walk++) {
       let w = init;
+      let before: World | undefined;
       const path: number[] = [];
       while (path.length < this.o.depth && this.stop === null) {
         const next = successors(this.s, w, this.o.choices, this.o.seed);
@@ -232,10 +239,11 @@ class Search {
         path.push(index);
         this.states++;
         this.noteEvents(succ.events);
-        if (this.busyLoop(w, succ.world, succ.action, path)) break;
+        if (this.busyLoop(w, succ.world, before, succ.action, path)) break;
         const fresh = this.visited.add(succ.fingerprint.hi, succ.fingerprint.lo);
         this.tick(path.length);
         if (fresh && this.judge(succ.world, path)) break;
+        before = w;
         w = succ.world;
       }
     }
@@ -285,7 +293,7 @@ class Ancestry {
   }
 }
 
-/** A FIFO of (world, fingerprint, depth, id) records packed into large byte chunks. */
+/** A FIFO of (world, fingerprint, its parent's fingerprint, depth, id) records packed into large byte chunks. */
 class Frontier {
   private static readonly CHUNK = 1 << 24;
   private chunks: Uint8Array[] = [];
@@ -300,9 +308,9 @@ class Frontier {
 
   /** Makes room for a record whose world takes `len` bytes; returns where in `chunk` to write the world. */
   reserve(len: number): number {
-    if (this.writePos + 16 + len > this.chunk.length) {
+    if (this.writePos + RECORD_BYTES + len > this.chunk.length) {
       if (this.writeChunk >= 0) this.chunk[this.writePos] = 0xff; // end-of-chunk mark
-      this.chunk = new Uint8Array(Math.max(Frontier.CHUNK, 17 + len));
+      this.chunk = new Uint8Array(Math.max(Frontier.CHUNK, RECORD_BYTES + 1 + len));
       this.chunks.push(this.chunk);
       this.writeChunk = this.chunks.length - 1;
       this.writePos = 0;
@@ -311,7 +319,7 @@ class Frontier {
   }
 
   /** Queues the record last reserved, its world of `len` bytes written. */
-  commit(len: number, fp: Fingerprint, depth: number, id: number): void {
+  commit(len: number, fp: Fingerprint, parentFp: Fingerprint, depth: number, id: number): void {
     const c = this.chunk;
     let p = this.writePos;
     c[p++] = len & 0x7f;
@@ -322,17 +330,19 @@ class Frontier {
     writeU32(c, p, fp.hi);
     writeU32(c, p + 4, fp.lo);
     writeU32(c, p + 8, id);
-    this.writePos = p + 12;
+    writeU32(c, p + 12, parentFp.hi);
+    writeU32(c, p + 16, parentFp.lo);
+    this.writePos = p + 20;
     this.count++;
   }
 
-  push(state: Uint8Array, len: number, fp: Fingerprint, depth: number, id: number): void {
+  push(state: Uint8Array, len: number, fp: Fingerprint, parentFp: Fingerprint, depth: number, id: number): void {
     const at = this.reserve(len); // before reading `chunk`: reserving may start a new one
     this.chunk.set(state.subarray(0, len), at);
-    this.commit(len, fp, depth, id);
+    this.commit(len, fp, parentFp, depth, id);
   }
 
-  shift(): { state: Uint8Array; fp: Fingerprint; depth: number; id: number } | null {
+  shift(): { state: Uint8Array; fp: Fingerprint; parentFp: Fingerprint; depth: number; id: number } | null {
     if (this.count === 0) return null;
     let c = this.chunks[this.readChunk]!;
     if (this.readPos >= c.length || c[this.readPos] === 0xff) {
@@ -349,12 +359,15 @@ class Frontier {
     p += len;
     const fp = { hi: readU32(c, p), lo: readU32(c, p + 4) };
     const id = readU32(c, p + 8) >>> 0;
-    this.readPos = p + 12;
+    const parentFp = { hi: readU32(c, p + 12), lo: readU32(c, p + 16) };
+    this.readPos = p + 20;
     this.count--;
-    return { state, fp, depth, id };
+    return { state, fp, parentFp, depth, id };
   }
 }
 const EMPTY_CHUNK = new Uint8Array(0);
+/** A record's bytes besides its world: length and depth (4), fingerprint (8), id (4), parent's fingerprint (8). */
+const RECORD_BYTES = 24;
 
 function writeU32(c: Uint8Array, p: number, v: number): void {
   c[p] = v & 0xff;

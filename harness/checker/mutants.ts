@@ -37,6 +37,7 @@ const SCENARIO_OF: Record<MutantName, keyof typeof MUTANT_SCENARIOS> = {
   'high-priority-read-as-low': 'fourNodesJoining',
   'neighbor-without-timeout': 'fourNodesSilentReject',
   'retry-dead-candidate': 'threeNodesOneCrash',
+  'retry-rejecting-peer': 'fourNodesJoining',
 };
 
 export interface MutantResult {

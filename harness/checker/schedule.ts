@@ -79,9 +79,11 @@ export function runDirected(options: CheckOptions, director: Director, limits: R
   const s = scenarioOf(options);
   const maxSteps = limits.maxSteps ?? DEFAULT_MAX_STEPS;
   const wanted = limits.properties ?? 'all';
-  const judged = (w: World, step?: { from: World; action: Action }): readonly Failure[] => {
-    // A step that left the world as it was is judged first (properties/progress.ts), then the state.
-    const busy = step && sameBytes(step.from, w) ? [{ property: NO_BUSY_LOOP.name, message: NO_BUSY_LOOP.check(describeAction(step.from, s, step.action), true)! }] : [];
+  const judged = (w: World, step?: { from: World; before: World | undefined; action: Action }): readonly Failure[] => {
+    // The step is judged first (properties/progress.ts: did it leave the world as it was, or undo
+    // the step before it?), then the state it reached.
+    const back = !step ? 0 : sameBytes(step.from, w) ? 1 : step.before && sameBytes(step.before, w) ? 2 : 0;
+    const busy = back > 0 ? [{ property: NO_BUSY_LOOP.name, message: NO_BUSY_LOOP.check(describeAction(step!.from, s, step!.action), back)! }] : [];
     const all = busy.length > 0 ? [...busy, ...failuresIn(s, w)] : failuresIn(s, w);
     if (wanted === 'all') return all;
     return all.filter((f) => (wanted === 'always' ? ALWAYS_NAMES.has(f.property) : wanted.includes(f.property)));
@@ -89,6 +91,7 @@ export function runDirected(options: CheckOptions, director: Director, limits: R
   const path: number[] = [];
   const actions: Action[] = [];
   let world = initialWorld(s);
+  let before: World | undefined;
   let failures = judged(world);
   let ended: RunEnd = 'failure';
   while (failures.length === 0) {
@@ -111,7 +114,8 @@ export function runDirected(options: CheckOptions, director: Director, limits: R
     actions.push(next[index]!.action);
     const from = world;
     world = next[index]!.world;
-    failures = judged(world, { from, action: next[index]!.action });
+    failures = judged(world, { from, before, action: next[index]!.action });
+    before = from;
   }
   return { failures, path, actions, token: encodeToken(options, path), world, quiescent: isQuiescent(snapshotOf(s, world)), ended };
 }

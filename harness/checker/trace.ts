@@ -74,6 +74,7 @@ export function replayPath(o: CheckOptions, path: readonly number[]): Trace {
   let w = initialWorld(s);
   const steps: TraceStep[] = [];
   let busy: Failure | null = null;
+  let before: World | undefined;
   path.forEach((choice, k) => {
     const next = successors(s, w, o.choices, o.seed);
     const chosen = next[choice];
@@ -87,8 +88,9 @@ export function replayPath(o: CheckOptions, path: readonly number[]): Trace {
     const picked = chosen.choices.length > 0 ? ` {choices ${chosen.choices.join(',')}}` : '';
     const action = describeAction(w, s, chosen.action);
     steps.push({ index: k + 1, action: action + picked, changes });
-    const unchanged = Buffer.compare(w, chosen.world) === 0;
-    busy = unchanged ? { property: NO_BUSY_LOOP.name, message: NO_BUSY_LOOP.check(action, true)! } : null;
+    const back = Buffer.compare(w, chosen.world) === 0 ? 1 : before && Buffer.compare(before, chosen.world) === 0 ? 2 : 0;
+    busy = back > 0 ? { property: NO_BUSY_LOOP.name, message: NO_BUSY_LOOP.check(action, back)! } : null;
+    before = w;
     w = chosen.world;
   });
   // The last step's own verdict (progress.ts), then the final state's.

@@ -16,6 +16,7 @@ export const MUTANTS = {
   'high-priority-read-as-low': 'a HIGH NEIGHBOR is rejected when the active view is full, so a node that lost every neighbour can stay isolated',
   'neighbor-without-timeout': 'a NEIGHBOR request is sent without arming its timeout, so a request nobody answers is waited on forever',
   'retry-dead-candidate': 'a candidate whose connection failed stays untried in its refill round, so the node asks the dead peer again at once, forever',
+  'retry-rejecting-peer': 'a candidate that rejected the request stays untried in its refill round, so the node asks the same full peer again at once, forever',
 } as const;
 
 export type MutantName = keyof typeof MUTANTS;

@@ -287,7 +287,7 @@ function onNeighborReply(s: NodeState, from: NodeId, accepted: boolean, ctx: Ste
     if (!isMutant(ctx, 'active-keeps-passive')) removePassive(s, from);
     addActive(s, from, ctx);
     emit(ctx, 'promoted', from);
-  } else {
+  } else if (!isMutant(ctx, 'retry-rejecting-peer')) {
     markTried(s, from);
   }
   tryPromote(s, ctx);

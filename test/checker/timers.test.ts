@@ -8,6 +8,7 @@ import { resolveOptions, scenarioOf } from '../../harness/checker/options.ts';
 import { successors } from '../../harness/checker/successors.ts';
 import { failuresIn } from '../../harness/checker/judge.ts';
 import { check } from '../../harness/checker/check.ts';
+import { MUTANT_SCENARIOS } from '../../harness/checker/mutants.ts';
 import { decodeToken, formatTrace, replayPath } from '../../harness/checker/trace.ts';
 import { type Action, describeAction, initialWorld, type World } from '../../harness/checker/world.ts';
 import { MsgType } from '../../models/hyparview/messages.ts';
@@ -98,7 +99,7 @@ test('no-stuck-request: with nothing in flight, an outstanding request without a
 });
 
 test('no-busy-loop: a step that leaves the world as it found it is reported, and its replay says so', (t) => {
-  t.is(NO_BUSY_LOOP.check('x', false), null);
+  t.is(NO_BUSY_LOOP.check('x', 0), null);
   const r = check({ mutant: 'retry-dead-candidate' });
   const v = r.violations[0]!;
   t.is(v.property, 'no-busy-loop');
@@ -106,4 +107,15 @@ test('no-busy-loop: a step that leaves the world as it found it is reported, and
   const { options, path } = decodeToken(v.replay);
   const trace = replayPath(options, path);
   t.is(trace.failures[0]?.property, 'no-busy-loop', formatTrace(trace));
+});
+
+test('no-busy-loop: two steps of which the second undoes the first are reported, and replay says so', (t) => {
+  const r = check({ ...MUTANT_SCENARIOS.fourNodesJoining, mutant: 'retry-rejecting-peer' });
+  const v = r.violations[0]!;
+  t.is(v.property, 'no-busy-loop');
+  t.regex(v.message, /"deliver 0→1: NEIGHBOR_REPLY\(reject\)" puts every node, queue and timer back as they were before the step that led here/);
+  const { options, path } = decodeToken(v.replay);
+  const trace = replayPath(options, path);
+  t.is(trace.failures[0]?.property, 'no-busy-loop', formatTrace(trace));
+  t.regex(trace.steps.at(-2)!.action, /NEIGHBOR\(LOW\)/);
 });

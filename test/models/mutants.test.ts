@@ -181,6 +181,17 @@ const CASES: Record<MutantName, MutantCase> = {
       t.deepEqual(mut.effects, request(5, false));
     },
   },
+  'retry-rejecting-peer': {
+    state: node({ active: [1], passive: [5, 6], pending: 5 }),
+    input: recv(5, REJECT),
+    mutantScript: [0], // candidates [5,6]: the mutant picks 5, which just said no, again
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.state.tried, [5]);
+      t.deepEqual(ref.effects, request(6, false));
+      t.deepEqual(mut.state.tried, []);
+      t.deepEqual(mut.effects, request(5, false));
+    },
+  },
 };
 
 test('every mutant in MUTANTS has a case here', (t) => {
