@@ -522,7 +522,7 @@ export class HyParViewNode {
       this.peerOf.delete(out);
       out.fail(code, message);
     }
-    this.linkDown(peer, code, code, message);
+    this.linkDown(peer, out ? (out.peer ? 'established' : 'connect') : code, code, message);
   }
 
   // ---- broadcast -----------------------------------------------------------------------------

@@ -118,11 +118,12 @@ test(`the dial map routes an outgoing link through a proxy; when the proxy cuts 
   for (const s of piped) s.destroy();
   // n2 may ask n1 again once a shuffle period (over its own direct link): n1 accepts, its dial
   // through the dead proxy fails, and it drops n2 again. So n2 is gone from n1's view most of the time.
-  const v = await waitFor('n1 to count the link down and drop n2', 5000, async () => {
-    const s = await cluster.api<{ counters: { linkDowns: Record<string, number> }; active: string[] }>('n1', '/state');
+  let last: unknown;
+  const v = await waitFor('n1 to count the link down and drop n2', 10_000, async () => {
+    const s = (last = await cluster.api<{ counters: { linkDowns: Record<string, number> }; active: string[] }>('n1', '/state'));
     return (s.counters.linkDowns.established ?? 0) >= 1 && !s.active.includes('n2') ? s : undefined;
   }).catch(() => undefined);
-  t.truthy(v, `seed ${SEED}: n1 still lists n2 as active after its link broke`);
+  t.truthy(v, `seed ${SEED}: n1 still lists n2 as active after its link broke: ${JSON.stringify(last)}`);
 });
 
 test('a dialled peer whose HELLO names someone else is refused, and the link counts as down', async (t) => {
