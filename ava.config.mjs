@@ -1,5 +1,6 @@
-// Unit, model, checker, real-node and local-cluster tests (`npm test` runs these, then the
-// Docker ones through ava.docker.config.mjs). tsx loads the .ts files; it needs child processes.
+// Unit, model, checker, real-node and local-cluster tests (`npm test` runs these and, side by
+// side, the Docker ones through ava.docker.config.mjs: test/suites.mjs). tsx loads the .ts
+// files; it needs child processes.
 export default {
   extensions: { ts: 'module' },
   nodeArguments: ['--import=tsx'],
