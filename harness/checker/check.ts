@@ -167,6 +167,12 @@ class Search {
       while (this.stop === null && cursor.next()) {
         this.states++;
         this.noteEvents(cursor.events);
+        // The step's own message properties (properties/messages.ts), whatever world it reaches.
+        const broke = cursor.stepFailures;
+        if (broke) {
+          this.record(broke, [...ancestry.path(item.id), cursor.index]);
+          continue;
+        }
         if (draft.fp.hi === item.fp.hi && draft.fp.lo === item.fp.lo) {
           draft.materialize();
           if (this.busyLoop(item.state, draft.out.subarray(0, draft.length), undefined, cursor.action!, [...ancestry.path(item.id), cursor.index])) continue;
@@ -209,6 +215,10 @@ class Search {
       const succ = top.next[index]!;
       this.states++;
       this.noteEvents(succ.events);
+      if (succ.stepFailures) {
+        this.record(succ.stepFailures, [...path, index]);
+        continue;
+      }
       if (this.busyLoop(top.world, succ.world, frames[frames.length - 2]?.world, succ.action, [...path, index])) continue;
       if (!this.visited.add(succ.fingerprint.hi, succ.fingerprint.lo)) continue;
       path.push(index);
@@ -239,6 +249,10 @@ class Search {
         path.push(index);
         this.states++;
         this.noteEvents(succ.events);
+        if (succ.stepFailures) {
+          this.record(succ.stepFailures, path.slice());
+          break;
+        }
         if (this.busyLoop(w, succ.world, before, succ.action, path)) break;
         const fresh = this.visited.add(succ.fingerprint.hi, succ.fingerprint.lo);
         this.tick(path.length);

@@ -38,6 +38,12 @@ const SCENARIO_OF: Record<MutantName, keyof typeof MUTANT_SCENARIOS> = {
   'neighbor-without-timeout': 'fourNodesSilentReject',
   'retry-dead-candidate': 'threeNodesOneCrash',
   'retry-rejecting-peer': 'fourNodesJoining',
+  'forward-join-ttl-twice': 'fourNodesJoining',
+  'passive-at-wrong-hop': 'fourNodesJoining',
+  'shuffle-reply-to-sender': 'threeNodesOneCrash',
+  'refill-low-when-full': 'fourNodesTinyPassive',
+  'high-priority-too-early': 'threeNodesOneCrash',
+  'shuffle-ttl-never-decremented': 'threeNodesOneCrash',
 };
 
 export interface MutantResult {

@@ -5,6 +5,7 @@
 // the successor indices it took, so its path replays with `replayPath` and its token with
 // `hyparview-harness replay`. Pure: no I/O, no clocks, no Math.random.
 import { ALWAYS, QUIET } from '../../properties/invariants.ts';
+import { MESSAGE_PROPERTIES } from '../../properties/messages.ts';
 import { NO_BUSY_LOOP, STEP_PROPERTIES } from '../../properties/progress.ts';
 import { isQuiescent } from '../../properties/snapshot.ts';
 import { type CheckOptions, scenarioOf } from './options.ts';
@@ -65,7 +66,7 @@ export interface StepView {
 /** Picks the index of the next successor, or null to stop. */
 export type Director = (view: StepView) => number | null;
 
-const ALWAYS_NAMES = new Set([...ALWAYS, ...QUIET, ...STEP_PROPERTIES].map((p) => p.name));
+const ALWAYS_NAMES = new Set([...ALWAYS, ...QUIET, ...STEP_PROPERTIES, ...MESSAGE_PROPERTIES].map((p) => p.name));
 const DEFAULT_MAX_STEPS = 400;
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -79,11 +80,13 @@ export function runDirected(options: CheckOptions, director: Director, limits: R
   const s = scenarioOf(options);
   const maxSteps = limits.maxSteps ?? DEFAULT_MAX_STEPS;
   const wanted = limits.properties ?? 'all';
-  const judged = (w: World, step?: { from: World; before: World | undefined; action: Action }): readonly Failure[] => {
+  const judged = (w: World, step?: { from: World; before: World | undefined; action: Action; stepFailures: readonly Failure[] | null }): readonly Failure[] => {
     // The step is judged first (properties/progress.ts: did it leave the world as it was, or undo
     // the step before it?), then the state it reached.
     const back = !step ? 0 : sameBytes(step.from, w) ? 1 : step.before && sameBytes(step.before, w) ? 2 : 0;
     const busy = back > 0 ? [{ property: NO_BUSY_LOOP.name, message: NO_BUSY_LOOP.check(describeAction(step!.from, s, step!.action), back)! }] : [];
+    // The message properties (properties/messages.ts) of the step.
+    if (step?.stepFailures) busy.unshift(...step.stepFailures);
     const all = busy.length > 0 ? [...busy, ...failuresIn(s, w)] : failuresIn(s, w);
     if (wanted === 'all') return all;
     return all.filter((f) => (wanted === 'always' ? ALWAYS_NAMES.has(f.property) : wanted.includes(f.property)));
@@ -114,7 +117,7 @@ export function runDirected(options: CheckOptions, director: Director, limits: R
     actions.push(next[index]!.action);
     const from = world;
     world = next[index]!.world;
-    failures = judged(world, { from, before, action: next[index]!.action });
+    failures = judged(world, { from, before, action: next[index]!.action, stepFailures: next[index]!.stepFailures });
     before = from;
   }
   return { failures, path, actions, token: encodeToken(options, path), world, quiescent: isQuiescent(snapshotOf(s, world)), ended };

@@ -7,6 +7,7 @@ import type { Chooser } from '../../models/chooser.ts';
 import type { HyParViewConfig } from '../../models/hyparview/config.ts';
 import type { Message, NodeId } from '../../models/hyparview/messages.ts';
 import { type Effect, type EventKind, type Input, step } from '../../models/hyparview/node.ts';
+import { messageFailures } from '../../properties/messages.ts';
 import { hashSegment, packetSize, readNode, readPacket, writeNode, writePacket } from './encode.ts';
 import { BytesMap, type Fingerprint } from './fingerprint.ts';
 import { LINK_DOWN } from './packets.ts';
@@ -27,6 +28,8 @@ export interface StepOutcome {
   readonly events: readonly EventKind[];
   /** The value each random choice took, in the order the node asked. */
   readonly choices: readonly number[];
+  /** The message properties (properties/messages.ts) this step breaks, or null. */
+  readonly stepFailures: readonly { readonly property: string; readonly message: string }[] | null;
 }
 
 /** What a node steps on, as found in the world's bytes. */
@@ -70,10 +73,14 @@ const scratch = new Uint8Array(1 << 12);
 export function runStep(config: HyParViewConfig, id: NodeId, x: StepInput, chooser: Chooser, choices: readonly number[]): StepOutcome {
   const node = readNode(x.bytes, x.nodeAt, id);
   const out: Effect[] = [];
-  step(node, modelInput(x), { config, chooser, out });
+  const before = { active: node.active.slice(), passive: node.passive.slice() };
+  const input = modelInput(x);
+  step(node, input, { config, chooser, out });
   const effects: StepEffect[] = [];
   const events: EventKind[] = [];
+  const sent: { to: NodeId; msg: Message }[] = [];
   for (const e of out) {
+    if (e.t === 'send') sent.push(e);
     if (e.t === 'send') effects.push({ to: e.to, packet: scratch.slice(0, writePacket(scratch, 0, e.msg)) });
     else if (e.t === 'neighborUp') effects.push({ linked: e.peer });
     else if (e.t === 'armNeighborTimeout') effects.push({ armed: e.peer });
@@ -84,7 +91,9 @@ export function runStep(config: HyParViewConfig, id: NodeId, x: StepInput, choos
   const segment = scratch.slice(0, writeNode(scratch, 0, node));
   const nodeHash: Fingerprint = { hi: 0, lo: 0 };
   hashSegment(segment, 0, segment.length, id, nodeHash);
-  return { node: segment, nodeHash, effects, events, choices };
+  // Judged once per (node, input, choices): the cache below keeps the verdict with the outcome.
+  const stepFailures = messageFailures({ id, input, before, after: node, sent }, config);
+  return { node: segment, nodeHash, effects, events, choices, stepFailures };
 }
 
 /** Replays a fixed script of choice values, recording how many alternatives each choice had. */

@@ -20,6 +20,8 @@ export interface Successor {
   readonly events: readonly EventKind[];
   /** The message or connection event the action delivered, if any. */
   readonly delivered: Packet | undefined;
+  /** The message properties the step broke (properties/messages.ts), or null. */
+  readonly stepFailures: StepOutcome['stepFailures'];
 }
 
 /** Records the choices a seeded chooser makes, so a seeded step can still be described. */
@@ -82,6 +84,11 @@ export class SuccessorCursor {
     return this.outcomes ? this.outcomes[this.taken - 1]!.choices : NO_CHOICES;
   }
 
+  /** The message properties the current successor's step broke (properties/messages.ts), or null (a fault breaks none). */
+  get stepFailures(): StepOutcome['stepFailures'] {
+    return this.outcomes ? this.outcomes[this.taken - 1]!.stepFailures : null;
+  }
+
   /** The packet the current successor's action delivered, if any. */
   get delivered(): Packet | undefined {
     const a = this.action!;
@@ -129,7 +136,7 @@ export function successors(s: Scenario, w: World, mode: ChoiceMode, seed: number
   while (cursor.next()) {
     const { draft } = cursor;
     draft.materialize();
-    out.push({ action: cursor.action!, choices: cursor.choices, world: draft.out.slice(0, draft.length), fingerprint: { hi: draft.fp.hi, lo: draft.fp.lo }, events: draft.events, delivered: cursor.delivered });
+    out.push({ action: cursor.action!, choices: cursor.choices, world: draft.out.slice(0, draft.length), fingerprint: { hi: draft.fp.hi, lo: draft.fp.lo }, events: draft.events, delivered: cursor.delivered, stepFailures: cursor.stepFailures });
   }
   return out;
 }

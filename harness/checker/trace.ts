@@ -73,7 +73,7 @@ export function replayPath(o: CheckOptions, path: readonly number[]): Trace {
   const s = scenarioOf(o);
   let w = initialWorld(s);
   const steps: TraceStep[] = [];
-  let busy: Failure | null = null;
+  let busy: Failure[] = [];
   let before: World | undefined;
   path.forEach((choice, k) => {
     const next = successors(s, w, o.choices, o.seed);
@@ -89,12 +89,12 @@ export function replayPath(o: CheckOptions, path: readonly number[]): Trace {
     const action = describeAction(w, s, chosen.action);
     steps.push({ index: k + 1, action: action + picked, changes });
     const back = Buffer.compare(w, chosen.world) === 0 ? 1 : before && Buffer.compare(before, chosen.world) === 0 ? 2 : 0;
-    busy = back > 0 ? { property: NO_BUSY_LOOP.name, message: NO_BUSY_LOOP.check(action, back)! } : null;
+    busy = [...(chosen.stepFailures ?? []), ...(back > 0 ? [{ property: NO_BUSY_LOOP.name, message: NO_BUSY_LOOP.check(action, back)! }] : [])];
     before = w;
     w = chosen.world;
   });
-  // The last step's own verdict (progress.ts), then the final state's.
-  return { steps, final: w, failures: busy ? [busy, ...failuresIn(s, w)] : failuresIn(s, w) };
+  // The last step's own verdicts (messages.ts, progress.ts), then the final state's.
+  return { steps, final: w, failures: busy.length > 0 ? [...busy, ...failuresIn(s, w)] : failuresIn(s, w) };
 }
 
 export function formatTrace(t: Trace): string {

@@ -221,8 +221,9 @@ function onForwardJoin(s: NodeState, from: NodeId, newNode: NodeId, ttl: number,
     }
     return;
   }
-  if (ttl === ctx.config.prwl) addPassive(s, newNode, ctx);
-  if (next.length > 0) send(ctx, pickOne(next, ctx.chooser), { t: MsgType.ForwardJoin, newNode, ttl: ttl - 1 });
+  if (ttl === (isMutant(ctx, 'passive-at-wrong-hop') ? ctx.config.arwl : ctx.config.prwl)) addPassive(s, newNode, ctx);
+  const relayed = isMutant(ctx, 'forward-join-ttl-twice') ? Math.max(ttl - 2, 0) : ttl - 1;
+  if (next.length > 0) send(ctx, pickOne(next, ctx.chooser), { t: MsgType.ForwardJoin, newNode, ttl: relayed });
 }
 
 /**
@@ -310,7 +311,7 @@ function markTried(s: NodeState, peer: NodeId): void {
 /** Refill: ask one untried passive peer at a time until the active view is full or nobody is left. */
 function tryPromote(s: NodeState, ctx: StepContext): void {
   if (s.pending !== NONE) return;
-  if (s.active.length >= ctx.config.activeSize) {
+  if (s.active.length >= ctx.config.activeSize + (isMutant(ctx, 'refill-low-when-full') ? 1 : 0)) {
     s.tried.length = 0;
     return;
   }
@@ -319,7 +320,7 @@ function tryPromote(s: NodeState, ctx: StepContext): void {
     s.tried.length = 0;
     return;
   }
-  ask(s, pickOne(candidates, ctx.chooser), s.active.length === 0, ctx);
+  ask(s, pickOne(candidates, ctx.chooser), s.active.length <= (isMutant(ctx, 'high-priority-too-early') ? 1 : 0), ctx);
 }
 
 /** The one outstanding NEIGHBOR request, with its timeout armed. */
@@ -395,7 +396,7 @@ function onShuffle(s: NodeState, from: NodeId, origin: NodeId, ids: readonly Nod
   const left = ttl - 1;
   const next = without(s.active, from);
   if (left > 0 && s.active.length > 1 && next.length > 0) {
-    send(ctx, pickOne(next, ctx.chooser), { t: MsgType.Shuffle, origin, ids, ttl: left });
+    send(ctx, pickOne(next, ctx.chooser), { t: MsgType.Shuffle, origin, ids, ttl: isMutant(ctx, 'shuffle-ttl-never-decremented') ? ttl : left });
     return;
   }
   if (origin === s.id) return;
@@ -404,7 +405,7 @@ function onShuffle(s: NodeState, from: NodeId, origin: NodeId, ids: readonly Nod
   if (reply.length < wanted && ctx.config.decisions.shuffleReply === 'fillFromActive') {
     reply = reply.concat(sample(without(s.active, origin), wanted - reply.length, ctx.chooser));
   }
-  send(ctx, origin, { t: MsgType.ShuffleReply, ids: reply });
+  send(ctx, isMutant(ctx, 'shuffle-reply-to-sender') ? from : origin, { t: MsgType.ShuffleReply, ids: reply });
   mergePassive(s, [origin, ...ids], reply, ctx);
 }
 

@@ -5,6 +5,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { MUTANTS, type MutantName } from '../../models/hyparview/mutants.ts';
 import type { Input, NodeState } from '../../models/hyparview/node.ts';
+import { messageFailures } from '../../properties/messages.ts';
 import {
   ACCEPT,
   arm,
@@ -24,7 +25,9 @@ import {
   SELF,
   send,
   sentMessages,
+  shuffle,
   shuffleReply,
+  shuffleTimer,
   type StepResult,
   stepOnce,
   TEST_PARAMETERS,
@@ -42,6 +45,18 @@ interface MutantCase {
 }
 
 const full = [1, 2, 3];
+
+/** The message properties (properties/messages.ts) one step breaks, by name. */
+function brokenBy(state: NodeState, input: Input, r: StepResult, mutant?: MutantName): string[] {
+  const sent = sentMessages(r.effects);
+  return (messageFailures({ id: state.id, input, before: state, after: r.state, sent }, config({ mutant })) ?? []).map((f) => f.property);
+}
+
+/** The reference's step keeps `property`; the mutant's breaks it. */
+function caughtBy(t: ExecutionContext, c: Pick<MutantCase, 'state' | 'input'>, ref: StepResult, mut: StepResult, property: string): void {
+  t.deepEqual(brokenBy(c.state, c.input, ref), []);
+  t.deepEqual(brokenBy(c.state, c.input, mut), [property]);
+}
 
 const CASES: Record<MutantName, MutantCase> = {
   'evict-without-disconnect': {
@@ -190,6 +205,64 @@ const CASES: Record<MutantName, MutantCase> = {
       t.deepEqual(ref.effects, request(6, false));
       t.deepEqual(mut.state.tried, []);
       t.deepEqual(mut.effects, request(5, false));
+    },
+  },
+  'forward-join-ttl-twice': {
+    state: node({ active: [1, 2] }),
+    input: recv(1, forwardJoin(5, 3)),
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.effects, [send(2, forwardJoin(5, 2))]);
+      t.deepEqual(mut.effects, [send(2, forwardJoin(5, 1))]);
+      caughtBy(t, CASES['forward-join-ttl-twice'], ref, mut, 'walk-ttl');
+    },
+  },
+  'passive-at-wrong-hop': {
+    state: node({ active: [1, 2] }),
+    input: recv(1, forwardJoin(5, TEST_PARAMETERS.arwl)),
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.state.passive, []);
+      t.deepEqual(mut.state.passive, [5]);
+      caughtBy(t, CASES['passive-at-wrong-hop'], ref, mut, 'passive-at-prwl');
+    },
+  },
+  'shuffle-reply-to-sender': {
+    state: node({ active: [1], passive: [6] }),
+    input: recv(1, shuffle(7, [8], 1)),
+    expect: (t, ref, mut) => {
+      t.deepEqual(sentMessages(ref.effects), [{ to: 7, msg: shuffleReply([6, 1]) }]);
+      t.deepEqual(sentMessages(mut.effects), [{ to: 1, msg: shuffleReply([6, 1]) }]);
+      caughtBy(t, CASES['shuffle-reply-to-sender'], ref, mut, 'shuffle-reply-to-origin');
+    },
+  },
+  'refill-low-when-full': {
+    state: node({ active: full, passive: [5] }),
+    input: shuffleTimer(),
+    referenceScript: [0, 1, 1, 0], // no swap this cycle; the shuffle takes 1 and 2 of the active view, goes to 1
+    mutantScript: [1, 1, 0], // the mutant asks 5, so the swap is skipped (a request is pending)
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.effects, [send(1, shuffle(SELF, [1, 2, 5], TEST_PARAMETERS.shuffleWalk))]);
+      t.deepEqual(mut.effects, [...request(5, false), send(1, shuffle(SELF, [1, 2, 5], TEST_PARAMETERS.shuffleWalk))]);
+      caughtBy(t, CASES['refill-low-when-full'], ref, mut, 'neighbor-priority');
+    },
+  },
+  'high-priority-too-early': {
+    state: node({ active: [1, 2], passive: [5] }),
+    input: recv(1, DISCONNECT),
+    referenceScript: [1], // candidates [1,5]: ask 5
+    mutantScript: [1],
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.effects, [down(1), ...request(5, false)]);
+      t.deepEqual(mut.effects, [down(1), ...request(5, true)]);
+      caughtBy(t, CASES['high-priority-too-early'], ref, mut, 'neighbor-priority');
+    },
+  },
+  'shuffle-ttl-never-decremented': {
+    state: node({ active: [1, 2] }),
+    input: recv(1, shuffle(7, [8], 3)),
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.effects, [send(2, shuffle(7, [8], 2))]);
+      t.deepEqual(mut.effects, [send(2, shuffle(7, [8], 3))]);
+      caughtBy(t, CASES['shuffle-ttl-never-decremented'], ref, mut, 'walk-ttl');
     },
   },
 };
