@@ -39,6 +39,7 @@ const SCENARIO_OF: Record<MutantName, keyof typeof MUTANT_SCENARIOS> = {
   'retry-dead-candidate': 'threeNodesOneCrash',
   'retry-rejecting-peer': 'fourNodesJoining',
   'forward-join-ttl-twice': 'fourNodesJoining',
+  'forward-join-ttl-never-decremented': 'fourNodesJoining',
   'passive-at-wrong-hop': 'fourNodesJoining',
   'shuffle-reply-to-sender': 'threeNodesOneCrash',
   'refill-low-when-full': 'fourNodesTinyPassive',

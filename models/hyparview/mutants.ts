@@ -18,6 +18,7 @@ export const MUTANTS = {
   'retry-dead-candidate': 'a candidate whose connection failed stays untried in its refill round, so the node asks the dead peer again at once, forever',
   'retry-rejecting-peer': 'a candidate that rejected the request stays untried in its refill round, so the node asks the same full peer again at once, forever',
   'forward-join-ttl-twice': 'a relayed FORWARD_JOIN has its ttl decremented twice per hop, so walks end too early',
+  'forward-join-ttl-never-decremented': 'a relayed FORWARD_JOIN keeps the ttl it arrived with, so a walk only ends where it cannot go on and the passive insertion at PRWL never happens',
   'passive-at-wrong-hop': 'a relayed FORWARD_JOIN puts the new node in the passive view at ttl ARWL (the first hop) instead of PRWL',
   'shuffle-reply-to-sender': 'a SHUFFLE_REPLY goes to the node the SHUFFLE came from (its last hop) instead of its origin',
   'refill-low-when-full': 'the refill asks a passive peer with LOW priority even when the active view is already full (off-by-one in the full test)',

@@ -222,7 +222,7 @@ function onForwardJoin(s: NodeState, from: NodeId, newNode: NodeId, ttl: number,
     return;
   }
   if (ttl === (isMutant(ctx, 'passive-at-wrong-hop') ? ctx.config.arwl : ctx.config.prwl)) addPassive(s, newNode, ctx);
-  const relayed = isMutant(ctx, 'forward-join-ttl-twice') ? Math.max(ttl - 2, 0) : ttl - 1;
+  const relayed = isMutant(ctx, 'forward-join-ttl-twice') ? Math.max(ttl - 2, 0) : isMutant(ctx, 'forward-join-ttl-never-decremented') ? ttl : ttl - 1;
   if (next.length > 0) send(ctx, pickOne(next, ctx.chooser), { t: MsgType.ForwardJoin, newNode, ttl: relayed });
 }
 

@@ -216,6 +216,15 @@ const CASES: Record<MutantName, MutantCase> = {
       caughtBy(t, CASES['forward-join-ttl-twice'], ref, mut, 'walk-ttl');
     },
   },
+  'forward-join-ttl-never-decremented': {
+    state: node({ active: [1, 2] }),
+    input: recv(1, forwardJoin(5, 3)),
+    expect: (t, ref, mut) => {
+      t.deepEqual(ref.effects, [send(2, forwardJoin(5, 2))]);
+      t.deepEqual(mut.effects, [send(2, forwardJoin(5, 3))]);
+      caughtBy(t, CASES['forward-join-ttl-never-decremented'], ref, mut, 'walk-ttl');
+    },
+  },
   'passive-at-wrong-hop': {
     state: node({ active: [1, 2] }),
     input: recv(1, forwardJoin(5, TEST_PARAMETERS.arwl)),
