@@ -33,10 +33,20 @@ export interface NodeOptions {
   readonly log: Logger;
 }
 
-export type NodeLimits = Pick<
-  NodeConfig,
-  'maxConnections' | 'maxHandshaking' | 'maxOutbound' | 'maxDialing' | 'maxDialsPerSecond' | 'maxKnownPeers' | 'maxAnswersOwed' | 'broadcastCacheSize' | 'maxFrameBytes' | 'maxWriteBufferBytes'
->;
+const LIMIT_KEYS = [
+  'maxConnections',
+  'maxHandshaking',
+  'maxOutbound',
+  'maxDialing',
+  'maxDialsPerSecond',
+  'maxKnownPeers',
+  'maxAnswersOwed',
+  'broadcastCacheSize',
+  'maxFrameBytes',
+  'maxWriteBufferBytes',
+] as const;
+
+export type NodeLimits = Pick<NodeConfig, (typeof LIMIT_KEYS)[number]>;
 
 /** What GET /state returns. */
 export interface NodeView {
@@ -94,8 +104,8 @@ export class HyParViewNode {
   private readonly newBroadcastsPerSecond: number;
   /** Peers whose dial we refused during this step: each gets the linkDown a failed dial would give. */
   private readonly refusedDials: NodeId[] = [];
-  /** When each peer in the model's `abandoned` first owed us an answer (oldest first, by insertion). */
-  private readonly owedSince = new Map<NodeId, number>();
+  /** The peers in the model's `abandoned`, in the order they first came to owe us an answer (oldest first). */
+  private readonly debtors = new Set<NodeId>();
   private readonly startedAt = Date.now();
   private readonly incarnation = Date.now().toString(36);
   private broadcastSeq = 0;
@@ -226,12 +236,12 @@ export class HyParViewNode {
    */
   private boundAnswersOwed(): void {
     const owed = this.state.abandoned;
-    for (const peer of this.owedSince.keys()) if (!owed.includes(peer)) this.owedSince.delete(peer);
-    for (const peer of owed) if (!this.owedSince.has(peer)) this.owedSince.set(peer, performance.now());
+    for (const peer of this.debtors) if (!owed.includes(peer)) this.debtors.delete(peer);
+    for (const peer of owed) this.debtors.add(peer);
     while (this.state.abandoned.length > this.config.maxAnswersOwed) {
-      const [oldest] = this.owedSince.keys();
+      const [oldest] = this.debtors;
       if (oldest === undefined) return;
-      this.owedSince.delete(oldest);
+      this.debtors.delete(oldest);
       this.dropLink(oldest, 'answers-owed', `owes more answers than the ${this.config.maxAnswersOwed} we keep track of`);
     }
   }
@@ -248,7 +258,7 @@ export class HyParViewNode {
       if (typeof v === 'number') keep.add(v);
       else if (Array.isArray(v)) for (const id of v as NodeId[]) keep.add(id);
     }
-    for (const ids of [this.out.keys(), this.inboundByPeer.keys(), this.peerOf.values(), this.neighborTimers.keys(), this.owedSince.keys()]) for (const id of ids) keep.add(id);
+    for (const ids of [this.out.keys(), this.inboundByPeer.keys(), this.peerOf.values(), this.neighborTimers.keys(), this.debtors]) for (const id of ids) keep.add(id);
     this.dir.retain(keep);
   }
 
@@ -426,20 +436,20 @@ export class HyParViewNode {
       if (!c.peer) handshaking.push(c);
       else if (idle === undefined && !this.awaitsFrom(this.peerOf.get(c) ?? NONE)) idle = c;
     }
-    let refusal: string | null = null;
     // The victim leaves the count now; its close event comes later.
-    const evict = (victim: Connection | undefined, why: string): void => {
-      if (!victim) return;
-      this.inbound.delete(victim);
-      victim.fail(refusal!, why);
+    const evict = (victim: Connection | undefined, reason: string, why: string): string => {
+      if (victim) {
+        this.inbound.delete(victim);
+        victim.fail(reason, why);
+      }
+      return reason;
     };
-    if (handshaking.length >= this.config.maxHandshaking) {
-      refusal = 'handshake-limit';
-      evict(handshaking[0], 'evicted: too many connections are handshaking');
-    } else if (this.inbound.size >= this.config.maxConnections) {
-      refusal = 'connection-limit';
-      evict(idle, 'evicted: the connection limit is reached');
-    }
+    const refusal =
+      handshaking.length >= this.config.maxHandshaking
+        ? evict(handshaking[0], 'handshake-limit', 'evicted: too many connections are handshaking')
+        : this.inbound.size >= this.config.maxConnections
+          ? evict(idle, 'connection-limit', 'evicted: the connection limit is reached')
+          : null;
     if (refusal) {
       this.metrics.count('connectionsRejected', refusal);
       if (this.warnings.take()) this.log.warn({ from: socket.remoteAddress, reason: refusal, inbound: this.inbound.size }, 'connection limit reached');
@@ -602,18 +612,7 @@ export class HyParViewNode {
         shufflePeriodMs: this.config.shufflePeriodMs,
         variant: variantOf(this.config),
       },
-      limits: {
-        maxConnections: this.config.maxConnections,
-        maxHandshaking: this.config.maxHandshaking,
-        maxOutbound: this.config.maxOutbound,
-        maxDialing: this.config.maxDialing,
-        maxDialsPerSecond: this.config.maxDialsPerSecond,
-        maxKnownPeers: this.config.maxKnownPeers,
-        maxAnswersOwed: this.config.maxAnswersOwed,
-        broadcastCacheSize: this.config.broadcastCacheSize,
-        maxFrameBytes: this.config.maxFrameBytes,
-        maxWriteBufferBytes: this.config.maxWriteBufferBytes,
-      },
+      limits: Object.fromEntries(LIMIT_KEYS.map((k) => [k, this.config[k]])) as NodeLimits,
       counters: { ...this.metrics.counts, broadcast: { ...this.metrics.broadcast } },
       uptimeSeconds: (Date.now() - this.startedAt) / 1000,
     };
