@@ -143,10 +143,16 @@ export class ChaosCluster implements Observable {
     return up.filter((_, i) => !got[i]);
   }
 
-  /** Broadcasts from a seeded random member that is up and waits up to `withinMs` for every member up to deliver it. */
-  async probe(withinMs: number): Promise<{ readonly delivered: number; readonly live: number; readonly missing: string[] }> {
+  /**
+   * Broadcasts from a seeded random member that is up and waits up to `withinMs` for every member
+   * up to deliver it. A flood is best effort: a link that breaks while it travels may lose it, so
+   * `disturbances` lists what changed meanwhile (links down, broadcasts dropped, views), and a
+   * miss with none is the overlay's fault.
+   */
+  async probe(withinMs: number): Promise<{ readonly delivered: number; readonly live: number; readonly missing: string[]; readonly disturbances: string[] }> {
     const up = this.up;
-    if (up.length === 0) return { delivered: 0, live: 0, missing: [] };
+    if (up.length === 0) return { delivered: 0, live: 0, missing: [], disturbances: [] };
+    const before = await this.views();
     const id = await this.broadcast(pickOne(up, this.chooser), `probe ${Date.now()}`);
     const deadline = performance.now() + withinMs;
     let missing = await this.missing(id);
@@ -154,7 +160,8 @@ export class ChaosCluster implements Observable {
       await new Promise((r) => setTimeout(r, 100));
       missing = await this.missing(id);
     }
-    return { delivered: up.length - missing.length, live: up.length, missing };
+    const disturbances = missing.length === 0 ? [] : disturbed(before, await this.views());
+    return { delivered: up.length - missing.length, live: up.length, missing, disturbances };
   }
 
   // ---- the nemesis, for tests ----------------------------------------------------------------
@@ -216,4 +223,23 @@ export class ChaosCluster implements Observable {
   stop(): Promise<void> {
     return this.backend.stop();
   }
+}
+
+/** What changed between two reads of the views that can lose a flood on its way. */
+function disturbed(before: Map<string, NodeView | null>, after: Map<string, NodeView | null>): string[] {
+  const out: string[] = [];
+  const sum = (o: Record<string, number> | undefined): number => Object.values(o ?? {}).reduce((a, b) => a + b, 0);
+  for (const [id, b] of before) {
+    const a = after.get(id);
+    if (!a || !b) {
+      if (a !== b) out.push(`${id}: ${a ? 'answered again' : 'stopped answering'}`);
+      continue;
+    }
+    const downs = sum(a.counters.linkDowns) - sum(b.counters.linkDowns);
+    const dropped = a.counters.broadcast.dropped - b.counters.broadcast.dropped;
+    if (downs > 0) out.push(`${id}: ${downs} link(s) down`);
+    if (dropped > 0) out.push(`${id}: ${dropped} broadcast(s) dropped`);
+    if ([...a.active].sort().join() !== [...b.active].sort().join()) out.push(`${id}: active [${b.active.join(' ')}] -> [${a.active.join(' ')}]`);
+  }
+  return out;
 }

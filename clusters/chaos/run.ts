@@ -302,7 +302,7 @@ export async function awaitRestored(cluster: ChaosCluster, boundSeconds: number,
       const probe = await cluster.probe(1000);
       probes.push({ afterSeconds: elapsed(), delivered: probe.delivered, live: probe.live });
       if (probe.missing.length === 0) return { seconds: elapsed(), failures: [], probes };
-      failures = [`probe-reach: the probe broadcast missed ${probe.missing.join(' ')}`];
+      failures = [`probe-reach: the probe broadcast missed ${probe.missing.join(' ')}${probe.disturbances.length > 0 ? ` (meanwhile ${probe.disturbances.join(', ')})` : ''}`];
       passes = 0;
     }
     await sleep(200);

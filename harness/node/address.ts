@@ -1,5 +1,6 @@
 // Node ids and HOST:PORT addresses, validated wherever they enter: command line, config,
 // control API and the wire.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export interface HostPort {
@@ -37,8 +38,40 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
-/** A port free on 127.0.0.1 right now (for a listener that must keep its port across restarts). */
-export function freeLoopbackPort(): Promise<number> {
+/**
+ * A port free on 127.0.0.1 right now, for a listener that must keep its port across restarts
+ * (or that another process binds later: Docker, toxiproxy-server). It is drawn from below the
+ * kernel's ephemeral range, so the connections and `listen(0)`s of other processes running
+ * meanwhile (a test suite next door) cannot take it before its owner binds it; and above the
+ * fixed proxy ports of local clusters (20000 and up).
+ */
+export async function freeLoopbackPort(): Promise<number> {
+  const low = ephemeralLow();
+  for (let attempt = 0; attempt < 50 && low > MIN_PICKED_PORT; attempt++) {
+    const port = MIN_PICKED_PORT + Math.floor(Math.random() * (low - MIN_PICKED_PORT));
+    if (await bindable(port)) return port;
+  }
+  return listenAnyPort();
+}
+
+const MIN_PICKED_PORT = 22_000;
+
+function ephemeralLow(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 0;
+  } catch {
+    return 0; // not Linux: fall back to whatever the kernel hands out
+  }
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer().once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+function listenAnyPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer().once('error', reject);
     s.listen(0, '127.0.0.1', () => {

@@ -54,9 +54,25 @@ async function settles(t: ExecutionContext, what: string, withinMs: number): Pro
   t.is(passes, 2, `seed ${SEED}: ${what}: not one symmetric component on two snapshots in a row within ${withinMs} ms\n${last}`);
 }
 
+/**
+ * A probe broadcast reaches every node up. Flooding is best effort, so a probe that misses while
+ * the overlay was disturbed (a link broke under a loaded CI machine) is logged and tried again,
+ * at most twice; a miss over an undisturbed overlay fails at once.
+ */
 async function reachesEveryNodeUp(t: ExecutionContext, what: string): Promise<void> {
-  const p = await cluster!.probe(3000);
-  t.deepEqual(p.missing, [], `seed ${SEED}: ${what}: the probe broadcast missed ${p.missing.join(' ')}`);
+  for (let attempt = 1; ; attempt++) {
+    const p = await cluster!.probe(3000);
+    if (p.missing.length === 0) return;
+    const why = `seed ${SEED}: ${what}: the probe broadcast missed ${p.missing.join(' ')}`;
+    if (p.disturbances.length === 0 || attempt === 3) {
+      const j = await cluster!.judge();
+      const views = describeViews(j.snapshot, j);
+      t.fail(`${why}${p.disturbances.length === 0 ? ' over an undisturbed overlay' : `; meanwhile ${p.disturbances.join(', ')}`}\n${views}`);
+      return;
+    }
+    t.log(`${why} while ${p.disturbances.join(', ')}; trying again`);
+    await cluster!.converge(boundMs);
+  }
 }
 
 /** Polls the views until `ok` holds or `ms` passes; returns whether it held. */
