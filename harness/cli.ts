@@ -6,9 +6,10 @@ import cliProgress from 'cli-progress';
 import { ConfigError, parseDecision } from '../models/hyparview/config.ts';
 import { MUTANTS, type MutantName } from '../models/hyparview/mutants.ts';
 import { check, type CheckResult, type Progress } from './checker/check.ts';
+import { LIVENESS_PROPERTIES } from './checker/liveness.ts';
 import { runMutant, mutantNames, type MutantResult } from './checker/mutants.ts';
 import { type CheckOptions, DEFAULT_OPTIONS, resolveOptions } from './checker/options.ts';
-import { decodeToken, encodeToken, formatTrace, replayPath } from './checker/trace.ts';
+import { decodeToken, encodeToken, formatTrace, replayPath, scenarioOptions } from './checker/trace.ts';
 import { registerChaosCommand } from '../clusters/chaos/commands.ts';
 import { registerNodeCommands } from './node/commands.ts';
 
@@ -75,6 +76,8 @@ export function reproduceCommand(o: CheckOptions): string {
   flags.push(`--strategy ${o.strategy}`, `--choices ${o.choices}`, `--variant ${o.variant}`);
   for (const [key, choice] of Object.entries(o.decisions ?? {})) flags.push(`--decide ${key}=${choice}`);
   if (o.mutant) flags.push(`--mutant ${o.mutant}`);
+  if (o.liveness) flags.push('--liveness');
+  if (o.from.length > 0) flags.push(`--from ${encodeToken(o, o.from)}`);
   return `npx hyparview-harness check ${flags.join(' ')}`;
 }
 
@@ -86,6 +89,8 @@ function printCheck(r: CheckResult, o: CheckOptions): void {
   const reached = Object.entries(r.sometimes).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ');
   console.log(`  sometimes: ${reached}`);
   console.log(`  quiescent states checked: ${r.quiescentStates}`);
+  if (o.liveness) console.log(`  liveness: recoverable (some continuation restores P) and restored (every continuation does), for P in ${LIVENESS_PROPERTIES.join(', ')}; graph ${(r.graphBytes / 2 ** 20).toFixed(1)} MiB`);
+  if (o.from.length > 0) console.log(`  started after the ${o.from.length} steps of the --from token`);
   if (r.quiescentStates === 0) console.log('  WARNING: no quiescent state was reached, so symmetry and connectivity were never checked (a livelock, or bounds too tight)');
   for (const v of r.violations) {
     console.log(`\nVIOLATED ${v.property}: ${v.message}`);
@@ -127,10 +132,19 @@ export function buildProgram(): Command {
     .addOption(new Option('--mutant <name>', 'inject a known bug').choices(Object.keys(MUTANTS)))
     .option('--expect <guards...>', 'sometimes guards that must be reached (e.g. eviction neighbor-rejected)')
     .option('--keep-going', 'after a violation, keep searching for the first trace of every other property')
+    .option('--liveness', 'BFS: judge connected, no-isolated-node, active-symmetric and no-dead-neighbours as recoverable (some continuation restores them) and restored (every continuation does), not in every quiescent state')
+    .option('--from <token>', "start where a replay token's trace ends, in the token's scenario (its options replace the scenario flags)")
     .option('--json', 'print one JSON object on stdout')
     .action((flags) => {
-      const { json, keepGoing, expect, decide, ...rest } = flags;
-      const o = resolveOptions({ ...rest, expect: expect ?? [], decisions: Object.keys(decide).length > 0 ? decide : undefined });
+      const { json, keepGoing, expect, decide, from, liveness, ...rest } = flags;
+      const start = from === undefined ? undefined : decodeToken(from);
+      const o = resolveOptions({
+        ...rest,
+        expect: expect ?? [],
+        decisions: Object.keys(decide).length > 0 ? decide : undefined,
+        liveness: Boolean(liveness),
+        ...(start ? { ...scenarioOptions(start.options), from: start.path } : {}),
+      });
       const progress = progressLine(!json);
       const result = check(o, { onProgress: progress.update, keepGoing: Boolean(keepGoing) });
       progress.stop();

@@ -9,7 +9,9 @@ import { worldFingerprint } from './encode.ts';
 import { type Fingerprint, VisitedSet } from './fingerprint.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
 import { SuccessorCursor, successors } from './successors.ts';
+import { ConfigError } from '../../models/hyparview/config.ts';
 import { type Failure, Judge } from './judge.ts';
+import { goodBits, isLivenessProperty, type LivenessFailure, StateGraph } from './liveness.ts';
 import { encodeToken, formatTrace, replayPath } from './trace.ts';
 import { type Action, describeAction, initialWorld, type Scenario, type World } from './world.ts';
 
@@ -42,6 +44,8 @@ export interface CheckResult {
   /** True when some state had successors beyond the depth bound. */
   readonly depthBounded: boolean;
   readonly visitedBytes: number;
+  /** --liveness: bytes of the explored graph kept for the analysis (0 without it). */
+  readonly graphBytes: number;
   /** Distinct states where the quiescent properties applied; zero means they were never checked. */
   readonly quiescentStates: number;
   readonly violations: readonly Violation[];
@@ -66,7 +70,13 @@ export interface CheckHooks {
 class Search {
   readonly s: Scenario;
   readonly judgement: Judge;
-  readonly visited = new VisitedSet();
+  readonly visited: VisitedSet;
+  /** --liveness: the explored graph, ids shared with the BFS ancestry. */
+  readonly graph: StateGraph | undefined;
+  /** BFS: each queued state's parent and successor index, by id. */
+  readonly ancestry = new Ancestry();
+  /** The good bits (liveness.ts) of the state last judged. */
+  good = 0;
   readonly found = new Map<string, { failure: Failure; path: readonly number[] }>();
   readonly reached = new Set<string>();
   readonly started = performance.now();
@@ -80,6 +90,8 @@ class Search {
   constructor(readonly o: CheckOptions, readonly hooks: CheckHooks) {
     this.s = scenarioOf(o);
     this.judgement = new Judge(this.s);
+    this.graph = o.liveness ? new StateGraph() : undefined;
+    this.visited = new VisitedSet(1 << 16, o.liveness);
   }
 
   seconds(): number {
@@ -90,7 +102,11 @@ class Search {
   failures(w: World, changedNodes = -1): readonly Failure[] | null {
     const { failures, quiescent } = this.judgement.judge(w, changedNodes);
     if (quiescent) this.quiescentStates++;
-    return failures.length === 0 ? null : failures;
+    if (!this.graph) return failures.length === 0 ? null : failures;
+    // Under --liveness a quiescent state without P is a step on the way, judged by the analysis.
+    this.good = goodBits(quiescent, failures);
+    const reported = failures.filter((f) => !isLivenessProperty(f.property));
+    return reported.length === 0 ? null : reported;
   }
 
   /** Keeps the first trace of each property broken by a state reached by `path`. */
@@ -134,18 +150,20 @@ class Search {
     }
   }
 
-  /** Visits and judges the initial world; null when it already fails. */
+  /** Visits and judges the world the search starts from (the end of `from`); null when it already fails. */
   start(): World | null {
-    const init = initialWorld(this.s);
+    const init = worldAfter(this.s, this.o, this.o.from);
     const fp: Fingerprint = { hi: 0, lo: 0 };
     worldFingerprint(init, fp);
-    this.visited.add(fp.hi, fp.lo);
-    return this.judge(init, []) ? null : init;
+    this.visited.add(fp.hi, fp.lo, 0);
+    const failed = this.judge(init, []);
+    this.graph?.add(this.good);
+    return failed ? null : init;
   }
 
   bfs(): void {
     const frontier = new Frontier();
-    const ancestry = new Ancestry();
+    const ancestry = this.ancestry;
     const init = this.start();
     if (!init) return;
     const cursor = new SuccessorCursor(this.s);
@@ -160,10 +178,12 @@ class Search {
       }
       cursor.reset(item.state, this.o.choices, this.o.seed, item.fp);
       const depth = item.depth;
+      const graph = this.graph;
       if (depth >= this.o.depth) {
         if (cursor.next()) this.depthBounded = true;
         continue;
       }
+      graph?.expand(item.id);
       while (this.stop === null && cursor.next()) {
         this.states++;
         this.noteEvents(cursor.events);
@@ -183,18 +203,26 @@ class Search {
           this.record([{ property: NO_BUSY_LOOP.name, message }], [...ancestry.path(item.id), cursor.index]);
           continue;
         }
-        if (!this.visited.add(draft.fp.hi, draft.fp.lo)) continue;
+        if (!this.visited.add(draft.fp.hi, draft.fp.lo, ancestry.size)) {
+          graph?.edge(this.visited.idOf(draft.fp.hi, draft.fp.lo));
+          continue;
+        }
+        const id = ancestry.add(item.id, cursor.index);
         this.tick(depth + 1);
         // A new successor is written straight into the frontier, and queued there if it passes.
         const at = frontier.reserve(draft.length);
         draft.writeTo(frontier.chunk, at);
         // The parent passed every node-local property (BFS expands no violating world): judge the nodes that changed.
         const failures = this.failures(frontier.chunk.subarray(at, at + draft.length), draft.changedNodes);
+        if (graph) {
+          graph.add(this.good);
+          graph.edge(id);
+        }
         if (failures) {
-          this.record(failures, [...ancestry.path(item.id), cursor.index]);
+          this.record(failures, ancestry.path(id));
           continue;
         }
-        frontier.commit(draft.length, draft.fp, item.fp, depth + 1, ancestry.add(item.id, cursor.index));
+        frontier.commit(draft.length, draft.fp, item.fp, depth + 1, id);
       }
     }
   }
@@ -282,7 +310,8 @@ const NO_PARENT = 0xffffffff;
 class Ancestry {
   private parents = new Uint32Array(1 << 16);
   private indexes = new Uint32Array(1 << 16);
-  private size = 0;
+  /** The id the next state gets. */
+  size = 0;
 
   /** Records a state; returns its id. */
   add(parent: number, index: number): number {
@@ -400,8 +429,14 @@ export function check(input: Partial<CheckOptions> = {}, hooks: CheckHooks = {})
   else search.random();
   const seconds = search.seconds();
   const violations: Violation[] = [];
-  for (const { failure, path } of search.found.values()) {
-    violations.push({ property: failure.property, message: failure.message, steps: path.length, replay: encodeToken(o, path), trace: formatTrace(replayPath(o, path)) });
+  const violation = (property: string, message: string, path: readonly number[]): Violation => {
+    const full = [...o.from, ...path];
+    return { property, message, steps: full.length, replay: encodeToken(o, full), trace: formatTrace(replayPath(o, full)) };
+  };
+  for (const { failure, path } of search.found.values()) violations.push(violation(failure.property, failure.message, path));
+  for (const f of search.graph?.analyse() ?? []) {
+    const { path, message } = livenessTrace(search, f);
+    violations.push(violation(`${f.notion}:${f.property}`, message, path));
   }
   const expectedMissing = o.expect.filter((name) => !search.reached.has(guardNamed(name)!.event));
   for (const name of expectedMissing) {
@@ -420,8 +455,43 @@ export function check(input: Partial<CheckOptions> = {}, hooks: CheckHooks = {})
     stopReason: search.stop ?? 'exhausted',
     depthBounded: search.depthBounded,
     visitedBytes: search.visited.bytes,
+    graphBytes: search.graph?.bytes ?? 0,
     quiescentStates: search.quiescentStates,
     violations,
     sometimes: Object.fromEntries(SOMETIMES.map((g) => [g.name, search.reached.has(g.event)])),
   };
+}
+
+/** The world at the end of `path` from the initial one; throws ConfigError when it does not fit. */
+function worldAfter(s: Scenario, o: CheckOptions, path: readonly number[]): World {
+  let w = initialWorld(s);
+  path.forEach((index, k) => {
+    const next = successors(s, w, o.choices, o.seed)[index];
+    if (!next) throw new ConfigError('from', `step ${k + 1} picks successor ${index}, which this scenario does not have: the token does not match these options`);
+    w = next.world;
+  });
+  return w;
+}
+
+/** A liveness failure's path from the start (with, for `restored`, the continuation that avoids P) and its message. */
+function livenessTrace(search: Search, f: LivenessFailure): { path: number[]; message: string } {
+  const path = search.ancestry.path(f.state);
+  const at = search.o.from.length + path.length;
+  const where = at === 0 ? 'from the initial state' : `from the state after step ${at}`;
+  if (f.notion === 'recoverable') {
+    return { path, message: `${where}, no continuation within the remaining budgets reaches a quiescent state where ${f.property} holds (its whole future, ${f.future} states, was explored): the point of no return` };
+  }
+  // The continuation's edges are state ids: find each one's successor index by fingerprint.
+  let w = worldAfter(search.s, search.o, [...search.o.from, ...path]);
+  const fp: Fingerprint = { hi: 0, lo: 0 };
+  for (const id of f.continuation) {
+    const target = worldAfter(search.s, search.o, [...search.o.from, ...search.ancestry.path(id)]);
+    worldFingerprint(target, fp);
+    const next = successors(search.s, w, search.o.choices, search.o.seed);
+    const index = next.findIndex((n) => n.fingerprint.hi === fp.hi && n.fingerprint.lo === fp.lo);
+    path.push(index);
+    w = next[index]!.world;
+  }
+  const end = f.loops ? 'comes back to a state it passed, a loop it may go round for ever' : 'ends with nothing left to happen';
+  return { path, message: `${where}, some continuation never restores ${f.property}: the ${f.continuation.length} steps after it (${at + 1}-${at + f.continuation.length}) avoid a quiescent state where it holds and the run ${end}` };
 }

@@ -57,41 +57,59 @@ function hash32(bytes: Uint8Array, len: number): number {
 const MAX_LOAD = 0.8;
 const GROWTH = 1.5;
 
-/** A set of 64-bit fingerprints. (0, 0) marks an empty slot, so that value is stored as (0, 1). */
+/**
+ * A set of 64-bit fingerprints. (0, 0) marks an empty slot, so that value is stored as (0, 1).
+ * With `keepsIds`, each fingerprint also keeps a 32-bit id given when it was added (the
+ * liveness search numbers states to record its graph); otherwise a slot is two words.
+ */
 export class VisitedSet {
   private table: Uint32Array;
   private capacity: number;
+  private readonly stride: number;
   size = 0;
 
-  constructor(initialCapacity = 1 << 16) {
+  constructor(initialCapacity = 1 << 16, keepsIds = false) {
     this.capacity = initialCapacity;
-    this.table = new Uint32Array(initialCapacity * 2);
+    this.stride = keepsIds ? 3 : 2;
+    this.table = new Uint32Array(initialCapacity * this.stride);
   }
 
   get bytes(): number {
     return this.table.byteLength;
   }
 
-  /** Adds the fingerprint (signed or unsigned words alike); returns true when it was not there before. */
-  add(hi: number, lo: number): boolean {
+  /** Adds the fingerprint (signed or unsigned words alike) with `id`; returns true when it was not there before. */
+  add(hi: number, lo: number, id = 0): boolean {
     hi >>>= 0;
     lo >>>= 0;
     if (hi === 0 && lo === 0) lo = 1;
     if (this.size + 1 > this.capacity * MAX_LOAD) this.grow();
-    if (!insertInto(this.table, this.capacity, hi, lo)) return false;
+    const at = probe(this.table, this.capacity, this.stride, hi, lo);
+    if (at >= 0) return false;
+    writeSlot(this.table, this.stride, -1 - at, hi, lo, id);
     this.size++;
     return true;
+  }
+
+  /** The id the fingerprint was added with, or -1 when absent (meaningful with `keepsIds`). */
+  idOf(hi: number, lo: number): number {
+    hi >>>= 0;
+    lo >>>= 0;
+    if (hi === 0 && lo === 0) lo = 1;
+    const slot = probe(this.table, this.capacity, this.stride, hi, lo);
+    return slot < 0 ? -1 : this.table[slot * this.stride + 2]!;
   }
 
   private grow(): void {
     const old = this.table;
     const oldCapacity = this.capacity;
+    const k = this.stride;
     this.capacity = Math.ceil(oldCapacity * GROWTH);
-    this.table = new Uint32Array(this.capacity * 2);
+    this.table = new Uint32Array(this.capacity * k);
     for (let s = 0; s < oldCapacity; s++) {
-      const h = old[s * 2]!;
-      const l = old[s * 2 + 1]!;
-      if (h !== 0 || l !== 0) insertInto(this.table, this.capacity, h, l);
+      const h = old[s * k]!;
+      const l = old[s * k + 1]!;
+      if (h !== 0 || l !== 0) writeSlot(this.table, k, -1 - probe(this.table, this.capacity, k, h, l), h, l, k === 3 ? old[s * k + 2]! : 0);
     }
   }
 }
@@ -101,19 +119,22 @@ function slotOf(hi: number, capacity: number): number {
   return Math.floor((hi / 4294967296) * capacity);
 }
 
-function insertInto(t: Uint32Array, capacity: number, hi: number, lo: number): boolean {
+/** The slot holding (hi, lo), or -1 - (the empty slot where it would go). */
+function probe(t: Uint32Array, capacity: number, k: number, hi: number, lo: number): number {
   let slot = slotOf(hi, capacity);
   for (;;) {
-    const h = t[slot * 2]!;
-    const l = t[slot * 2 + 1]!;
-    if (h === 0 && l === 0) {
-      t[slot * 2] = hi;
-      t[slot * 2 + 1] = lo;
-      return true;
-    }
-    if (h === hi && l === lo) return false;
+    const h = t[slot * k]!;
+    const l = t[slot * k + 1]!;
+    if (h === 0 && l === 0) return -1 - slot;
+    if (h === hi && l === lo) return slot;
     if (++slot === capacity) slot = 0;
   }
+}
+
+function writeSlot(t: Uint32Array, k: number, slot: number, hi: number, lo: number, id: number): void {
+  t[slot * k] = hi;
+  t[slot * k + 1] = lo;
+  if (k === 3) t[slot * k + 2] = id;
 }
 
 interface Entry<V> {

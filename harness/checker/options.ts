@@ -38,6 +38,14 @@ export interface CheckOptions {
   walks: number;
   /** `sometimes` guards that must be reached, else the verdict is fail. */
   expect: string[];
+  /**
+   * BFS only: judge connected, no-isolated-node, active-symmetric and no-dead-neighbours as
+   * liveness (recoverable: some continuation restores each; restored: every one does) instead
+   * of in every quiescent state (liveness.ts).
+   */
+  liveness: boolean;
+  /** Start the search where this path (successor indices from the initial world, as in a replay token) ends. */
+  from: number[];
 }
 
 /** A small cluster that the reference node must pass exhaustively; the CLI's defaults. */
@@ -63,6 +71,8 @@ export const DEFAULT_OPTIONS: CheckOptions = {
   seed: 1,
   walks: 100_000,
   expect: [],
+  liveness: false,
+  from: [],
 };
 
 const LIMITS: Partial<Record<keyof CheckOptions, [number, number]>> = {
@@ -98,6 +108,8 @@ export function resolveOptions(input: Partial<CheckOptions> = {}): CheckOptions 
   for (const name of o.expect) {
     if (!guardNamed(name)) throw new ConfigError('expect', `unknown sometimes guard ${JSON.stringify(name)}; known: ${SOMETIMES.map((g) => g.name).join(', ')}`);
   }
+  if (o.liveness && o.strategy !== 'bfs') throw new ConfigError('liveness', `needs --strategy bfs (it analyses the whole explored graph), got ${o.strategy}`);
+  if (!Array.isArray(o.from) || o.from.some((i) => !Number.isInteger(i) || i < 0)) throw new ConfigError('from', 'must be a path of successor indices');
   scenarioOf(o); // validates the protocol parameters
   return o;
 }

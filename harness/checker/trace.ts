@@ -13,9 +13,13 @@ const SCENARIO_FIELDS = ['nodes', 'active', 'passive', 'arwl', 'prwl', 'ka', 'kp
 // them) differ from version 1's.
 const TOKEN_VERSION = 2;
 
+/** The options that shape the explored world (what a token carries), without the search's. */
+export function scenarioOptions(o: CheckOptions): Partial<CheckOptions> {
+  return Object.fromEntries(SCENARIO_FIELDS.filter((f) => o[f] !== undefined).map((f) => [f, o[f]]));
+}
+
 export function encodeToken(o: CheckOptions, path: readonly number[]): string {
-  const scenario = Object.fromEntries(SCENARIO_FIELDS.filter((f) => o[f] !== undefined).map((f) => [f, o[f]]));
-  return Buffer.from(JSON.stringify({ v: TOKEN_VERSION, o: scenario, p: path.join('.') })).toString('base64url');
+  return Buffer.from(JSON.stringify({ v: TOKEN_VERSION, o: scenarioOptions(o), p: path.join('.') })).toString('base64url');
 }
 
 export function decodeToken(token: string): { options: CheckOptions; path: number[] } {
