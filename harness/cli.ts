@@ -76,7 +76,7 @@ export function reproduceCommand(o: CheckOptions): string {
   flags.push(`--strategy ${o.strategy}`, `--choices ${o.choices}`, `--variant ${o.variant}`);
   for (const [key, choice] of Object.entries(o.decisions ?? {})) flags.push(`--decide ${key}=${choice}`);
   if (o.mutant) flags.push(`--mutant ${o.mutant}`);
-  if (o.liveness) flags.push('--liveness');
+  if (o.liveness !== 'off') flags.push(`--liveness ${o.liveness}`);
   if (o.from.length > 0) flags.push(`--from ${encodeToken(o, o.from)}`);
   return `npx hyparview-harness check ${flags.join(' ')}`;
 }
@@ -89,7 +89,7 @@ function printCheck(r: CheckResult, o: CheckOptions): void {
   const reached = Object.entries(r.sometimes).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ');
   console.log(`  sometimes: ${reached}`);
   console.log(`  quiescent states checked: ${r.quiescentStates}`);
-  if (o.liveness) console.log(`  liveness: recoverable (some continuation restores P) and restored (every continuation does), for P in ${LIVENESS_PROPERTIES.join(', ')}; graph ${(r.graphBytes / 2 ** 20).toFixed(1)} MiB`);
+  if (o.liveness !== 'off') console.log(`  liveness: recoverable (some continuation restores P)${o.liveness === 'restored' ? ' and restored (every continuation does)' : ''}, for P in ${LIVENESS_PROPERTIES.join(', ')}; graph ${(r.graphBytes / 2 ** 20).toFixed(1)} MiB`);
   if (o.from.length > 0) console.log(`  started after the ${o.from.length} steps of the --from token`);
   if (r.quiescentStates === 0) console.log('  WARNING: no quiescent state was reached, so symmetry and connectivity were never checked (a livelock, or bounds too tight)');
   for (const v of r.violations) {
@@ -132,7 +132,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--mutant <name>', 'inject a known bug').choices(Object.keys(MUTANTS)))
     .option('--expect <guards...>', 'sometimes guards that must be reached (e.g. eviction neighbor-rejected)')
     .option('--keep-going', 'after a violation, keep searching for the first trace of every other property')
-    .option('--liveness', 'BFS: judge connected, no-isolated-node, active-symmetric and no-dead-neighbours as recoverable (some continuation restores them) and restored (every continuation does), not in every quiescent state')
+    .addOption(new Option('--liveness [notion]', 'BFS: judge connected, no-isolated-node, active-symmetric and no-dead-neighbours as liveness, not in every quiescent state: recoverable (some continuation restores each), or restored (that, and every continuation does)').choices(['recoverable', 'restored']).preset('recoverable'))
     .option('--from <token>', "start where a replay token's trace ends, in the token's scenario (its options replace the scenario flags)")
     .option('--json', 'print one JSON object on stdout')
     .action((flags) => {
@@ -142,7 +142,7 @@ export function buildProgram(): Command {
         ...rest,
         expect: expect ?? [],
         decisions: Object.keys(decide).length > 0 ? decide : undefined,
-        liveness: Boolean(liveness),
+        liveness: liveness ?? 'off',
         ...(start ? { ...scenarioOptions(start.options), from: start.path } : {}),
       });
       const progress = progressLine(!json);

@@ -90,8 +90,8 @@ class Search {
   constructor(readonly o: CheckOptions, readonly hooks: CheckHooks) {
     this.s = scenarioOf(o);
     this.judgement = new Judge(this.s);
-    this.graph = o.liveness ? new StateGraph() : undefined;
-    this.visited = new VisitedSet(1 << 16, o.liveness);
+    this.graph = o.liveness === 'off' ? undefined : new StateGraph();
+    this.visited = new VisitedSet(1 << 16, this.graph !== undefined);
   }
 
   seconds(): number {
@@ -434,7 +434,7 @@ export function check(input: Partial<CheckOptions> = {}, hooks: CheckHooks = {})
     return { property, message, steps: full.length, replay: encodeToken(o, full), trace: formatTrace(replayPath(o, full)) };
   };
   for (const { failure, path } of search.found.values()) violations.push(violation(failure.property, failure.message, path));
-  for (const f of search.graph?.analyse() ?? []) {
+  for (const f of search.graph?.analyse(o.liveness === 'restored') ?? []) {
     const { path, message } = livenessTrace(search, f);
     violations.push(violation(`${f.notion}:${f.property}`, message, path));
   }

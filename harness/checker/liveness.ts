@@ -86,14 +86,15 @@ export class StateGraph {
     return id < this.rows ? this.edges.subarray(this.offsets[id]!, this.offsets[id + 1]!) : EMPTY;
   }
 
-  /** Every violation of either notion, one per (notion, property), on the first state that shows it. */
-  analyse(): LivenessFailure[] {
+  /** Every violation, one per (notion, property), on the first state that shows it; `restored` also judges the stronger notion. */
+  analyse(restored: boolean): LivenessFailure[] {
     const out: LivenessFailure[] = [];
     LIVENESS_PROPERTIES.forEach((property, k) => {
       const bit = 1 << k;
       const reach = this.canReach(bit);
       const lost = reach.indexOf(0);
       if (lost >= 0) out.push({ notion: 'recoverable', property, state: lost, future: this.futureSize(lost), continuation: [], loops: false });
+      if (!restored) return;
       const avoid = this.canAvoid(bit);
       const first = avoid.indexOf(1);
       if (first >= 0) out.push({ notion: 'restored', property, state: first, future: 0, ...this.avoidingRun(first, avoid) });

@@ -6,6 +6,8 @@ import { MAX_CHECKER_NODES, type Scenario } from './world.ts';
 
 export type Strategy = 'bfs' | 'dfs' | 'random';
 export type ChoiceMode = 'enumerate' | 'seeded';
+export const LIVENESS_MODES = ['off', 'recoverable', 'restored'] as const;
+export type LivenessMode = (typeof LIVENESS_MODES)[number];
 
 export interface CheckOptions {
   nodes: number;
@@ -40,10 +42,10 @@ export interface CheckOptions {
   expect: string[];
   /**
    * BFS only: judge connected, no-isolated-node, active-symmetric and no-dead-neighbours as
-   * liveness (recoverable: some continuation restores each; restored: every one does) instead
-   * of in every quiescent state (liveness.ts).
+   * liveness instead of in every quiescent state (liveness.ts): 'recoverable', some continuation
+   * restores each; 'restored', that and every continuation does (even an adversarial schedule).
    */
-  liveness: boolean;
+  liveness: LivenessMode;
   /** Start the search where this path (successor indices from the initial world, as in a replay token) ends. */
   from: number[];
 }
@@ -71,7 +73,7 @@ export const DEFAULT_OPTIONS: CheckOptions = {
   seed: 1,
   walks: 100_000,
   expect: [],
-  liveness: false,
+  liveness: 'off',
   from: [],
 };
 
@@ -108,7 +110,8 @@ export function resolveOptions(input: Partial<CheckOptions> = {}): CheckOptions 
   for (const name of o.expect) {
     if (!guardNamed(name)) throw new ConfigError('expect', `unknown sometimes guard ${JSON.stringify(name)}; known: ${SOMETIMES.map((g) => g.name).join(', ')}`);
   }
-  if (o.liveness && o.strategy !== 'bfs') throw new ConfigError('liveness', `needs --strategy bfs (it analyses the whole explored graph), got ${o.strategy}`);
+  if (!LIVENESS_MODES.includes(o.liveness)) throw new ConfigError('liveness', `must be ${LIVENESS_MODES.join(', ')}, got ${JSON.stringify(o.liveness)}`);
+  if (o.liveness !== 'off' && o.strategy !== 'bfs') throw new ConfigError('liveness', `needs --strategy bfs (it analyses the whole explored graph), got ${o.strategy}`);
   if (!Array.isArray(o.from) || o.from.some((i) => !Number.isInteger(i) || i < 0)) throw new ConfigError('from', 'must be a path of successor indices');
   scenarioOf(o); // validates the protocol parameters
   return o;
