@@ -171,7 +171,8 @@ test.serial('one peer flooding fresh broadcast ids cannot fill the dedup window:
   const c = await cluster();
   // Earlier attacks may have cost n1 its neighbours (a poisoned passive view heals slowly): join again.
   await c.join('n1', 'n2');
-  await waitFor('n1 to have n2 active', 5000, async () => (await state(c)).active.includes('n2'));
+  // n2 may be evicted again by the walks the join starts: any good neighbour will do.
+  await waitFor('n1 to have a good neighbour', 10_000, async () => (await state(c)).active.some((p) => /^n\d+$/.test(p)));
   const a = await attacker(c, 'atk-bc');
   a.send(Buffer.concat(Array.from({ length: 2000 }, (_, i) => encodeFrame({ t: 'broadcast', id: `junk-${i}`, payload: Buffer.alloc(8) }))));
   await waitFor('n1 to drop the excess', 3000, async () => ((await state(c)).counters.broadcast.dropped ?? 0) > 0);
