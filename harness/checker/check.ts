@@ -9,11 +9,10 @@ import { worldFingerprint } from './encode.ts';
 import { type Fingerprint, VisitedSet } from './fingerprint.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
 import { SuccessorCursor, successors } from './successors.ts';
-import { ConfigError } from '../../models/hyparview/config.ts';
 import { type Failure, Judge } from './judge.ts';
 import { goodBits, isLivenessProperty, type LivenessFailure, StateGraph } from './liveness.ts';
 import { encodeToken, formatTrace, replayPath } from './trace.ts';
-import { type Action, describeAction, initialWorld, type Scenario, type World } from './world.ts';
+import { type Action, describeAction, type Scenario, type World } from './world.ts';
 
 export interface Violation {
   readonly property: string;
@@ -152,10 +151,10 @@ class Search {
 
   /** Visits and judges the world the search starts from (the end of `from`); null when it already fails. */
   start(): World | null {
-    const init = worldAfter(this.s, this.o, this.o.from);
+    const init = replayPath(this.o, this.o.from).final;
     const fp: Fingerprint = { hi: 0, lo: 0 };
     worldFingerprint(init, fp);
-    this.visited.add(fp.hi, fp.lo, 0);
+    this.visited.insert(fp.hi, fp.lo, 0);
     const failed = this.judge(init, []);
     this.graph?.add(this.good);
     return failed ? null : init;
@@ -203,8 +202,9 @@ class Search {
           this.record([{ property: NO_BUSY_LOOP.name, message }], [...ancestry.path(item.id), cursor.index]);
           continue;
         }
-        if (!this.visited.add(draft.fp.hi, draft.fp.lo, ancestry.size)) {
-          graph?.edge(this.visited.idOf(draft.fp.hi, draft.fp.lo));
+        const seen = this.visited.insert(draft.fp.hi, draft.fp.lo, ancestry.size);
+        if (seen >= 0) {
+          graph?.edge(seen);
           continue;
         }
         const id = ancestry.add(item.id, cursor.index);
@@ -462,17 +462,6 @@ export function check(input: Partial<CheckOptions> = {}, hooks: CheckHooks = {})
   };
 }
 
-/** The world at the end of `path` from the initial one; throws ConfigError when it does not fit. */
-function worldAfter(s: Scenario, o: CheckOptions, path: readonly number[]): World {
-  let w = initialWorld(s);
-  path.forEach((index, k) => {
-    const next = successors(s, w, o.choices, o.seed)[index];
-    if (!next) throw new ConfigError('from', `step ${k + 1} picks successor ${index}, which this scenario does not have: the token does not match these options`);
-    w = next.world;
-  });
-  return w;
-}
-
 /** A liveness failure's path from the start (with, for `restored`, the continuation that avoids P) and its message. */
 function livenessTrace(search: Search, f: LivenessFailure): { path: number[]; message: string } {
   const path = search.ancestry.path(f.state);
@@ -482,10 +471,10 @@ function livenessTrace(search: Search, f: LivenessFailure): { path: number[]; me
     return { path, message: `${where}, no continuation within the remaining budgets reaches a quiescent state where ${f.property} holds (its whole future, ${f.future} states, was explored): the point of no return` };
   }
   // The continuation's edges are state ids: find each one's successor index by fingerprint.
-  let w = worldAfter(search.s, search.o, [...search.o.from, ...path]);
+  let w = replayPath(search.o, [...search.o.from, ...path]).final;
   const fp: Fingerprint = { hi: 0, lo: 0 };
   for (const id of f.continuation) {
-    const target = worldAfter(search.s, search.o, [...search.o.from, ...search.ancestry.path(id)]);
+    const target = replayPath(search.o, [...search.o.from, ...search.ancestry.path(id)]).final;
     worldFingerprint(target, fp);
     const next = successors(search.s, w, search.o.choices, search.o.seed);
     const index = next.findIndex((n) => n.fingerprint.hi === fp.hi && n.fingerprint.lo === fp.lo);

@@ -78,26 +78,25 @@ export class VisitedSet {
     return this.table.byteLength;
   }
 
-  /** Adds the fingerprint (signed or unsigned words alike) with `id`; returns true when it was not there before. */
-  add(hi: number, lo: number, id = 0): boolean {
+  /** Adds the fingerprint (signed or unsigned words alike); returns true when it was not there before. */
+  add(hi: number, lo: number): boolean {
+    return this.insert(hi, lo, 0) < 0;
+  }
+
+  /**
+   * Adds the fingerprint with `id` and returns -1 when it was not there before; otherwise leaves
+   * it and returns the id it was added with (0 without `keepsIds`). One probe either way.
+   */
+  insert(hi: number, lo: number, id: number): number {
     hi >>>= 0;
     lo >>>= 0;
     if (hi === 0 && lo === 0) lo = 1;
     if (this.size + 1 > this.capacity * MAX_LOAD) this.grow();
     const at = probe(this.table, this.capacity, this.stride, hi, lo);
-    if (at >= 0) return false;
+    if (at >= 0) return this.stride === 3 ? this.table[at * 3 + 2]! : 0;
     writeSlot(this.table, this.stride, -1 - at, hi, lo, id);
     this.size++;
-    return true;
-  }
-
-  /** The id the fingerprint was added with, or -1 when absent (meaningful with `keepsIds`). */
-  idOf(hi: number, lo: number): number {
-    hi >>>= 0;
-    lo >>>= 0;
-    if (hi === 0 && lo === 0) lo = 1;
-    const slot = probe(this.table, this.capacity, this.stride, hi, lo);
-    return slot < 0 ? -1 : this.table[slot * this.stride + 2]!;
+    return -1;
   }
 
   private grow(): void {
