@@ -174,6 +174,24 @@ export const QUIESCENT: readonly Property[] = [
     },
   },
   {
+    name: 'refill-progress',
+    kind: 'quiescent',
+    description: 'a live node with a free active slot and a live candidate not yet tried in this round asks one at its next cycle at the latest',
+    // The paper refills the active view from the passive one (section 4.3); with nothing in flight and
+    // no request outstanding, a node that still has room and a live candidate it has not tried can
+    // only be waiting for its timer, so its next cycle must ask (the reference: decision 8,
+    // seedAndPromote). Otherwise it stays short of neighbours for ever while one would answer.
+    check: (c) => {
+      const live = new Set(c.nodes.filter((n) => n.alive).map((n) => n.id));
+      return firstBroken(c, (n) => {
+        if (n.active.length >= c.activeSize || !n.cycleAsks) return null;
+        const untried = n.passive.filter((p) => live.has(p) && !n.tracked.includes(p) && !n.awaiting?.includes(p));
+        if (untried.length === 0 || n.cycleAsks()) return null;
+        return `node ${n.id} has ${n.active.length} of ${c.activeSize} active slots filled and live candidates ${list(untried)} it has not tried, nothing is outstanding, and its next cycle asks none of them: it stays short for ever`;
+      });
+    },
+  },
+  {
     name: 'connected',
     kind: 'quiescent',
     description: 'the active graph over live nodes is one connected component',

@@ -14,6 +14,11 @@ export interface NodeSnapshot {
   readonly tracked: readonly NodeId[];
   /** Peers for which a NEIGHBOR timeout is armed and has not fired; engines that do not model timers omit it. */
   readonly timers?: readonly NodeId[];
+  /**
+   * Whether the node's next shuffle-timer firing would send a NEIGHBOR request (for some random
+   * choice), from the state it is in; engines that cannot step the node omit it.
+   */
+  readonly cycleAsks?: () => boolean;
 }
 
 export interface ClusterSnapshot {

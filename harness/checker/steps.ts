@@ -6,7 +6,7 @@
 import type { Chooser } from '../../models/chooser.ts';
 import type { HyParViewConfig } from '../../models/hyparview/config.ts';
 import type { Message, NodeId } from '../../models/hyparview/messages.ts';
-import { type Effect, type EventKind, type Input, step } from '../../models/hyparview/node.ts';
+import { type Effect, type EventKind, type Input, NONE, step } from '../../models/hyparview/node.ts';
 import { messageFailures } from '../../properties/messages.ts';
 import { hashSegment, packetSize, readNode, readPacket, writeNode, writePacket } from './encode.ts';
 import { BytesMap, type Fingerprint } from './fingerprint.ts';
@@ -147,6 +147,28 @@ function enumerateStep(config: HyParViewConfig, id: NodeId, x: StepInput): StepO
     next = script.following();
   }
   return outcomes;
+}
+
+const cycleVerdicts = new WeakMap<HyParViewConfig, BytesMap<boolean>>();
+const cycleKey = new Uint8Array(256);
+
+/**
+ * Whether node `id`, whose segment is bytes[at, end), sends a NEIGHBOR request when its shuffle
+ * timer fires, for some choice; run once per (config, id, node state), as the step cache does.
+ */
+export function cycleAsks(config: HyParViewConfig, id: NodeId, bytes: Uint8Array, at: number, end: number): boolean {
+  let verdicts = cycleVerdicts.get(config);
+  if (!verdicts) cycleVerdicts.set(config, (verdicts = new BytesMap()));
+  cycleKey[0] = id;
+  cycleKey.set(bytes.subarray(at, end), 1);
+  const len = 1 + end - at;
+  let asks = verdicts.get(cycleKey, len);
+  if (asks === undefined) {
+    const outcomes = enumerateStep(config, id, { kind: InputKind.ShuffleTimer, arg: 0, bytes, nodeAt: at, nodeEnd: end, packetAt: 0 });
+    asks = outcomes.some((o) => readNode(o.node, 0, id).pending !== NONE);
+    verdicts.add(cycleKey, len, asks);
+  }
+  return asks;
 }
 
 export class StepCache {

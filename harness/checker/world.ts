@@ -13,7 +13,7 @@ import { type ClusterSnapshot, isQuiescent, type NodeSnapshot } from '../../prop
 
 import { addHeaderByte, addSegment, At, encodeWorld, fingerprintOf, hashSegment, headerLength, idsOf, isLinkDownAt, packetSize, timersAt, WorldIndex, writeNode } from './encode.ts';
 import type { Fingerprint } from './fingerprint.ts';
-import { InputKind, type StepInput, type StepOutcome } from './steps.ts';
+import { cycleAsks, InputKind, type StepInput, type StepOutcome } from './steps.ts';
 import { LINK_DOWN, type Packet } from './packets.ts';
 
 export { LINK_DOWN, type Packet };
@@ -555,7 +555,7 @@ export function describeAction(w: World, s: Scenario, a: Action): string {
 }
 
 /** Node i of the indexed world as the properties see it. */
-export function nodeSnapshot(index: WorldIndex, i: number): NodeSnapshot {
+export function nodeSnapshot(index: WorldIndex, i: number, asks?: () => boolean): NodeSnapshot {
   const node = index.node(i);
   return {
     id: i,
@@ -566,6 +566,7 @@ export function nodeSnapshot(index: WorldIndex, i: number): NodeSnapshot {
     awaiting: node.abandoned,
     tracked: node.tried,
     timers: idsOf(index.timers(i)),
+    cycleAsks: asks,
   };
 }
 
@@ -575,7 +576,11 @@ export const mayBeQuiescent = (s: Scenario, index: WorldIndex): boolean => index
 export function snapshotOf(s: Scenario, w: World): ClusterSnapshot {
   const index = indexOf(w);
   const nodes: NodeSnapshot[] = [];
-  for (let i = 0; i < s.nodes; i++) nodes.push(nodeSnapshot(index, i));
+  for (let i = 0; i < s.nodes; i++) {
+    const at = index.nodeAt[i]!;
+    const end = index.nodeAt[i + 1]!;
+    nodes.push(nodeSnapshot(index, i, () => cycleAsks(s.config, i, w, at, end)));
+  }
   return {
     nodes,
     activeSize: s.config.activeSize,

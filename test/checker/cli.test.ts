@@ -107,14 +107,14 @@ test('mutants --json reports caught mutants with property, steps and time', asyn
 });
 
 test('check --liveness names the notion, prints the point of no return and a --from command that reproduces it; bad combinations exit 2', async (t) => {
-  const r = await cli('check', '--nodes', '3', '--variant', 'paper', '--liveness');
+  const r = await cli('check', '--nodes', '3', '--variant', 'paper', '--liveness', '--keep-going');
   t.is(r.exitCode, 1, r.stderr);
   t.regex(r.stdout, /liveness: recoverable \(some continuation restores P\), for P in connected/);
   t.regex(r.stdout, /VIOLATED recoverable:no-isolated-node: from the state after step 7, no continuation .*the point of no return/);
   t.regex(r.stdout, /reproduce: .* --liveness recoverable/);
   // The token of that trace, as --from: the search starts there and fails at once, in 0 more steps.
   const replay = /replay: npx hyparview-harness replay (\S+)/.exec(r.stdout.slice(r.stdout.indexOf('VIOLATED recoverable:no-isolated-node')))![1]!;
-  const again = await cli('check', '--liveness', '--from', replay, '--json');
+  const again = await cli('check', '--liveness', '--keep-going', '--from', replay, '--json');
   t.is(again.exitCode, 1, again.stderr);
   const out = JSON.parse(again.stdout);
   t.true(out.violations.some((v: { property: string; steps: number }) => v.property === 'recoverable:no-isolated-node' && v.steps === 7));

@@ -13,7 +13,7 @@ import { decodeToken, formatTrace, replayPath } from '../../harness/checker/trac
 import { type Action, describeAction, initialWorld, type World } from '../../harness/checker/world.ts';
 import { MsgType } from '../../models/hyparview/messages.ts';
 import { initialNode, type NodeState } from '../../models/hyparview/node.ts';
-import { NO_BUSY_LOOP, QUIET } from '../../properties/index.ts';
+import { NO_BUSY_LOOP, type NodeSnapshot, QUIESCENT, QUIET } from '../../properties/index.ts';
 
 const options = resolveOptions({ nodes: 3, crashes: 1, cycles: 0 });
 const s = scenarioOf(options);
@@ -118,4 +118,30 @@ test('no-busy-loop: two steps of which the second undoes the first are reported,
   const trace = replayPath(options, path);
   t.is(trace.failures[0]?.property, 'no-busy-loop', formatTrace(trace));
   t.regex(trace.steps.at(-2)!.action, /NEIGHBOR\(LOW\)/);
+});
+
+test('refill-progress: an under-full node with a live untried candidate must ask at its next cycle at the latest', (t) => {
+  const refill = QUIESCENT.find((p) => p.name === 'refill-progress')!;
+  const snapshot = (n: Partial<NodeSnapshot>, others: NodeSnapshot[] = [{ id: 1, alive: true, active: [], passive: [], pending: [], tracked: [] }]) => ({
+    nodes: [{ id: 0, alive: true, active: [], passive: [1], pending: [], tracked: [], ...n }, ...others],
+    activeSize: 2,
+    passiveSize: 3,
+    inFlight: 0,
+    settled: true,
+  });
+  t.regex(refill.check(snapshot({ cycleAsks: () => false }))!, /node 0 has 0 of 2 active slots filled and live candidates \[1\] it has not tried/);
+  t.is(refill.check(snapshot({ cycleAsks: () => true })), null, 'its cycle asks');
+  t.is(refill.check(snapshot({})), null, 'an engine that cannot step the node is not judged');
+  t.is(refill.check(snapshot({ cycleAsks: () => false, tracked: [1] })), null, 'tried in this round');
+  t.is(refill.check(snapshot({ cycleAsks: () => false, awaiting: [1] })), null, 'still owes it an answer');
+  t.is(refill.check(snapshot({ cycleAsks: () => false }, [{ id: 1, alive: false, active: [], passive: [], pending: [], tracked: [] }])), null, 'the candidate is dead');
+  t.is(refill.check(snapshot({ cycleAsks: () => false, active: [2, 3] })), null, 'full');
+  // In the checker the engine steps the node's cycle: the reference asks (decision 8, seedAndPromote), the paper's node does not.
+  for (const [variant, broken] of [['reference', false], ['paper', true]] as const) {
+    const o = resolveOptions({ nodes: 3, crashes: 0, cycles: 0, variant });
+    const w = encodeWorld({ ...decodeWorld(initialWorld(scenarioOf(o))), joined: 0b111, formed: true, nodes: [node(0, { active: [1] }), node(1, { active: [0] }), node(2, { active: [0], passive: [1] })] });
+    t.is(failuresIn(scenarioOf(o), w).some((f) => f.property === 'refill-progress'), broken, variant);
+  }
+  const paper = check({ nodes: 3, variant: 'paper' }, { keepGoing: true });
+  t.is(paper.violations.find((v) => v.property === 'refill-progress')?.steps, 8);
 });
