@@ -12,6 +12,7 @@ import { type CheckOptions, DEFAULT_OPTIONS, resolveOptions } from './checker/op
 import { decodeToken, encodeToken, formatTrace, replayPath, scenarioOptions } from './checker/trace.ts';
 import { registerChaosCommand } from '../clusters/chaos/commands.ts';
 import { registerNodeCommands } from './node/commands.ts';
+import { registerSimCommands } from './sim/commands.ts';
 
 const EXIT_PASS = 0;
 const EXIT_FAIL = 1;
@@ -189,6 +190,7 @@ export function buildProgram(): Command {
 
   registerNodeCommands(program);
   registerChaosCommand(program);
+  registerSimCommands(program);
   return program;
 }
 

@@ -34,7 +34,8 @@ export interface DrawnPhase {
 const requireFromHere = createRequire(import.meta.url);
 let uplotAssets: { js: string; css: string } | null = null;
 
-function uplot(): { js: string; css: string } {
+/** uPlot's script and stylesheet, to inline in a self-contained page. */
+export function uplot(): { js: string; css: string } {
   if (!uplotAssets) {
     const js = readFileSync(requireFromHere.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');
     const css = readFileSync(requireFromHere.resolve('uplot/dist/uPlot.min.css'), 'utf8');

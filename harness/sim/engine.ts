@@ -1,0 +1,423 @@
+// A seeded discrete-event simulator for 10^4..10^6 nodes running one of the overlays of
+// protocols.ts unchanged. Virtual time in milliseconds; a cycle is one shuffle period, and
+// every node's timer fires once per cycle at its own seeded phase. Each directed link has a
+// fixed latency drawn from the seed, so messages on one link arrive in order, as over TCP.
+// Everything random comes from two seeded choosers (the protocol's and the engine's) taken
+// in event order, so a run is a pure function of its options.
+import { type Chooser, seededChooser } from '../../models/chooser.ts';
+import type { NodeId } from '../../models/hyparview/messages.ts';
+import { ALWAYS, QUIESCENT, type Property } from '../../properties/invariants.ts';
+import type { ClusterSnapshot, NodeSnapshot } from '../../properties/snapshot.ts';
+import { type SimEffect, type SimProtocol } from './protocols.ts';
+import { EventQueue } from './queue.ts';
+
+export interface EngineOptions {
+  readonly nodes: number;
+  readonly seed: number;
+  /** One shuffle period. */
+  readonly cycleMs: number;
+  /** Each directed link's one-way latency is drawn once, uniformly from [min, max] ms. */
+  readonly latencyMs: { readonly min: number; readonly max: number };
+  /**
+   * How live nodes learn of a crash (TCP protocols): 'reset', their open connections to it
+   * break at once, as when a process dies and its kernel resets them; 'on-send', only a send
+   * to it fails, as when a host vanishes without a word.
+   */
+  readonly detect: 'reset' | 'on-send';
+  /** A NEIGHBOR request unanswered for this long times out (HyParView). */
+  readonly neighborTimeoutMs: number;
+}
+
+export const DEFAULT_ENGINE: Omit<EngineOptions, 'nodes' | 'seed'> = {
+  cycleMs: 1000,
+  latencyMs: { min: 5, max: 50 },
+  detect: 'reset',
+  neighborTimeoutMs: 500,
+};
+
+const enum Kind {
+  Message,
+  LinkDown,
+  Timeout,
+  Copy,
+  Join,
+  Originate,
+}
+
+interface Ev {
+  readonly k: Kind;
+  readonly to: NodeId;
+  /** The sender, the failed peer, the timer's peer, the joining contact. */
+  readonly peer: NodeId;
+  /** Broadcast index (Copy, Originate) or timer generation (Timeout). */
+  readonly x: number;
+  /** Hop count of a broadcast copy. */
+  readonly hop: number;
+  readonly msg: unknown;
+}
+
+/** One broadcast: who got it, how far it travelled, how many copies it cost. */
+export interface BroadcastRecord {
+  origin: NodeId;
+  sentAt: number;
+  /** Live nodes when it was sent (the origin included). */
+  live: number;
+  delivered: number;
+  /** Copies that reached a live node (delivered or duplicate): the paper's m. */
+  received: number;
+  /** Copies that reached nobody (a dead peer, or lost on the way). */
+  lost: number;
+  /** Largest hop count at which a node first delivered it. */
+  lastHop: number;
+  /** Copies still travelling; the record is final at 0. */
+  pending: number;
+  /** First-delivery hop + 1 per node (0: not delivered); dropped once final. */
+  hops: Uint8Array | null;
+}
+
+export interface Violation {
+  readonly property: string;
+  readonly message: string;
+  readonly atMs: number;
+}
+
+/** 32-bit mix (murmur3's finaliser). */
+function mix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+export class Simulation {
+  readonly states: unknown[];
+  readonly alive: Uint8Array;
+  now = 0;
+  /** Protocol messages sent, and events processed, over the whole run. */
+  messagesSent = 0;
+  eventsProcessed = 0;
+  readonly broadcasts: BroadcastRecord[] = [];
+  /** Cycles run so far (all runCycles calls). */
+  cycle = 0;
+
+  private readonly q: EventQueue<Ev>;
+  /** Protocol messages, link failures and joins in the queue (not timers, not broadcast copies). */
+  private membershipInFlight = 0;
+  private live: number;
+  private readonly protocolChooser: Chooser;
+  readonly chooser: Chooser;
+  private readonly phase: Float64Array;
+  private readonly byPhase: Int32Array;
+  private readonly armed: Map<number, number>;
+  private timerGen = 0;
+  private readonly out: SimEffect[] = [];
+  private readonly latencySalt: number;
+
+  /**
+   * A fresh network of `options.nodes` nodes, none joined; or, with `base`, a copy of `base` as
+   * it stands whose random choices from now on come from the seed and `salt`, so that one
+   * stabilised overlay can go through several experiments, each reproducible on its own.
+   */
+  constructor(readonly protocol: SimProtocol, readonly options: EngineOptions, base?: Simulation, salt = 0) {
+    const { nodes, seed } = options;
+    if (!Number.isInteger(nodes) || nodes < 1 || nodes > 2 ** 24) throw new RangeError(`nodes must be an integer from 1 to ${2 ** 24}, got ${nodes}`);
+    const streams = base ? mix(seed ^ mix(salt + 0x51)) : seed;
+    this.protocolChooser = seededChooser(streams);
+    this.chooser = seededChooser(streams ^ 0x5eed51);
+    this.latencySalt = mix(seed ^ 0x1a7e);
+    if (base) {
+      this.states = structuredClone(base.states);
+      this.alive = base.alive.slice();
+      this.live = base.live;
+      this.phase = base.phase;
+      this.byPhase = base.byPhase;
+      this.q = base.q.clone();
+      this.membershipInFlight = base.membershipInFlight;
+      this.armed = new Map(base.armed);
+      this.timerGen = base.timerGen;
+      this.now = base.now;
+      this.cycle = base.cycle;
+      return;
+    }
+    this.q = new EventQueue<Ev>();
+    this.armed = new Map();
+    this.states = new Array(nodes);
+    for (let i = 0; i < nodes; i++) this.states[i] = protocol.init(i);
+    this.alive = new Uint8Array(nodes).fill(1);
+    this.live = nodes;
+    this.phase = new Float64Array(nodes);
+    for (let i = 0; i < nodes; i++) this.phase[i] = this.chooser.pick(options.cycleMs * 1000) / 1000;
+    this.byPhase = Int32Array.from({ length: nodes }, (_, i) => i).sort((a, b) => this.phase[a]! - this.phase[b]! || a - b);
+  }
+
+  get size(): number {
+    return this.states.length;
+  }
+
+  get liveCount(): number {
+    return this.live;
+  }
+
+  latency(from: NodeId, to: NodeId): number {
+    const { min, max } = this.options.latencyMs;
+    return min + (mix(this.latencySalt ^ Math.imul(from + 1, 0x9e3779b1) ^ Math.imul(to + 1, 0x7feb352d)) % (max - min + 1));
+  }
+
+  // ---- inputs --------------------------------------------------------------------------------
+
+  /** `node` joins through `contact` at time `at`. */
+  join(node: NodeId, contact: NodeId, at = this.now): void {
+    this.membershipInFlight++;
+    this.q.push(at, { k: Kind.Join, to: node, peer: contact, x: 0, hop: 0, msg: null });
+  }
+
+  /**
+   * Every node but node 0 joins. 'sequential' (the paper): one at a time through a random node
+   * already in, each join walking to its end before the next starts; 'at-once': all at the same
+   * instant, each through a random lower-numbered node.
+   */
+  bootstrap(mode: 'sequential' | 'at-once', onProgress?: (joined: number) => void): void {
+    for (let i = 1; i < this.size; i++) {
+      this.join(i, this.chooser.pick(i), this.now);
+      if (mode === 'sequential') {
+        this.drain();
+        if (onProgress && i % 1024 === 0) onProgress(i);
+      }
+    }
+    this.drain();
+    onProgress?.(this.size - 1);
+  }
+
+  /** Crashes `ids` at once. Under 'reset', live nodes with a link to one of them hear of it one latency later. */
+  crash(ids: Iterable<NodeId>): void {
+    for (const id of ids) {
+      this.live -= this.alive[id]!;
+      this.alive[id] = 0;
+    }
+    if (this.options.detect !== 'reset' || !this.protocol.connections) return;
+    for (let y = 0; y < this.size; y++) {
+      if (!this.alive[y]) continue;
+      for (const p of this.protocol.links(this.states[y])) {
+        if (!this.alive[p]) this.linkDown(y, p, this.now + this.latency(p, y));
+      }
+    }
+  }
+
+  /** A fresh node takes the place of `id` (same id, empty state) and joins through `contact`. */
+  replace(id: NodeId, contact: NodeId): void {
+    this.states[id] = this.protocol.init(id);
+    this.live += 1 - this.alive[id]!;
+    this.alive[id] = 1;
+    for (const key of this.armed.keys()) if (Math.floor(key / 2 ** 24) === id) this.armed.delete(key);
+    this.join(id, contact);
+  }
+
+  /** Floods a broadcast at time `at` from `origin`, or from a seeded random node live at that time; returns its record. */
+  broadcast(at = this.now, origin: NodeId = -1): BroadcastRecord {
+    const rec: BroadcastRecord = { origin, sentAt: at, live: 0, delivered: 0, received: 0, lost: 0, lastHop: 0, pending: 1, hops: null };
+    this.broadcasts.push(rec);
+    this.q.push(at, { k: Kind.Originate, to: origin, peer: -1, x: this.broadcasts.length - 1, hop: 0, msg: null });
+    return rec;
+  }
+
+  /** A seeded random live node. */
+  randomLive(): NodeId {
+    for (;;) {
+      const id = this.chooser.pick(this.size);
+      if (this.alive[id]) return id;
+    }
+  }
+
+  // ---- running -------------------------------------------------------------------------------
+
+  /**
+   * Runs `cycles` whole cycles from the next cycle boundary; `onCycle` is called at the end of
+   * each (cycle numbers count from the first run).
+   */
+  runCycles(cycles: number, onCycle?: (cycle: number) => void): void {
+    const T = this.options.cycleMs;
+    const start = Math.ceil(this.now / T) * T;
+    for (let k = 0; k < cycles; k++) {
+      const base = start + k * T;
+      for (let i = 0; i < this.byPhase.length; i++) {
+        const id = this.byPhase[i]!;
+        const at = base + this.phase[id]!;
+        this.runUntil(at);
+        this.now = at;
+        if (this.alive[id]) this.apply(id, { t: 'cycle' });
+      }
+      this.runUntil(base + T);
+      this.now = base + T;
+      this.cycle++;
+      onCycle?.(this.cycle);
+    }
+  }
+
+  /** Processes every event up to and including time `t`. */
+  runUntil(t: number): void {
+    while (this.q.peekTime() <= t) this.process();
+  }
+
+  /** Runs, with no timer firing, until nothing is left in flight. */
+  drain(maxEvents = 1e9): void {
+    for (let n = 0; this.q.size > 0; n++) {
+      if (n >= maxEvents) throw new Error(`the simulation did not settle within ${maxEvents} events`);
+      this.process();
+    }
+  }
+
+  // ---- events --------------------------------------------------------------------------------
+
+  private process(): void {
+    const time = this.q.peekTime();
+    const e = this.q.pop();
+    this.now = time;
+    this.eventsProcessed++;
+    switch (e.k) {
+      case Kind.Message:
+        this.membershipInFlight--;
+        if (this.alive[e.to]) this.apply(e.to, { t: 'message', from: e.peer, msg: e.msg });
+        // The connection it travelled on is gone: the sender hears of it.
+        else if (this.protocol.connections && this.alive[e.peer]) this.linkDown(e.peer, e.to, time + this.latency(e.to, e.peer));
+        return;
+      case Kind.LinkDown:
+        this.membershipInFlight--;
+        if (this.alive[e.to]) this.apply(e.to, { t: 'linkDown', peer: e.peer });
+        return;
+      case Kind.Join:
+        this.membershipInFlight--;
+        if (this.alive[e.to]) this.apply(e.to, { t: 'join', contact: e.peer });
+        return;
+      case Kind.Timeout: {
+        const key = e.to * 2 ** 24 + e.peer;
+        if (this.armed.get(key) !== e.x) return; // re-armed since, or the node restarted
+        this.armed.delete(key);
+        if (this.alive[e.to]) this.apply(e.to, { t: 'timeout', peer: e.peer });
+        return;
+      }
+      case Kind.Originate:
+      case Kind.Copy:
+        return this.copyArrives(e);
+    }
+  }
+
+  private apply(id: NodeId, input: Parameters<SimProtocol['step']>[1]): void {
+    const out = this.out;
+    out.length = 0;
+    this.protocol.step(this.states[id], input, this.protocolChooser, out);
+    for (let i = 0; i < out.length; i++) {
+      const fx = out[i]!;
+      if (fx.t === 'send') {
+        const { to, msg } = fx as Extract<SimEffect, { t: 'send' }>;
+        this.send(id, to, msg);
+      } else if (fx.t === 'armNeighborTimeout') {
+        const { peer } = fx as Extract<SimEffect, { t: 'armNeighborTimeout' }>;
+        const gen = ++this.timerGen;
+        this.armed.set(id * 2 ** 24 + peer, gen);
+        this.q.push(this.now + this.options.neighborTimeoutMs, { k: Kind.Timeout, to: id, peer, x: gen, hop: 0, msg: null });
+      }
+    }
+  }
+
+  private send(from: NodeId, to: NodeId, msg: unknown): void {
+    this.messagesSent++;
+    if (this.alive[to]) {
+      this.membershipInFlight++;
+      this.q.push(this.now + this.latency(from, to), { k: Kind.Message, to, peer: from, x: 0, hop: 0, msg });
+    } else if (this.protocol.connections) {
+      // The connect (or the write on a reset connection) fails: a round trip later.
+      this.linkDown(from, to, this.now + 2 * this.latency(from, to));
+    }
+  }
+
+  private linkDown(at: NodeId, peer: NodeId, time: number): void {
+    this.membershipInFlight++;
+    this.q.push(time, { k: Kind.LinkDown, to: at, peer, x: 0, hop: 0, msg: null });
+  }
+
+  private copyArrives(e: Ev): void {
+    const rec = this.broadcasts[e.x]!;
+    rec.pending--;
+    let id = e.to;
+    if (e.k === Kind.Originate) {
+      if (id < 0) id = this.randomLive();
+      rec.origin = id;
+      rec.live = this.liveCount;
+      rec.hops = new Uint8Array(this.size);
+    }
+    if (!this.alive[id]) {
+      rec.lost++;
+      if (this.protocol.connections && e.peer >= 0 && this.alive[e.peer]) this.linkDown(e.peer, id, this.now + this.latency(id, e.peer));
+      return this.finish(rec);
+    }
+    if (e.k === Kind.Copy) rec.received++;
+    if (rec.hops![id]) return this.finish(rec);
+    rec.hops![id] = Math.min(255, e.hop + 1);
+    rec.delivered++;
+    if (e.hop > rec.lastHop) rec.lastHop = e.hop;
+    for (const to of this.protocol.gossipTargets(this.states[id], e.peer, this.protocolChooser)) {
+      rec.pending++;
+      if (this.alive[to]) this.q.push(this.now + this.latency(id, to), { k: Kind.Copy, to, peer: id, x: e.x, hop: e.hop + 1, msg: null });
+      else {
+        // Sent into a dead link: lost, and (over TCP) the sender hears of it.
+        rec.pending--;
+        rec.lost++;
+        if (this.protocol.connections) this.linkDown(id, to, this.now + 2 * this.latency(id, to));
+      }
+    }
+    this.finish(rec);
+  }
+
+  private finish(rec: BroadcastRecord): void {
+    if (rec.pending === 0) rec.hops = null;
+  }
+
+  // ---- observing -----------------------------------------------------------------------------
+
+  /** The shared snapshot the properties judge; only for protocols with views they know. */
+  snapshot(): ClusterSnapshot {
+    const { protocol } = this;
+    if (!protocol.snapshot || !protocol.bounds) throw new Error(`the properties judge HyParView views; ${protocol.name} has none`);
+    const timers = new Map<NodeId, NodeId[]>();
+    for (const key of this.armed.keys()) {
+      const node = Math.floor(key / 2 ** 24);
+      (timers.get(node) ?? timers.set(node, []).get(node)!).push(key % 2 ** 24);
+    }
+    const nodes: NodeSnapshot[] = this.states.map((s, i) => ({ ...protocol.snapshot!(s, this.alive[i] === 1), timers: timers.get(i) ?? [] }));
+    return { nodes, ...protocol.bounds, inFlight: this.membershipInFlight, settled: true };
+  }
+
+  /**
+   * Components of the knowledge graph among live nodes (an edge wherever one names the other in
+   * either view): survivors in different components cannot ever find each other, whatever the
+   * protocol does, so a split between them is beyond repair rather than a fault.
+   */
+  knowledgeComponents(): number {
+    const { protocol } = this;
+    if (!protocol.snapshot) throw new Error(`${protocol.name} has no views the properties know`);
+    const parent = Int32Array.from({ length: this.size }, (_, i) => i);
+    const find = (x: number): number => {
+      while (parent[x] !== x) x = parent[x] = parent[parent[x]!]!;
+      return x;
+    };
+    for (let i = 0; i < this.size; i++) {
+      if (!this.alive[i]) continue;
+      const n = protocol.snapshot(this.states[i], true);
+      for (const p of [...n.active, ...n.passive]) if (this.alive[p]) parent[find(p)] = find(i);
+    }
+    let roots = 0;
+    for (let i = 0; i < this.size; i++) if (this.alive[i] && find(i) === i) roots++;
+    return roots;
+  }
+
+  /** Always-properties, and (when nothing is in flight) the quiescent ones, on the current state. */
+  judge(which: 'always' | 'quiescent'): Violation[] {
+    const snap = this.snapshot();
+    const props: readonly Property[] = which === 'always' ? ALWAYS : QUIESCENT;
+    const found: Violation[] = [];
+    for (const p of props) {
+      const v = p.check(snap);
+      if (v) found.push({ property: p.name, message: v, atMs: this.now });
+    }
+    return found;
+  }
+}

@@ -1,0 +1,153 @@
+// The three overlays the simulator compares, behind one interface, each driving its unchanged
+// sans-IO model. HyParView runs over TCP (a send to a dead peer comes back as a link failure,
+// and a crash breaks its open connections); Cyclon and Scamp exchange datagrams, as in their
+// own papers' models, so a message to a dead peer is lost without a word.
+import { type Chooser, sample } from '../../models/chooser.ts';
+import { type CyclonConfig, initialCyclon, makeCyclonConfig, neighboursCyclon, stepCyclon, type CyclonState } from '../../models/cyclon/index.ts';
+import { type HyParViewConfig, makeConfig } from '../../models/hyparview/config.ts';
+import type { NodeId } from '../../models/hyparview/messages.ts';
+import { type Effect, initialNode, NONE, type NodeState, step } from '../../models/hyparview/node.ts';
+import { initialScamp, makeScampConfig, neighboursScamp, type ScampConfig, type ScampState, stepScamp } from '../../models/scamp/index.ts';
+import type { NodeSnapshot } from '../../properties/snapshot.ts';
+
+export const PROTOCOLS = ['hyparview', 'cyclon', 'scamp'] as const;
+export type ProtocolName = (typeof PROTOCOLS)[number];
+
+/** What the engine does with a model's effects: sends, and (HyParView) NEIGHBOR timeouts to arm. */
+export type SimEffect = { readonly t: 'send'; readonly to: NodeId; readonly msg: unknown } | { readonly t: 'armNeighborTimeout'; readonly peer: NodeId } | { readonly t: string };
+
+export type SimInput =
+  | { readonly t: 'join'; readonly contact: NodeId }
+  | { readonly t: 'message'; readonly from: NodeId; readonly msg: unknown }
+  | { readonly t: 'cycle' }
+  | { readonly t: 'linkDown'; readonly peer: NodeId }
+  | { readonly t: 'timeout'; readonly peer: NodeId };
+
+export interface SimProtocol<S = unknown> {
+  readonly name: ProtocolName;
+  /** True over TCP: a send to a dead peer fails back to the sender, and a crash breaks open links. */
+  readonly connections: boolean;
+  /** How many out-neighbours a node aims for (the active view, or the partial view's bound). */
+  readonly viewTarget: number;
+  init(id: NodeId): S;
+  step(s: S, input: SimInput, chooser: Chooser, out: SimEffect[]): void;
+  /** Out-neighbours: the overlay's edges, for its statistics. */
+  neighbours(s: S): readonly NodeId[];
+  /** Where a node sends a broadcast it delivers for the first time (`from` = -1 at the origin). */
+  gossipTargets(s: S, from: NodeId, chooser: Chooser): readonly NodeId[];
+  /** Peers a node holds a connection to (TCP protocols): a crash of one of them breaks it. */
+  links(s: S): readonly NodeId[];
+  /** The node for the shared properties, where the protocol has the views they judge. */
+  snapshot?(s: S, alive: boolean): NodeSnapshot;
+  /** Bounds the properties judge views against. */
+  readonly bounds?: { readonly activeSize: number; readonly passiveSize: number };
+}
+
+export interface ProtocolOptions {
+  readonly hyparview?: Parameters<typeof makeConfig>[0];
+  readonly cyclon?: Partial<CyclonConfig>;
+  readonly scamp?: Partial<ScampConfig>;
+  /** Gossip fanout of Cyclon and Scamp (HyParView floods its active view). */
+  readonly fanout?: number;
+}
+
+/** The paper's comparison: every overlay forwards a broadcast to 4 peers (HyParView: active 5 minus the sender). */
+export const DEFAULT_FANOUT = 4;
+
+function hyparview(config: HyParViewConfig): SimProtocol<NodeState> {
+  const ctx = { config, chooser: undefined as unknown as Chooser, out: [] as Effect[] };
+  return {
+    name: 'hyparview',
+    connections: true,
+    viewTarget: config.activeSize,
+    bounds: { activeSize: config.activeSize, passiveSize: config.passiveSize },
+    init: initialNode,
+    step(s, input, chooser, out) {
+      ctx.chooser = chooser;
+      ctx.out = out as Effect[];
+      switch (input.t) {
+        case 'cycle':
+          return step(s, { t: 'shuffleTimer' }, ctx);
+        case 'timeout':
+          return step(s, { t: 'neighborTimeout', peer: input.peer }, ctx);
+        case 'message':
+          return step(s, input as Parameters<typeof step>[1], ctx);
+        default:
+          return step(s, input, ctx);
+      }
+    },
+    neighbours: (s) => s.active,
+    gossipTargets: (s, from) => (from < 0 ? s.active : s.active.filter((p) => p !== from)),
+    links(s) {
+      const held = s.pending === NONE ? s.active.slice() : [...s.active, s.pending];
+      for (const p of s.abandoned) if (!held.includes(p)) held.push(p);
+      return held;
+    },
+    snapshot: (s, alive) => ({
+      id: s.id,
+      alive,
+      active: s.active,
+      passive: s.passive,
+      pending: s.pending === NONE ? [] : [s.pending],
+      awaiting: s.abandoned,
+      tracked: s.tried,
+    }),
+  };
+}
+
+/** Gossip to `fanout` random members of a partial view, never back to the sender. */
+function gossip(fanout: number, view: readonly NodeId[], from: NodeId, chooser: Chooser): NodeId[] {
+  const candidates = from < 0 ? view : view.filter((p) => p !== from);
+  return sample(candidates, fanout, chooser);
+}
+
+function cyclon(config: CyclonConfig, fanout: number): SimProtocol<CyclonState> {
+  const ctx = { config, chooser: undefined as unknown as Chooser, out: [] as never[] };
+  return {
+    name: 'cyclon',
+    connections: false,
+    viewTarget: config.viewSize,
+    init: initialCyclon,
+    step(s, input, chooser, out) {
+      if (input.t === 'timeout') return;
+      ctx.chooser = chooser;
+      ctx.out = out as never[];
+      stepCyclon(s, input as Parameters<typeof stepCyclon>[1], ctx);
+    },
+    neighbours: neighboursCyclon,
+    gossipTargets: (s, from, chooser) => gossip(fanout, neighboursCyclon(s), from, chooser),
+    links: () => [],
+  };
+}
+
+function scamp(config: ScampConfig, fanout: number): SimProtocol<ScampState> {
+  const ctx = { config, chooser: undefined as unknown as Chooser, out: [] as never[] };
+  return {
+    name: 'scamp',
+    connections: false,
+    // Scamp's views average (c + 1) log n; there is no fixed bound, so "full" is judged against c + 1.
+    viewTarget: config.c + 1,
+    init: initialScamp,
+    step(s, input, chooser, out) {
+      if (input.t === 'timeout') return;
+      ctx.chooser = chooser;
+      ctx.out = out as never[];
+      stepScamp(s, input as Parameters<typeof stepScamp>[1], ctx);
+    },
+    neighbours: neighboursScamp,
+    gossipTargets: (s, from, chooser) => gossip(fanout, neighboursScamp(s), from, chooser),
+    links: () => [],
+  };
+}
+
+export function makeProtocol(name: ProtocolName, options: ProtocolOptions = {}): SimProtocol {
+  const fanout = options.fanout ?? DEFAULT_FANOUT;
+  switch (name) {
+    case 'hyparview':
+      return hyparview(makeConfig(options.hyparview)) as SimProtocol;
+    case 'cyclon':
+      return cyclon(makeCyclonConfig(options.cyclon), fanout) as SimProtocol;
+    case 'scamp':
+      return scamp(makeScampConfig(options.scamp), fanout) as SimProtocol;
+  }
+}

@@ -1,0 +1,42 @@
+// Scamp's parameters (Ganesh, Kermarrec, Massoulié 2001).
+import { ConfigError } from '../hyparview/config.ts';
+
+export interface ScampConfig {
+  /**
+   * Extra copies of each subscription the contact forwards. Partial views then average about
+   * (c + 1)·ln n ids: with the default 4, about 46 at n = 10,000, the same order as the 35 ids a
+   * HyParView node (5 + 30) or a default Cyclon node holds.
+   */
+  c: number;
+  /**
+   * Lease length in cycles; 0 turns leases off (the basic protocol). With leases every node
+   * resubscribes each `leaseCycles` cycles, partial view entries not renewed within a lease
+   * expire, and a node isolated for a lease resubscribes through its in-view (the heartbeat rule).
+   */
+  leaseCycles: number;
+  /**
+   * How many times one forwarded subscription may be relayed: a copy that has been relayed this
+   * often is kept by the node it reaches (or dropped if that node cannot keep it), so no walk
+   * lives for ever. The paper has no such bound. A node keeps a copy with odds 1/(1 + view size),
+   * so with views of v ids a copy outlives 20 relays with odds (v/(v+1))^20: about 0.65 for v = 46.
+   * The bound then decides where many copies land (a random node rather than, preferably, one with
+   * a small view); raise it for a closer match to the paper.
+   */
+  maxForwards: number;
+}
+
+export const SCAMP_DEFAULTS: ScampConfig = { c: 4, leaseCycles: 0, maxForwards: 20 };
+
+const LIMITS = { c: 255, leaseCycles: 1_000_000, maxForwards: 255 } as const;
+
+/** Builds a validated config from partial input; throws ConfigError naming the bad field. */
+export function makeScampConfig(input: Partial<ScampConfig> = {}): ScampConfig {
+  const cfg: ScampConfig = { ...SCAMP_DEFAULTS };
+  for (const field of Object.keys(LIMITS) as Array<keyof ScampConfig>) {
+    const value = input[field] ?? cfg[field];
+    const max = LIMITS[field];
+    if (!Number.isInteger(value) || value < 0 || value > max) throw new ConfigError(field, `must be an integer from 0 to ${max}, got ${JSON.stringify(value)}`);
+    cfg[field] = value;
+  }
+  return cfg;
+}
