@@ -1,5 +1,5 @@
 // A seeded discrete-event simulator for 10^4..10^6 nodes running one of the overlays of
-// protocols.ts unchanged. Virtual time in milliseconds; a cycle is one shuffle period, and
+// protocols.ts unchanged. Virtual time in whole milliseconds; a cycle is one shuffle period, and
 // every node's timer fires once per cycle at its own seeded phase. Each directed link has a
 // fixed latency drawn from the seed, so messages on one link arrive in order, as over TCP.
 // Everything random comes from two seeded choosers (the protocol's and the engine's) taken
@@ -105,7 +105,7 @@ export class Simulation {
   private live: number;
   private readonly protocolChooser: Chooser;
   readonly chooser: Chooser;
-  private readonly phase: Float64Array;
+  private readonly phase: Int32Array;
   private readonly byPhase: Int32Array;
   private readonly armed: Map<number, number>;
   private timerGen = 0;
@@ -120,6 +120,9 @@ export class Simulation {
   constructor(readonly protocol: SimProtocol, readonly options: EngineOptions, base?: Simulation, salt = 0) {
     const { nodes, seed } = options;
     if (!Number.isInteger(nodes) || nodes < 1 || nodes > 2 ** 24) throw new RangeError(`nodes must be an integer from 1 to ${2 ** 24}, got ${nodes}`);
+    for (const [name, ms] of [['cycleMs', options.cycleMs], ['neighborTimeoutMs', options.neighborTimeoutMs], ['latencyMs.min', options.latencyMs.min], ['latencyMs.max', options.latencyMs.max]] as const) {
+      if (!Number.isInteger(ms) || ms < 0 || ms > 4096) throw new RangeError(`${name} must be whole milliseconds from 0 to 4096, got ${ms}`);
+    }
     const streams = base ? mix(seed ^ mix(salt + 0x51)) : seed;
     this.protocolChooser = seededChooser(streams);
     this.chooser = seededChooser(streams ^ 0x5eed51);
@@ -144,8 +147,8 @@ export class Simulation {
     for (let i = 0; i < nodes; i++) this.states[i] = protocol.init(i);
     this.alive = new Uint8Array(nodes).fill(1);
     this.live = nodes;
-    this.phase = new Float64Array(nodes);
-    for (let i = 0; i < nodes; i++) this.phase[i] = this.chooser.pick(options.cycleMs * 1000) / 1000;
+    this.phase = new Int32Array(nodes);
+    for (let i = 0; i < nodes; i++) this.phase[i] = this.chooser.pick(options.cycleMs);
     this.byPhase = Int32Array.from({ length: nodes }, (_, i) => i).sort((a, b) => this.phase[a]! - this.phase[b]! || a - b);
   }
 

@@ -2,7 +2,7 @@
 // sans-IO model. HyParView runs over TCP (a send to a dead peer comes back as a link failure,
 // and a crash breaks its open connections); Cyclon and Scamp exchange datagrams, as in their
 // own papers' models, so a message to a dead peer is lost without a word.
-import { type Chooser, sample } from '../../models/chooser.ts';
+import type { Chooser } from '../../models/chooser.ts';
 import { type CyclonConfig, initialCyclon, makeCyclonConfig, neighboursCyclon, stepCyclon, type CyclonState } from '../../models/cyclon/index.ts';
 import { type HyParViewConfig, makeConfig } from '../../models/hyparview/config.ts';
 import type { NodeId } from '../../models/hyparview/messages.ts';
@@ -95,10 +95,21 @@ function hyparview(config: HyParViewConfig): SimProtocol<NodeState> {
   };
 }
 
-/** Gossip to `fanout` random members of a partial view, never back to the sender. */
+/**
+ * Gossip to `fanout` distinct random members of a partial view, never back to the sender: a
+ * partial Fisher-Yates shuffle, one draw per target (the hot path of every broadcast copy).
+ */
 function gossip(fanout: number, view: readonly NodeId[], from: NodeId, chooser: Chooser): NodeId[] {
-  const candidates = from < 0 ? view : view.filter((p) => p !== from);
-  return sample(candidates, fanout, chooser);
+  const pool = from < 0 ? view.slice() : view.filter((p) => p !== from);
+  const k = Math.min(fanout, pool.length);
+  for (let i = 0; i < k; i++) {
+    const j = i + chooser.pick(pool.length - i);
+    const t = pool[i]!;
+    pool[i] = pool[j]!;
+    pool[j] = t;
+  }
+  pool.length = k;
+  return pool;
 }
 
 function cyclon(config: CyclonConfig, fanout: number): SimProtocol<CyclonState> {

@@ -1,75 +1,135 @@
 // The simulator's pending events, ordered by time and then by insertion, so that a run is a
-// pure function of its seed. A binary heap over parallel arrays: millions of events a run.
+// pure function of its seed. Times are whole milliseconds, so a calendar queue serves: one FIFO
+// bucket per millisecond of a sliding window, and a heap for events beyond it. Push and pop are
+// O(1) for the window's events (nearly all: latencies and timeouts are short), where a binary
+// heap spent about 15% of a run's time in sift-down (BENCHMARKS.md, simulator).
+
+const WINDOW = 1 << 13; // ms; longer than any latency or timeout the engine draws
+
+interface Far<E> {
+  readonly time: number;
+  readonly seq: number;
+  readonly item: E;
+}
 
 export class EventQueue<E> {
-  private times: number[] = [];
-  private seqs: number[] = [];
-  private items: E[] = [];
+  private buckets: E[][] = Array.from({ length: WINDOW }, () => []);
+  private heads = new Int32Array(WINDOW);
+  /** Every event in a bucket has its time in [cursor, cursor + WINDOW); no event is earlier than cursor. */
+  private cursor = 0;
+  private inWindow = 0;
+  /** Events at cursor + WINDOW or later, a binary heap by (time, seq). */
+  private far: Far<E>[] = [];
   private seq = 0;
-
-  /** A copy whose events are deep copies (structured clone), so the two queues run apart. */
-  clone(): EventQueue<E> {
-    const q = new EventQueue<E>();
-    q.times = this.times.slice();
-    q.seqs = this.seqs.slice();
-    q.items = structuredClone(this.items);
-    q.seq = this.seq;
-    return q;
-  }
+  /** Time of the earliest event, once found; -1 when unknown. */
+  private next = -1;
 
   get size(): number {
-    return this.items.length;
+    return this.inWindow + this.far.length;
+  }
+
+  push(time: number, item: E): void {
+    if (!Number.isInteger(time) || time < this.cursor) throw new RangeError(`event time ${time} is not a whole millisecond at or after ${this.cursor}`);
+    if (time < this.cursor + WINDOW) {
+      this.buckets[time & (WINDOW - 1)]!.push(item);
+      this.inWindow++;
+    } else {
+      this.pushFar({ time, seq: this.seq, item });
+    }
+    this.seq++;
+    if (this.next !== -1 && time < this.next) this.next = time;
   }
 
   /** Time of the earliest event, or Infinity. */
   peekTime(): number {
-    return this.items.length === 0 ? Infinity : this.times[0]!;
-  }
-
-  push(time: number, item: E): void {
-    const { times, seqs, items } = this;
-    let i = items.length;
-    const seq = this.seq++;
-    times.push(time);
-    seqs.push(seq);
-    items.push(item);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (times[parent]! < time || (times[parent] === time && seqs[parent]! < seq)) break;
-      times[i] = times[parent]!;
-      seqs[i] = seqs[parent]!;
-      items[i] = items[parent]!;
-      i = parent;
-    }
-    times[i] = time;
-    seqs[i] = seq;
-    items[i] = item;
+    if (this.size === 0) return Infinity;
+    if (this.next === -1) this.next = this.findNext();
+    return this.next;
   }
 
   /** Removes and returns the earliest event; the queue must not be empty. */
   pop(): E {
-    const { times, seqs, items } = this;
-    const top = items[0]!;
-    const lastTime = times.pop()!;
-    const lastSeq = seqs.pop()!;
-    const last = items.pop()!;
-    const n = items.length;
-    if (n === 0) return top;
+    const time = this.peekTime();
+    this.advance(time);
+    const slot = time & (WINDOW - 1);
+    const bucket = this.buckets[slot]!;
+    const item = bucket[this.heads[slot]!]!;
+    if (++this.heads[slot]! === bucket.length) {
+      bucket.length = 0;
+      this.heads[slot] = 0;
+      this.next = -1;
+    }
+    this.inWindow--;
+    return item;
+  }
+
+  /** A copy whose events are deep copies (structured clone), so the two queues run apart. */
+  clone(): EventQueue<E> {
+    const q = new EventQueue<E>();
+    q.buckets = structuredClone(this.buckets);
+    q.heads = this.heads.slice();
+    q.cursor = this.cursor;
+    q.inWindow = this.inWindow;
+    q.far = structuredClone(this.far);
+    q.seq = this.seq;
+    q.next = this.next;
+    return q;
+  }
+
+  private findNext(): number {
+    if (this.inWindow > 0) {
+      for (let t = this.cursor; ; t++) {
+        const slot = t & (WINDOW - 1);
+        if (this.heads[slot]! < this.buckets[slot]!.length) return t;
+      }
+    }
+    return this.far[0]!.time;
+  }
+
+  /** Moves the window to start at `time`, taking in the far events it now covers, in (time, seq) order. */
+  private advance(time: number): void {
+    if (time === this.cursor) return;
+    this.cursor = time;
+    const end = time + WINDOW;
+    while (this.far.length > 0 && this.far[0]!.time < end) {
+      const e = this.popFar();
+      this.buckets[e.time & (WINDOW - 1)]!.push(e.item);
+      this.inWindow++;
+    }
+  }
+
+  private before(a: Far<E>, b: Far<E>): boolean {
+    return a.time < b.time || (a.time === b.time && a.seq < b.seq);
+  }
+
+  private pushFar(e: Far<E>): void {
+    const h = this.far;
+    let i = h.length;
+    h.push(e);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(e, h[parent]!)) break;
+      h[i] = h[parent]!;
+      i = parent;
+    }
+    h[i] = e;
+  }
+
+  private popFar(): Far<E> {
+    const h = this.far;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length === 0) return top;
     let i = 0;
     for (;;) {
       let child = 2 * i + 1;
-      if (child >= n) break;
-      const right = child + 1;
-      if (right < n && (times[right]! < times[child]! || (times[right] === times[child] && seqs[right]! < seqs[child]!))) child = right;
-      if (lastTime < times[child]! || (lastTime === times[child] && lastSeq < seqs[child]!)) break;
-      times[i] = times[child]!;
-      seqs[i] = seqs[child]!;
-      items[i] = items[child]!;
+      if (child >= h.length) break;
+      if (child + 1 < h.length && this.before(h[child + 1]!, h[child]!)) child++;
+      if (!this.before(h[child]!, last)) break;
+      h[i] = h[child]!;
       i = child;
     }
-    times[i] = lastTime;
-    seqs[i] = lastSeq;
-    items[i] = last;
+    h[i] = last;
     return top;
   }
 }

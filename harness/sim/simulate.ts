@@ -231,7 +231,7 @@ export function afterFailure(o: SimulateOptions, base: Stabilised, onProgress?: 
   sim.crash(failed);
   const T = sim.options.cycleMs;
   const start = Math.ceil(sim.now / T) * T;
-  const records = Array.from({ length: o.messages }, (_, i) => sim.broadcast(start + (i * T) / o.messagesPerCycle));
+  const records = Array.from({ length: o.messages }, (_, i) => sim.broadcast(start + Math.floor((i * T) / o.messagesPerCycle)));
   const perCycle: CycleStats[] = [];
   let viewsHealedAfter: number | null = null;
   for (let c = 1; c <= o.healCycles; c++) {

@@ -10,26 +10,33 @@
 // - leases (leaseCycles > 0) are counted in cycles: each partial view entry has an age and is
 //   dropped once older than leaseCycles, silently (its subscriber is not told). A node
 //   resubscribes at the cycles where (its cycle count + its id) is a multiple of leaseCycles,
-//   through a random partial view member, and clears its in-view then: the keepers of the new
-//   subscription announce themselves, those of the old one drop it within a cycle or so;
+//   through a random partial view member; if that send fails (linkDown before the next cycle) it
+//   resubscribes through another one. The first INVIEW after a resubscription replaces the
+//   in-view (the keepers of the old subscription drop it a cycle later), so the in-view tracks the
+//   live subscriptions, and a resubscription nobody answers leaves the old in-view for the
+//   heartbeat rule;
 // - a resubscription (RESUBSCRIBE) goes to the contact's partial view without the c extra copies,
 //   and a copy reaching a node that still holds the old entry is forwarded, as any held one: it
 //   renews nothing. So a node's expiring entries are replaced one for one in expectation. The
 //   literal reading (c extra copies per lease, entries renewed in place by copies passing by) adds
-//   entries every lease until views hold everyone: measured, 300 nodes reached full views in 30 cycles;
+//   entries every lease until views hold everyone (300 nodes, leases of 5: full views in 30 cycles);
 // - the heartbeat rule, without heartbeats: a node whose partial view is empty and that has
-//   received no message for leaseCycles cycles resubscribes through a random in-view member
-//   (put in its partial view, as a join contact is), again every leaseCycles quiet cycles;
+//   received no message for leaseCycles cycles joins again through a random in-view member (put
+//   in its partial view, as a join contact is; another one if that send fails), again every
+//   leaseCycles quiet cycles. It is a full SUBSCRIBE, c extra copies included: nobody holds the
+//   isolated node any more;
+// - a node receiving SUBSCRIBE or RESUBSCRIBE puts the sender in its in-view: the sender holds it;
 // - without leases, `cycle` does nothing and `ages` stays empty (memory: a million nodes).
 import { type Chooser, pickOne } from '../chooser.ts';
 import type { NodeId } from '../hyparview/messages.ts';
+import { NONE } from '../hyparview/node.ts';
 import type { ScampConfig } from './config.ts';
 
 export interface ScampState {
   readonly id: NodeId;
   /** Out-neighbours: the subscriptions we keep, our gossip targets. */
   partialView: NodeId[];
-  /** Nodes that told us they keep our subscription. */
+  /** Nodes that hold us in their partial views: they kept our subscription, or subscribed through us. */
   inView: NodeId[];
   /** With leases only: `ages[i]` is the age of `partialView[i]`'s subscription, in cycles; else empty. */
   ages: number[];
@@ -37,6 +44,10 @@ export interface ScampState {
   cycle: number;
   /** Cycles since the last message received (leases only). */
   quiet: number;
+  /** Where this cycle's resubscription went, or NONE (-1): if that send fails, we retry elsewhere. */
+  resubTo: NodeId;
+  /** We resubscribed and no keeper answered yet: the first INVIEW replaces the in-view. */
+  renewing: boolean;
 }
 
 export type ScampMessage =
@@ -65,11 +76,20 @@ export interface ScampContext {
 }
 
 export function initialScamp(id: NodeId): ScampState {
-  return { id, partialView: [], inView: [], ages: [], cycle: 0, quiet: 0 };
+  return { id, partialView: [], inView: [], ages: [], cycle: 0, quiet: 0, resubTo: NONE, renewing: false };
 }
 
 export function cloneScamp(s: ScampState): ScampState {
-  return { id: s.id, partialView: s.partialView.slice(), inView: s.inView.slice(), ages: s.ages.slice(), cycle: s.cycle, quiet: s.quiet };
+  return {
+    id: s.id,
+    partialView: s.partialView.slice(),
+    inView: s.inView.slice(),
+    ages: s.ages.slice(),
+    cycle: s.cycle,
+    quiet: s.quiet,
+    resubTo: s.resubTo,
+    renewing: s.renewing,
+  };
 }
 
 export function neighboursScamp(s: ScampState): readonly NodeId[] {
@@ -94,15 +114,25 @@ function receive(s: ScampState, from: NodeId, msg: ScampMessage, ctx: ScampConte
   s.quiet = 0;
   switch (msg.t) {
     case 'subscribe':
+      addInView(s, from);
       return onSubscribe(s, from, ctx.config.c, ctx);
     case 'resubscribe':
+      addInView(s, from);
       return onSubscribe(s, from, 0, ctx);
     case 'forwardedSubscription':
       return onForwarded(s, msg.newNode, msg.hops, ctx);
     case 'inView':
-      if (!s.inView.includes(from)) s.inView.push(from);
-      return;
+      if (s.renewing) {
+        s.renewing = false;
+        s.inView = [];
+      }
+      return addInView(s, from);
   }
+}
+
+/** `from` holds us in its partial view: it kept our subscription, or it subscribes through us. */
+function addInView(s: ScampState, from: NodeId): void {
+  if (!s.inView.includes(from)) s.inView.push(from);
 }
 
 const send = (ctx: ScampContext, to: NodeId, msg: ScampMessage): void => void ctx.out.push({ t: 'send', to, msg });
@@ -161,19 +191,30 @@ function onCycle(s: ScampState, ctx: ScampContext): void {
   if (lease === 0) return;
   s.cycle++;
   s.quiet++;
+  s.resubTo = NONE;
   for (let i = s.partialView.length - 1; i >= 0; i--) {
     if (++s.ages[i]! > lease) removePartialAt(s, i, ctx);
   }
   if (s.partialView.length > 0) {
-    if ((s.cycle + s.id) % lease === 0) {
-      s.inView = [];
-      send(ctx, pickOne(s.partialView, ctx.chooser), { t: 'resubscribe' });
-    }
-  } else if (s.quiet >= lease && s.inView.length > 0) {
-    // Isolated: nobody to resubscribe through but a node that kept us once. Not cleared: it may be dead.
+    if ((s.cycle + s.id) % lease === 0) resubscribe(s, ctx);
+  } else if (s.quiet >= lease) {
     s.quiet = 0;
-    startJoin(s, pickOne(s.inView, ctx.chooser), ctx);
+    resubscribe(s, ctx);
   }
+}
+
+/** Renews our subscription through a partial view member or, isolated, joins again through an in-view member. */
+function resubscribe(s: ScampState, ctx: ScampContext): void {
+  if (s.partialView.length > 0) {
+    s.resubTo = pickOne(s.partialView, ctx.chooser);
+    send(ctx, s.resubTo, { t: 'resubscribe' });
+  } else if (s.inView.length > 0) {
+    s.resubTo = pickOne(s.inView, ctx.chooser);
+    startJoin(s, s.resubTo, ctx);
+  } else {
+    return;
+  }
+  s.renewing = true;
 }
 
 function onLinkDown(s: ScampState, peer: NodeId, ctx: ScampContext): void {
@@ -181,4 +222,6 @@ function onLinkDown(s: ScampState, peer: NodeId, ctx: ScampContext): void {
   if (i >= 0) removePartialAt(s, i, ctx);
   const j = s.inView.indexOf(peer);
   if (j >= 0) s.inView.splice(j, 1);
+  // A lost resubscription would leave us unheld until the next lease.
+  if (peer === s.resubTo) resubscribe(s, ctx);
 }

@@ -1,0 +1,117 @@
+// npm run bench:sim [-- --part sweep|100k|1m] [--cycles N]
+// The simulator's speed and memory targets (issue: paper-scale simulator):
+//   sweep  the default paper sweep (3 protocols × 11 failure levels × 3 seeds × 10,000 nodes), target ≤ 3 min;
+//   100k   a 100,000-node HyParView overlay built, stabilised for 50 cycles, one broadcast flooded, target ≤ 2 min;
+//   1m     a 1,000,000-node HyParView run (built, --cycles cycles, one broadcast): time and peak memory, target ≤ 16 GiB.
+// Without --part each part runs in its own process, so each peak RSS is its own.
+import { cpus, totalmem } from 'node:os';
+import { execa } from 'execa';
+import { DEFAULT_ENGINE, Simulation } from './engine.ts';
+import { DEFAULT_PAPER, paperJobs, runJobs } from './paper.ts';
+import { makeProtocol } from './protocols.ts';
+
+const PARTS = ['sweep', '100k', '1m'] as const;
+type Part = (typeof PARTS)[number];
+
+interface Row {
+  readonly part: Part;
+  readonly what: string;
+  readonly seconds: number;
+  readonly peakRssMiB: number;
+  readonly events: number;
+  readonly target: string;
+  readonly met: boolean;
+}
+
+const peakRssMiB = () => process.resourceUsage().maxRSS / 1024;
+
+async function sweep(): Promise<Row> {
+  const t0 = performance.now();
+  const results = await runJobs(paperJobs(DEFAULT_PAPER), DEFAULT_PAPER.workers);
+  const seconds = (performance.now() - t0) / 1000;
+  const jobs = results.map((r) => `${r.protocol}/${r.seed}/${r.bootstrap} ${r.seconds.toFixed(0)} s`).join(', ');
+  console.error(`jobs: ${jobs}`);
+  return {
+    part: 'sweep',
+    what: `paper sweep: ${DEFAULT_PAPER.protocols.length} protocols × ${DEFAULT_PAPER.failLevels.length} failure levels + ${DEFAULT_PAPER.churnRates.length} churn rates × ${DEFAULT_PAPER.seeds.length} seeds × ${DEFAULT_PAPER.nodes} nodes (+ all-at-once bootstrap), ${DEFAULT_PAPER.workers} workers`,
+    seconds,
+    peakRssMiB: peakRssMiB(),
+    events: results.reduce((s, r) => s + r.events, 0),
+    target: '≤ 180 s',
+    met: seconds <= 180,
+  };
+}
+
+function overlay(part: Part, nodes: number, cycles: number, target: string, within: (seconds: number, mib: number) => boolean): Row {
+  const t0 = performance.now();
+  const sim = new Simulation(makeProtocol('hyparview'), { ...DEFAULT_ENGINE, nodes, seed: 1 });
+  sim.bootstrap('sequential');
+  const built = (performance.now() - t0) / 1000;
+  sim.runCycles(cycles, (c) => {
+    if (c % 5 === 0) console.error(`  cycle ${c}/${cycles}, ${((performance.now() - t0) / 1000).toFixed(0)} s, ${sim.eventsProcessed} events`);
+  });
+  const rec = sim.broadcast();
+  sim.drain();
+  const seconds = (performance.now() - t0) / 1000;
+  const mib = peakRssMiB();
+  return {
+    part,
+    what: `${nodes} HyParView nodes: built in ${built.toFixed(1)} s, ${cycles} cycles, one broadcast reached ${rec.delivered}/${rec.live}`,
+    seconds,
+    peakRssMiB: mib,
+    events: sim.eventsProcessed,
+    target,
+    met: within(seconds, mib),
+  };
+}
+
+async function runPart(part: Part, cycles: number | undefined): Promise<Row> {
+  switch (part) {
+    case 'sweep':
+      return sweep();
+    case '100k':
+      return overlay(part, 100_000, cycles ?? 50, '≤ 120 s', (s) => s <= 120);
+    case '1m':
+      return overlay(part, 1_000_000, cycles ?? 5, 'completes within 16 GiB', (_, mib) => mib <= 16 * 1024);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const at = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+  const part = at('--part');
+  const cycles = at('--cycles') === undefined ? undefined : Number(at('--cycles'));
+  if (part !== undefined && !PARTS.includes(part as Part)) {
+    console.error(`bench:sim: --part: expected one of ${PARTS.join(', ')}, got ${JSON.stringify(part)}`);
+    return 2;
+  }
+  if (cycles !== undefined && !(Number.isInteger(cycles) && cycles >= 0)) {
+    console.error(`bench:sim: --cycles: expected a whole number, got ${JSON.stringify(at('--cycles'))}`);
+    return 2;
+  }
+  if (part) {
+    const row = await runPart(part as Part, cycles);
+    console.log(JSON.stringify(row));
+    return 0;
+  }
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+  const rows: Row[] = [];
+  for (const p of PARTS) {
+    const child = await execa(process.execPath, ['--import', 'tsx', '--max-old-space-size=16384', new URL(import.meta.url).pathname, '--part', p, ...(cycles !== undefined && p !== 'sweep' ? ['--cycles', String(cycles)] : [])], { stderr: 'inherit', reject: false });
+    if (child.exitCode !== 0) {
+      console.error(`bench:sim: part ${p} failed with exit code ${child.exitCode}`);
+      return 1;
+    }
+    rows.push(JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Row);
+    const r = rows.at(-1)!;
+    console.log(`| ${r.what} | ${r.seconds.toFixed(1)} s | ${r.peakRssMiB.toFixed(0)} MiB | ${(r.events / r.seconds / 1000).toFixed(0)}k events/s | ${r.target}: ${r.met ? 'met' : 'missed'} |`);
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`bench:sim: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(2);
+  },
+);
