@@ -70,7 +70,7 @@ const fwd = (newNode: NodeId, hops: number): ScampMessage => ({ t: 'forwardedSub
 // ---- config ----------------------------------------------------------------------------------
 
 test('config: defaults are c = 4, leases off, at most 20 relays per copy', (t) => {
-  t.deepEqual(SCAMP_DEFAULTS, { c: 4, leaseCycles: 0, maxForwards: 20 });
+  t.deepEqual(SCAMP_DEFAULTS, { c: 4, leaseCycles: 0, maxForwards: 255 });
   t.deepEqual(makeScampConfig(), SCAMP_DEFAULTS);
   t.deepEqual(makeScampConfig({ c: 0, maxForwards: 0, leaseCycles: 10 }), { c: 0, leaseCycles: 10, maxForwards: 0 });
 });
