@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { ConfigError } from '../../models/hyparview/config.ts';
+import type { MutantName } from '../../models/hyparview/mutants.ts';
 import { EXIT_ERROR, EXIT_FAIL, EXIT_PASS, UsageError } from '../node/errors.ts';
 import type { EngineOptions } from './engine.ts';
 import { renderPaperHtml } from './html.ts';
@@ -75,6 +76,8 @@ interface SimulateFlags {
   latency: string;
   detect: string;
   fanout?: string;
+  variant: string;
+  mutant?: string;
   json?: boolean;
 }
 
@@ -98,7 +101,10 @@ export function simulateOptions(f: SimulateFlags): SimulateOptions {
     probes: whole('--probes', f.probes, 0, 100_000),
     judge: f.judge,
     engine,
-    protocols: f.fanout === undefined ? {} : { fanout: whole('--fanout', f.fanout, 1, 1000) },
+    protocols: {
+      ...(f.fanout === undefined ? {} : { fanout: whole('--fanout', f.fanout, 1, 1000) }),
+      ...(f.variant === 'reference' && f.mutant === undefined ? {} : { hyparview: { variant: f.variant, mutant: f.mutant as MutantName | undefined } }),
+    },
   };
 }
 
@@ -178,6 +184,8 @@ export function registerSimCommands(program: Command): void {
     .option('--latency <min-max>', 'one-way latency of each link, drawn once per link, in ms', `${d.engine.latencyMs.min}-${d.engine.latencyMs.max}`)
     .option('--detect <mode>', 'how TCP peers learn of a crash: reset (its connections break at once) or on-send (only a send fails)', d.engine.detect)
     .option('--fanout <n>', 'gossip fanout of cyclon and scamp (default 4, as in the paper)')
+    .option('--variant <name>', 'HyParView decisions: reference or paper', 'reference')
+    .option('--mutant <name>', 'HyParView with one bug of the mutation suite injected')
     .option('--json', 'print one JSON object on stdout')
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .action((flags: SimulateFlags) =>

@@ -60,7 +60,7 @@ interface Ev {
 export interface BroadcastRecord {
   origin: NodeId;
   sentAt: number;
-  /** Live nodes when it was sent (the origin included). */
+  /** Nodes live when it was sent (the origin included), less those that crashed before it reached them. */
   live: number;
   delivered: number;
   /** Copies that reached a live node (delivered or duplicate): the paper's m. */
@@ -192,9 +192,13 @@ export class Simulation {
 
   /** Crashes `ids` at once. Under 'reset', live nodes with a link to one of them hear of it one latency later. */
   crash(ids: Iterable<NodeId>): void {
+    const travelling = this.broadcasts.filter((r) => r.hops !== null);
     for (const id of ids) {
-      this.live -= this.alive[id]!;
+      if (!this.alive[id]) continue;
+      this.live--;
       this.alive[id] = 0;
+      // Reliability counts the nodes that stay up: one that dies before a broadcast reaches it is not owed it.
+      for (const r of travelling) if (!r.hops![id]) r.live--;
     }
     if (this.options.detect !== 'reset' || !this.protocol.connections) return;
     for (let y = 0; y < this.size; y++) {

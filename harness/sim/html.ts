@@ -63,7 +63,7 @@ const PAGE_SCRIPT = String.raw`
     if (!host) return;
     pending++;
     var first = true;
-    new uPlot({
+    var u = new uPlot({
       width: Math.max(320, host.clientWidth), height: 230,
       legend: { live: false },
       scales: { x: { time: false }, y: { range: yRange } },
@@ -71,6 +71,7 @@ const PAGE_SCRIPT = String.raw`
       series: [{ label: xLabel }].concat(series.map(function (s) { return { label: s.label, stroke: s.color, width: 2, dash: s.dash, points: { show: xs.length <= 30 } }; })),
       hooks: { draw: [function () { if (first) { first = false; pending--; if (pending === 0) root.setAttribute('data-ready', '1'); } }] }
     }, [xs].concat(series.map(function (s) { return s.data; })), host);
+    u.root.setAttribute('data-series-colors', JSON.stringify(series.map(function (s) { return s.color; })));
   }
   var levels = r.options.failLevels.map(function (f) { return Math.round(f * 1000) / 10; });
   function perProtocol(f) { return names.map(function (n) { return { label: n, color: colors[n], data: f(r.protocols[n]) }; }); }

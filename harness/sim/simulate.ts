@@ -25,7 +25,7 @@ export interface SimulateOptions {
   readonly bootstrap: 'sequential' | 'at-once';
   /** Probe broadcasts on the stabilised overlay, before the failure (last hop, redundancy). */
   readonly probes: number;
-  /** Judge the shared properties (HyParView): the always-ones every cycle, the quiescent ones at the two quiescent points. */
+  /** Judge the shared properties (HyParView): the always-ones every cycle, the quiescent ones at the two quiescent points; each property's first break is kept. */
   readonly judge: boolean;
   readonly engine: Omit<EngineOptions, 'nodes' | 'seed'>;
   readonly protocols: ProtocolOptions;
@@ -130,6 +130,7 @@ export function resolveSimulateOptions(input: Partial<SimulateOptions> & Pick<Si
   const { min, max } = o.engine.latencyMs;
   if (!(Number.isInteger(min) && Number.isInteger(max) && min >= 0 && max >= min)) throw new SimulateError('latency', `must be whole milliseconds with 0 <= min <= max, got ${min}..${max}`);
   if (!(o.engine.cycleMs > 2 * max)) throw new SimulateError('latency', `a round trip (${2 * max} ms) must be shorter than a cycle (${o.engine.cycleMs} ms)`);
+  makeProtocol(o.protocol, o.protocols); // throws ConfigError naming a bad protocol setting
   const needed = Math.ceil(o.messages / o.messagesPerCycle);
   if (o.healCycles < needed) throw new SimulateError('healCycles', `must cover the ${o.messages} messages at ${o.messagesPerCycle} a cycle (at least ${needed}), got ${o.healCycles}`);
   return o;
@@ -150,6 +151,8 @@ export function simulateCommand(o: SimulateOptions): string {
   if (e.latencyMs.min !== DEFAULT_ENGINE.latencyMs.min || e.latencyMs.max !== DEFAULT_ENGINE.latencyMs.max) flags.push(`--latency ${e.latencyMs.min}-${e.latencyMs.max}`);
   if (e.detect !== DEFAULT_ENGINE.detect) flags.push(`--detect ${e.detect}`);
   if (o.protocols.fanout !== undefined) flags.push(`--fanout ${o.protocols.fanout}`);
+  if (o.protocols.hyparview?.variant && o.protocols.hyparview.variant !== 'reference') flags.push(`--variant ${o.protocols.hyparview.variant}`);
+  if (o.protocols.hyparview?.mutant) flags.push(`--mutant ${o.protocols.hyparview.mutant}`);
   return `npx hyparview-harness simulate ${flags.join(' ')}`;
 }
 
@@ -203,7 +206,7 @@ export function stabilise(o: SimulateOptions, onProgress?: (p: SimulateProgress)
   const sim = new Simulation(protocol, { ...o.engine, nodes: o.nodes, seed: o.seed });
   const judging = o.judge && protocol.snapshot !== undefined;
   const violations: Array<Violation & { cycle: number }> = [];
-  const note = (found: Violation[]) => violations.push(...found.map((v) => ({ ...v, cycle: sim.cycle })));
+  const note = noter(violations, sim);
   sim.bootstrap(o.bootstrap, (done) => onProgress?.({ phase: 'bootstrap', done, total: o.nodes - 1 }));
   const lastFull: number[] = [];
   sim.runCycles(o.cycles, (c) => {
@@ -226,7 +229,7 @@ export function afterFailure(o: SimulateOptions, base: Stabilised, onProgress?: 
   const sim = new Simulation(base.sim.protocol, base.sim.options, base.sim, Math.round(o.fail * 1e6));
   const judging = o.judge && sim.protocol.snapshot !== undefined;
   const violations = base.violations.slice();
-  const note = (found: Violation[]) => violations.push(...found.map((v) => ({ ...v, cycle: sim.cycle })));
+  const note = noter(violations, sim);
   const failed = pickVictims(sim, Math.round(o.fail * o.nodes));
   sim.crash(failed);
   const T = sim.options.cycleMs;
@@ -270,6 +273,13 @@ export function afterFailure(o: SimulateOptions, base: Stabilised, onProgress?: 
     violations,
     beyondRepair,
     run: { events: base.sim.eventsProcessed + sim.eventsProcessed, messagesSent: base.sim.messagesSent + sim.messagesSent },
+  };
+}
+
+/** Records each property's first violation (a broken bound tends to stay broken for every later cycle). */
+function noter(into: Array<Violation & { cycle: number }>, sim: Simulation): (found: Violation[]) => void {
+  return (found) => {
+    for (const v of found) if (!into.some((x) => x.property === v.property)) into.push({ ...v, cycle: sim.cycle });
   };
 }
 

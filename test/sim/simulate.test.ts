@@ -118,4 +118,10 @@ test('the sweep gives the same results on two worker threads as in one thread', 
   const [one, two] = [strip(await runJobs(jobs, 1)), strip(await runJobs(jobs, 2))];
   t.deepEqual(two, one, `seed ${SEED}`);
   t.is(one.length, 4);
+  // A level of the sweep is what `simulate` gives with the level's flags.
+  const level = one[0]!.levels[1]!;
+  const alone = simulate({ protocol: 'hyparview', nodes: 200, seed: SEED, cycles: 5, fail: 0.5 });
+  t.is(level.command, alone.command);
+  t.deepEqual(level.messages, alone.afterFailure.messages);
+  t.deepEqual(level.perCycle, alone.afterFailure.perCycle);
 });
