@@ -35,7 +35,7 @@ const requireFromHere = createRequire(import.meta.url);
 let uplotAssets: { js: string; css: string } | null = null;
 
 /** uPlot's script and stylesheet, to inline in a self-contained page. */
-export function uplot(): { js: string; css: string } {
+function uplot(): { js: string; css: string } {
   if (!uplotAssets) {
     const js = readFileSync(requireFromHere.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');
     const css = readFileSync(requireFromHere.resolve('uplot/dist/uPlot.min.css'), 'utf8');
@@ -52,6 +52,34 @@ export function escapeHtml(value: unknown): string {
 /** JSON for a <script type="application/json">: no '<' at all, so neither </script nor <!-- can appear. */
 export function jsonForScript(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+/**
+ * A self-contained report page: uPlot and the page's own CSS inlined, `data` embedded as JSON
+ * scripts (by element id) for `script`, nothing loaded from anywhere (the CSP forbids it).
+ */
+export function reportPage(p: { title: string; css: string; main: string; data: Record<string, unknown>; script: string }): string {
+  const assets = uplot();
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<title>${escapeHtml(p.title)}</title>
+<style>${assets.css}</style>
+<style>${p.css}</style>
+</head>
+<body>
+<main>
+${p.main}
+</main>
+${Object.entries(p.data).map(([id, value]) => `<script type="application/json" id="${escapeHtml(id)}">${jsonForScript(value)}</script>`).join('\n')}
+<script>${assets.js}</script>
+<script>${p.script}</script>
+</body>
+</html>
+`;
 }
 
 function secs(t: number | null | undefined, digits = 1): string {
@@ -380,7 +408,6 @@ const PAGE_SCRIPT = String.raw`
 `;
 
 export function renderReportHtml(report: ChaosReport): string {
-  const assets = uplot();
   const phases = drawnPhases(report);
   const xMax = xMaxOf(report, phases);
   const verdict = report.verdict === 'pass' ? 'PASS' : report.verdict === 'fail' ? 'FAIL' : 'ERROR';
@@ -402,19 +429,10 @@ export function renderReportHtml(report: ChaosReport): string {
   const view = { xMax, phases: phases.map((p) => ({ index: p.index, kind: p.kind, faultAt: p.faultAt, healAt: p.healAt, shade: p.shade })) };
   const title = `Chaos ${verdict}: ${report.nodes} nodes, seed ${report.seed} (${report.backend})`;
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
-<title>${escapeHtml(title)}</title>
-<style>${assets.css}</style>
-<style>${CSS}</style>
-</head>
-<body>
-<main>
-<section id="summary">
+  return reportPage({
+    title,
+    css: CSS,
+    main: `<section id="summary">
   <h1><span>HyParView chaos run</span> <span class="verdict ${escapeHtml(report.verdict)}" id="verdict">${verdict}</span></h1>
   <dl class="meta">
     ${meta.map(([k, v, wide]) => `<div${wide ? ' class="two"' : ''}><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('\n    ')}
@@ -458,13 +476,8 @@ export function renderReportHtml(report: ChaosReport): string {
 <section id="schedule">
   <h2>Schedule</h2>
   ${renderSchedule(report)}
-</section>
-</main>
-<script type="application/json" id="report-data">${jsonForScript(report)}</script>
-<script type="application/json" id="view-data">${jsonForScript(view)}</script>
-<script>${assets.js}</script>
-<script>${PAGE_SCRIPT}</script>
-</body>
-</html>
-`;
+</section>`,
+    data: { 'report-data': report, 'view-data': view },
+    script: PAGE_SCRIPT,
+  });
 }

@@ -1,6 +1,6 @@
 // report.html of the paper sweep: one self-contained page (uPlot inlined, data embedded as
 // JSON) with a plot per experiment and the paper's values beside the measured ones.
-import { escapeHtml, jsonForScript, uplot } from '../../clusters/chaos/html.ts';
+import { escapeHtml, reportPage } from '../../clusters/chaos/html.ts';
 import type { ProtocolName } from './protocols.ts';
 import { PAPER_VALUES, type PaperReport } from './report.ts';
 
@@ -101,26 +101,16 @@ const PAGE_SCRIPT = String.raw`
 `;
 
 export function renderPaperHtml(r: PaperReport): string {
-  const assets = uplot();
   const o = r.options;
   const detail = DETAIL_LEVELS.filter((l) => o.failLevels.includes(l));
   const title = `HyParView paper evaluation: ${o.nodes} nodes, ${o.seeds.length} seed(s)`;
   const violations = r.violations.length === 0
     ? '<p>No property broke on the simulated HyParView snapshots (always-properties every cycle, quiescent ones at the two quiescent points of each run).</p>'
     : `<ul class="bad">${r.violations.slice(0, 50).map((v) => `<li>${escapeHtml(v.property)} (${escapeHtml(v.protocol)}, seed ${v.seed}, ${pct(v.fail)} failed${v.churn ? `, churn ${pct(v.churn)}` : ''}, cycle ${v.cycle}): ${escapeHtml(v.message)}<br><code>${escapeHtml(v.command)}</code></li>`).join('')}</ul>`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
-<title>${escapeHtml(title)}</title>
-<style>${assets.css}</style>
-<style>${CSS}</style>
-</head>
-<body>
-<main>
-<h1>${escapeHtml(title)}</h1>
+  return reportPage({
+    title,
+    css: CSS,
+    main: `<h1>${escapeHtml(title)}</h1>
 <p class="meta">${escapeHtml(o.protocols.join(', '))} · failure levels ${escapeHtml(o.failLevels.map(pct).join(', '))} · ${o.cycles} cycles before the failure · ${r.seconds.toFixed(0)} s on ${r.machine.cpus} core(s), Node ${escapeHtml(r.machine.node)}</p>
 <pre><code id="command">${escapeHtml(r.command)}</code></pre>
 <h2>What the paper reports</h2>
@@ -139,13 +129,8 @@ ${overlayTable(r)}
 ${o.churnRates.length > 0 ? `<h2>e. Steady churn (beyond the paper)</h2><div class="plot"><h3>Reliability per cycle while a share of the nodes is replaced every cycle</h3><div id="plot-churn"></div></div>` : ''}
 <h2>Properties</h2>
 ${violations}
-${r.beyondRepair.length > 0 ? `<h3>Beyond repair</h3><p>At the end of these runs the survivors' views (active and passive, read as a graph) fall apart into separate groups: no protocol could reconnect them, so these are reported, not failed.</p><ul>${r.beyondRepair.slice(0, 30).map((v) => `<li>${escapeHtml(v.property)} (seed ${v.seed}, ${pct(v.fail)} failed): ${escapeHtml(v.message.length > 200 ? `${v.message.slice(0, 200)}…` : v.message)}</li>`).join('')}</ul>` : ''}
-</main>
-<script type="application/json" id="report-data">${jsonForScript({ ...r, jobs: undefined })}</script>
-<script type="application/json" id="colors">${jsonForScript(COLORS)}</script>
-<script>${assets.js}</script>
-<script>${PAGE_SCRIPT}</script>
-</body>
-</html>
-`;
+${r.beyondRepair.length > 0 ? `<h3>Beyond repair</h3><p>At the end of these runs the survivors' views (active and passive, read as a graph) fall apart into separate groups: no protocol could reconnect them, so these are reported, not failed.</p><ul>${r.beyondRepair.slice(0, 30).map((v) => `<li>${escapeHtml(v.property)} (seed ${v.seed}, ${pct(v.fail)} failed): ${escapeHtml(v.message.length > 200 ? `${v.message.slice(0, 200)}…` : v.message)}</li>`).join('')}</ul>` : ''}`,
+    data: { 'report-data': { ...r, jobs: undefined }, colors: COLORS },
+    script: PAGE_SCRIPT,
+  });
 }

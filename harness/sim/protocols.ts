@@ -3,11 +3,12 @@
 // and a crash breaks its open connections); Cyclon and Scamp exchange datagrams, as in their
 // own papers' models, so a message to a dead peer is lost without a word.
 import type { Chooser } from '../../models/chooser.ts';
-import { type CyclonConfig, initialCyclon, makeCyclonConfig, neighboursCyclon, stepCyclon, type CyclonState } from '../../models/cyclon/index.ts';
+import type { BaselineContext, BaselineEffect, BaselineInput } from '../../models/baseline.ts';
+import { type CyclonConfig, initialCyclon, makeCyclonConfig, neighboursCyclon, stepCyclon } from '../../models/cyclon/index.ts';
 import { type HyParViewConfig, makeConfig } from '../../models/hyparview/config.ts';
 import type { NodeId } from '../../models/hyparview/messages.ts';
 import { type Effect, initialNode, NONE, type NodeState, step } from '../../models/hyparview/node.ts';
-import { initialScamp, makeScampConfig, neighboursScamp, type ScampConfig, type ScampState, stepScamp } from '../../models/scamp/index.ts';
+import { initialScamp, makeScampConfig, neighboursScamp, type ScampConfig, stepScamp } from '../../models/scamp/index.ts';
 import type { NodeSnapshot } from '../../properties/snapshot.ts';
 
 export const PROTOCOLS = ['hyparview', 'cyclon', 'scamp'] as const;
@@ -112,41 +113,28 @@ function gossip(fanout: number, view: readonly NodeId[], from: NodeId, chooser: 
   return pool;
 }
 
-function cyclon(config: CyclonConfig, fanout: number): SimProtocol<CyclonState> {
-  const ctx = { config, chooser: undefined as unknown as Chooser, out: [] as never[] };
+/** A baseline overlay over datagrams, driving its model's step with the shared baseline vocabulary. */
+function datagram<S, C, M>(
+  name: ProtocolName,
+  config: C,
+  fanout: number,
+  viewTarget: number,
+  model: { init: (id: NodeId) => S; step: (s: S, input: BaselineInput<M>, ctx: BaselineContext<C, M>) => void; neighbours: (s: S) => readonly NodeId[] },
+): SimProtocol<S> {
+  const ctx = { config, chooser: undefined as unknown as Chooser, out: [] as BaselineEffect<M>[] };
   return {
-    name: 'cyclon',
+    name,
     connections: false,
-    viewTarget: config.viewSize,
-    init: initialCyclon,
+    viewTarget,
+    init: model.init,
     step(s, input, chooser, out) {
-      if (input.t === 'timeout') return;
+      if (input.t === 'timeout') return; // no timers
       ctx.chooser = chooser;
-      ctx.out = out as never[];
-      stepCyclon(s, input as Parameters<typeof stepCyclon>[1], ctx);
+      ctx.out = out as BaselineEffect<M>[];
+      model.step(s, input as BaselineInput<M>, ctx);
     },
-    neighbours: neighboursCyclon,
-    gossipTargets: (s, from, chooser) => gossip(fanout, neighboursCyclon(s), from, chooser),
-    links: () => [],
-  };
-}
-
-function scamp(config: ScampConfig, fanout: number): SimProtocol<ScampState> {
-  const ctx = { config, chooser: undefined as unknown as Chooser, out: [] as never[] };
-  return {
-    name: 'scamp',
-    connections: false,
-    // Scamp's views average (c + 1) log n; there is no fixed bound, so "full" is judged against c + 1.
-    viewTarget: config.c + 1,
-    init: initialScamp,
-    step(s, input, chooser, out) {
-      if (input.t === 'timeout') return;
-      ctx.chooser = chooser;
-      ctx.out = out as never[];
-      stepScamp(s, input as Parameters<typeof stepScamp>[1], ctx);
-    },
-    neighbours: neighboursScamp,
-    gossipTargets: (s, from, chooser) => gossip(fanout, neighboursScamp(s), from, chooser),
+    neighbours: model.neighbours,
+    gossipTargets: (s, from, chooser) => gossip(fanout, model.neighbours(s), from, chooser),
     links: () => [],
   };
 }
@@ -156,9 +144,14 @@ export function makeProtocol(name: ProtocolName, options: ProtocolOptions = {}):
   switch (name) {
     case 'hyparview':
       return hyparview(makeConfig(options.hyparview)) as SimProtocol;
-    case 'cyclon':
-      return cyclon(makeCyclonConfig(options.cyclon), fanout) as SimProtocol;
-    case 'scamp':
-      return scamp(makeScampConfig(options.scamp), fanout) as SimProtocol;
+    case 'cyclon': {
+      const config = makeCyclonConfig(options.cyclon);
+      return datagram(name, config, fanout, config.viewSize, { init: initialCyclon, step: stepCyclon, neighbours: neighboursCyclon }) as SimProtocol;
+    }
+    case 'scamp': {
+      const config = makeScampConfig(options.scamp);
+      // Scamp's views average (c + 1) ln n and have no bound: a view counts as full from c + 1 ids.
+      return datagram(name, config, fanout, config.c + 1, { init: initialScamp, step: stepScamp, neighbours: neighboursScamp }) as SimProtocol;
+    }
   }
 }

@@ -15,7 +15,8 @@
 // - a walk ending at a node whose view is not full adds the joiner there and sends it a copy of a
 //   random entry (kept), so joiners get out-links before their first shuffle;
 // - a contact with nobody to walk to ends one walk itself.
-import { type Chooser, pickOne, sample } from '../chooser.ts';
+import { pickOne, sample } from '../chooser.ts';
+import type { BaselineContext, BaselineEffect, BaselineInput } from '../baseline.ts';
 import type { NodeId } from '../hyparview/messages.ts';
 import { NONE } from '../hyparview/node.ts';
 import type { CyclonConfig } from './config.ts';
@@ -40,20 +41,9 @@ export type CyclonMessage =
   /** The entry a walk's end node gave up (or copied) for the joiner. */
   | { readonly t: 'joinReply'; readonly entries: readonly number[] };
 
-export type CyclonInput =
-  | { readonly t: 'join'; readonly contact: NodeId }
-  | { readonly t: 'message'; readonly from: NodeId; readonly msg: CyclonMessage }
-  | { readonly t: 'cycle' }
-  /** A send to `peer` failed: it is dead. */
-  | { readonly t: 'linkDown'; readonly peer: NodeId };
-
-export type CyclonEffect = { readonly t: 'send'; readonly to: NodeId; readonly msg: CyclonMessage };
-
-export interface CyclonContext {
-  readonly config: CyclonConfig;
-  readonly chooser: Chooser;
-  readonly out: CyclonEffect[];
-}
+export type CyclonInput = BaselineInput<CyclonMessage>;
+export type CyclonEffect = BaselineEffect<CyclonMessage>;
+export type CyclonContext = BaselineContext<CyclonConfig, CyclonMessage>;
 
 export function initialCyclon(id: NodeId): CyclonState {
   return { id, ids: [], ages: [], pending: NONE, sent: [] };

@@ -27,7 +27,8 @@
 //   isolated node any more;
 // - a node receiving SUBSCRIBE or RESUBSCRIBE puts the sender in its in-view: the sender holds it;
 // - without leases, `cycle` does nothing and `ages` stays empty (memory: a million nodes).
-import { type Chooser, pickOne } from '../chooser.ts';
+import { pickOne } from '../chooser.ts';
+import type { BaselineContext, BaselineEffect, BaselineInput } from '../baseline.ts';
 import type { NodeId } from '../hyparview/messages.ts';
 import { NONE } from '../hyparview/node.ts';
 import type { ScampConfig } from './config.ts';
@@ -60,20 +61,9 @@ export type ScampMessage =
   /** The sender keeps our subscription: it belongs in our in-view. */
   | { readonly t: 'inView' };
 
-export type ScampInput =
-  | { readonly t: 'join'; readonly contact: NodeId }
-  | { readonly t: 'message'; readonly from: NodeId; readonly msg: ScampMessage }
-  | { readonly t: 'cycle' }
-  /** A send to `peer` failed: it is dead. */
-  | { readonly t: 'linkDown'; readonly peer: NodeId };
-
-export type ScampEffect = { readonly t: 'send'; readonly to: NodeId; readonly msg: ScampMessage };
-
-export interface ScampContext {
-  readonly config: ScampConfig;
-  readonly chooser: Chooser;
-  readonly out: ScampEffect[];
-}
+export type ScampInput = BaselineInput<ScampMessage>;
+export type ScampEffect = BaselineEffect<ScampMessage>;
+export type ScampContext = BaselineContext<ScampConfig, ScampMessage>;
 
 export function initialScamp(id: NodeId): ScampState {
   return { id, partialView: [], inView: [], ages: [], cycle: 0, quiet: 0, resubTo: NONE, renewing: false };

@@ -2,7 +2,6 @@
 // of a few hundred nodes checking the invariants. Node 0 is the node under test; the small config
 // is a view of 4, shuffles of 3 entries, join walks of 3.
 import test from 'ava';
-import { seededChooser } from '../../models/chooser.ts';
 import { ConfigError } from '../../models/hyparview/config.ts';
 import type { NodeId } from '../../models/hyparview/messages.ts';
 import {
@@ -18,6 +17,7 @@ import {
   neighboursCyclon,
   stepCyclon,
 } from '../../models/cyclon/index.ts';
+import { baselineRun, reachable } from './baseline-run.ts';
 import { ScriptedChooser, SELF } from './helpers.ts';
 
 const cfg = makeCyclonConfig({ viewSize: 4, shuffleLength: 3, joinWalkLength: 3 });
@@ -240,80 +240,24 @@ test('JOIN_REPLY: the joiner adds what it gets, skipping itself and ids held, up
 
 // ---- a seeded random run ---------------------------------------------------------------------
 
-interface RunResult {
-  nodes: CyclonState[];
-  alive: boolean[];
-  violations: string[];
-  messages: number;
-}
-
-/**
- * `n` nodes join one by one through a random live node; then `cycles` rounds, each a cycle per
- * live node (random order) and every message delivered. At `killAt`, `killFraction` of the nodes
- * die: a send to a dead node is a linkDown at its sender. Invariants are checked after every step.
- */
-function run(n: number, seed: number, config: CyclonConfig, cycles: number, killAt = -1, killFraction = 0): RunResult {
-  const chooser = seededChooser(seed);
-  const nodes = Array.from({ length: n }, (_, i) => initialCyclon(i));
-  const alive = nodes.map(() => false);
-  const violations: string[] = [];
-  const queue: Array<{ from: NodeId; to: NodeId; msg: CyclonMessage }> = [];
-  let head = 0;
-  const check = (s: CyclonState): void => {
-    const bad = (what: string): void => void (violations.length < 20 && violations.push(`node ${s.id}: ${what} [${s.ids}]`));
+const CYCLON_RUN = {
+  init: initialCyclon,
+  step: stepCyclon,
+  neighbours: neighboursCyclon,
+  check: (s: CyclonState): string[] => {
+    const problems: string[] = [];
+    const bad = (what: string) => problems.push(`${what} [${s.ids}]`);
     if (s.ids.includes(s.id)) bad('holds itself');
     if (new Set(s.ids).size !== s.ids.length) bad('duplicate ids');
-    if (s.ids.length > config.viewSize) bad('view over its bound');
     if (s.ages.length !== s.ids.length) bad('ages not parallel to ids');
-  };
-  const stepNode = (id: NodeId, input: CyclonInput): void => {
-    const out: CyclonEffect[] = [];
-    stepCyclon(nodes[id]!, input, { config, chooser, out });
-    for (const e of out) queue.push({ from: id, to: e.to, msg: e.msg });
-    check(nodes[id]!);
-  };
-  const drain = (): void => {
-    while (head < queue.length) {
-      const m = queue[head++]!;
-      if (alive[m.to]) stepNode(m.to, { t: 'message', from: m.from, msg: m.msg });
-      else if (alive[m.from]) stepNode(m.from, { t: 'linkDown', peer: m.to });
-    }
-  };
-  alive[0] = true;
-  for (let i = 1; i < n; i++) {
-    alive[i] = true;
-    stepNode(i, { t: 'join', contact: chooser.pick(i) });
-    drain();
-  }
-  for (let c = 0; c < cycles; c++) {
-    if (c === killAt) {
-      for (let i = 0; i < n; i++) if (chooser.chance(killFraction * 1000, 1000)) alive[i] = false;
-    }
-    const order = nodes.map((s) => s.id).filter((id) => alive[id]);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = chooser.pick(i + 1);
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    for (const id of order) stepNode(id, { t: 'cycle' });
-    drain();
-  }
-  return { nodes, alive, violations, messages: queue.length };
-}
+    return problems;
+  },
+};
 
-/** Live nodes reachable from the first live node along views. */
-function reachable(nodes: readonly CyclonState[], alive: readonly boolean[], neighbours: (s: CyclonState) => readonly NodeId[]): number {
-  const start = alive.indexOf(true);
-  const seen = new Set([start]);
-  const stack = [start];
-  while (stack.length > 0) {
-    for (const p of neighbours(nodes[stack.pop()!]!)) {
-      if (alive[p] && !seen.has(p)) {
-        seen.add(p);
-        stack.push(p);
-      }
-    }
-  }
-  return seen.size;
+/** A seeded run (test/models/baseline-run.ts), the cycle order shuffled each round; views checked against `config`'s bound too. */
+function run(n: number, seed: number, config: CyclonConfig, cycles: number, killAt = -1, killFraction = 0) {
+  const model = { ...CYCLON_RUN, check: (s: CyclonState) => [...CYCLON_RUN.check(s), ...(s.ids.length > config.viewSize ? [`view over its bound [${s.ids}]`] : [])] };
+  return baselineRun(model, config, { n, seed, cycles, killAt, killFraction, shuffled: true });
 }
 
 test('random run, 300 nodes, defaults: no self, no duplicates, views within bound; views fill and the overlay is connected', (t) => {
