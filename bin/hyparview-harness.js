@@ -1,11 +1,7 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly through tsx's loader: no build step.
-import v8 from 'node:v8';
+// Runs the CLI from source through tsx's loader, no build step (the repository's own tests and
+// scripts use it; the published package's bin is the compiled dist/harness/main.js).
 import { register } from 'tsx/esm/api';
 
-// The checker makes many short-lived objects a transition; a larger young generation cuts
-// scavenges (about +40% states/s in BENCHMARKS.md). Idle processes never grow into it.
-v8.setFlagsFromString('--max-semi-space-size=64');
 register();
-const { main } = await import('../harness/cli.ts');
-await main(process.argv);
+await import('../harness/main.ts');

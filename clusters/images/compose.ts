@@ -9,14 +9,14 @@
 // File format 2.4: docker-compose v1.29 reads it, and so does `docker compose` v2.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import type { NodeConfigInput } from '../../harness/node/config.ts';
 import { LOCAL_CLUSTER_CONFIG } from '../local/cluster.ts';
 import { allLinks, nodeId, proxyName, proxyPort } from '../links.ts';
 import { NODE_IMAGE_LATEST, TOXIPROXY_IMAGE } from './images.ts';
+import { PACKAGE_ROOT } from '../root.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The control API token of the compose cluster (it listens beyond loopback in its container). */
 export const COMPOSE_CONTROL_TOKEN = 'hyparview-dev-token';
@@ -30,7 +30,7 @@ export const COMPOSE_CONTROL_PORT = 8000;
 export const COMPOSE_DEFAULT_NODES = 5;
 export const COMPOSE_MAX_NODES = 50;
 
-export const COMPOSE_FILE = join(REPO, 'docker-compose.yml');
+export const COMPOSE_FILE = join(PACKAGE_ROOT, 'docker-compose.yml');
 const TOXIPROXY_CONFIG = 'clusters/images/compose/toxiproxy.json';
 const NODE_CONFIG = 'clusters/images/compose/node.json';
 
@@ -110,8 +110,8 @@ export function composeYaml(nodes: number): string {
 export function generateCompose(nodes: number): string[] {
   const files: [string, string][] = [
     [COMPOSE_FILE, composeYaml(nodes)],
-    [join(REPO, TOXIPROXY_CONFIG), `${JSON.stringify(toxiproxyConfig(nodes), null, 2)}\n`],
-    [join(REPO, NODE_CONFIG), `${JSON.stringify(nodeConfig(), null, 2)}\n`],
+    [join(PACKAGE_ROOT, TOXIPROXY_CONFIG), `${JSON.stringify(toxiproxyConfig(nodes), null, 2)}\n`],
+    [join(PACKAGE_ROOT, NODE_CONFIG), `${JSON.stringify(nodeConfig(), null, 2)}\n`],
   ];
   for (const [path, text] of files) writeFileSync(path, text);
   return files.map(([path]) => path);
@@ -128,5 +128,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   program.parse();
   const { nodes } = program.opts<{ nodes: number }>();
-  for (const path of generateCompose(nodes)) process.stdout.write(`wrote ${path.slice(REPO.length)}\n`);
+  for (const path of generateCompose(nodes)) process.stdout.write(`wrote ${path.slice(PACKAGE_ROOT.length)}\n`);
 }

@@ -10,10 +10,10 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { execa } from 'execa';
 import { NODE_BUNDLE } from '../local/entry.ts';
+import { CACHE_DIR, PACKAGE_ROOT } from '../root.ts';
 
 export const NODE_BASE_IMAGE = 'node:20-bookworm-slim';
 export const TOXIPROXY_VERSION = '2.12.0';
@@ -22,11 +22,9 @@ export const TOXIPROXY_IMAGE = `ghcr.io/shopify/toxiproxy:${TOXIPROXY_VERSION}`;
 export const NODE_IMAGE_REPO = 'hyparview-harness-node';
 export const NODE_IMAGE_LATEST = `${NODE_IMAGE_REPO}:latest`;
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const DOCKERFILE = join(REPO, 'clusters/images/node.Dockerfile');
-const CACHE = join(REPO, 'node_modules/.cache/hyparview-harness');
+const DOCKERFILE = join(PACKAGE_ROOT, 'clusters/images/node.Dockerfile');
 /** Where setup.sh puts the Toxiproxy binaries it builds. */
-export const TOXIPROXY_CACHE_DIR = join(CACHE, 'toxiproxy');
+export const TOXIPROXY_CACHE_DIR = join(CACHE_DIR, 'toxiproxy');
 
 const SETUP_HINT = 'run `npm run setup:docker`';
 
@@ -80,7 +78,7 @@ async function buildNodeImage(log: (line: string) => void): Promise<string> {
       const pulled = await execa('docker', ['pull', NODE_BASE_IMAGE], { reject: false, timeout: 300_000 });
       if (pulled.exitCode !== 0) throw new Error(`base image ${NODE_BASE_IMAGE} is missing and cannot be pulled: ${SETUP_HINT}`);
     }
-    const context = join(CACHE, `image-context-${process.pid}`);
+    const context = join(CACHE_DIR, `image-context-${process.pid}`);
     rmSync(context, { recursive: true, force: true });
     mkdirSync(context, { recursive: true });
     try {

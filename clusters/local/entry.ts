@@ -5,12 +5,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
+import { CACHE_DIR, PACKAGE_ROOT } from '../root.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = join(REPO, 'harness/node/process.ts');
-const CACHE = join(REPO, 'node_modules/.cache/hyparview-harness');
+const ENTRY = join(PACKAGE_ROOT, 'harness/node/process.ts');
 
 /** esbuild options for the node entry as one in-memory ESM file (the Docker image's bundle adds to them). */
 export const NODE_BUNDLE = {
@@ -31,15 +29,15 @@ export function nodeEntry(): Promise<string> {
   bundled ??= (async () => {
     const out = await build({ ...NODE_BUNDLE, packages: 'external' });
     const code = out.outputFiles[0]!.contents;
-    const file = join(CACHE, `node-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
+    const file = join(CACHE_DIR, `node-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
     if (!existsSync(file)) {
-      mkdirSync(CACHE, { recursive: true });
+      mkdirSync(CACHE_DIR, { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, code);
       renameSync(tmp, file);
       // Bundles of older sources; an hour's grace for clusters still running from one.
-      for (const old of readdirSync(CACHE)) {
-        const path = join(CACHE, old);
+      for (const old of readdirSync(CACHE_DIR)) {
+        const path = join(CACHE_DIR, old);
         if (path !== file && old.startsWith('node-') && Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { force: true });
       }
     }

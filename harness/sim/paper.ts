@@ -123,7 +123,9 @@ export async function runJobs(jobs: readonly Job[], workers: number, onProgress?
 
 function inWorker(job: Job, onStep: (step: number) => void): Promise<JobResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: job });
+    // From source the thread needs tsx's loader first (worker.mjs); compiled, worker.js runs as is.
+    const entry = new URL(import.meta.url.endsWith('.ts') ? './worker.mjs' : './worker.js', import.meta.url);
+    const worker = new Worker(entry, { workerData: job });
     let result: JobResult | undefined;
     worker.on('message', (m: { step?: number; result?: JobResult }) => {
       if (m.result) result = m.result;
