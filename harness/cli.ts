@@ -13,6 +13,7 @@ import { decodeToken, encodeToken, formatTrace, replayPath, scenarioOptions } fr
 import { registerChaosCommand } from '../clusters/chaos/commands.ts';
 import { registerNodeCommands } from './node/commands.ts';
 import { registerSimCommands } from './sim/commands.ts';
+import { judgedProperties, writeJUnit } from './junit.ts';
 
 const EXIT_PASS = 0;
 const EXIT_FAIL = 1;
@@ -136,8 +137,9 @@ export function buildProgram(): Command {
     .addOption(new Option('--liveness [notion]', 'BFS: judge connected, no-isolated-node, active-symmetric and no-dead-neighbours as liveness, not in every quiescent state: recoverable (some continuation restores each), or restored (that, and every continuation does)').choices(['recoverable', 'restored']).preset('recoverable'))
     .option('--from <token>', "start where a replay token's trace ends, in the token's scenario (its options replace the scenario flags)")
     .option('--json', 'print one JSON object on stdout')
+    .option('--junit <file>', 'also write JUnit XML: one test case per property, a failure with its message, trace and replay command')
     .action((flags) => {
-      const { json, keepGoing, expect, decide, from, liveness, ...rest } = flags;
+      const { json, keepGoing, expect, decide, from, liveness, junit, ...rest } = flags;
       const start = from === undefined ? undefined : decodeToken(from);
       const o = resolveOptions({
         ...rest,
@@ -149,6 +151,13 @@ export function buildProgram(): Command {
       const progress = progressLine(!json);
       const result = check(o, { onProgress: progress.update, keepGoing: Boolean(keepGoing) });
       progress.stop();
+      if (junit) {
+        const failed = (name: string) => result.violations.find((v) => v.property === name);
+        writeJUnit(junit, { name: `hyparview-harness check (${o.variant}, ${o.nodes} nodes, ${result.strategy})`, className: `check.${o.variant}.nodes${o.nodes}`, seconds: result.seconds }, judgedProperties(result.violations.map((v) => v.property)).map((name) => {
+          const v = failed(name);
+          return v ? { name, failure: { message: v.message, details: `${v.trace}${v.replay ? `\nreplay: npx hyparview-harness replay ${v.replay}` : ''}\nreproduce: ${reproduceCommand(o)}` } } : { name };
+        }));
+      }
       if (json) console.log(JSON.stringify({ ...result, reproduce: reproduceCommand(o) }));
       else printCheck(result, o);
       process.exitCode = result.verdict === 'pass' ? EXIT_PASS : EXIT_FAIL;
@@ -179,10 +188,14 @@ export function buildProgram(): Command {
     .description('run the checker against each injected bug and report which are caught')
     .addOption(new Option('--only <names...>', 'run only these mutants').choices(Object.keys(MUTANTS)))
     .option('--json', 'print one JSON object on stdout')
+    .option('--junit <file>', 'also write JUnit XML: one test case per mutant, a failure for each one missed')
     .action((flags) => {
       const names: MutantName[] = flags.only ?? mutantNames();
       const results = names.map((m) => runMutant(m));
       const caught = results.filter((r) => r.caught).length;
+      if (flags.junit) {
+        writeJUnit(flags.junit, { name: 'hyparview-harness mutants', className: 'mutants', seconds: results.reduce((t, r) => t + r.seconds, 0) }, results.map((r) => (r.caught ? { name: r.mutant } : { name: r.mutant, failure: { message: `not caught: ${r.description}`, details: `scenario ${r.scenario}, ${r.unique} states explored, no property broke` } })));
+      }
       if (flags.json) console.log(JSON.stringify({ total: results.length, caught, results }));
       else printMutants(results);
       process.exitCode = caught === results.length ? EXIT_PASS : EXIT_FAIL;

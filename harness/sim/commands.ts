@@ -8,6 +8,8 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../models/hyparview/config.ts';
 import type { MutantName } from '../../models/hyparview/mutants.ts';
 import { EXIT_ERROR, EXIT_FAIL, EXIT_PASS, UsageError } from '../node/errors.ts';
+import { writeJUnit } from '../junit.ts';
+import { ALWAYS, QUIESCENT } from '../../properties/invariants.ts';
 import type { EngineOptions } from './engine.ts';
 import { renderPaperHtml } from './html.ts';
 import { DEFAULT_PAPER, paperJobs, type PaperOptions, runJobs, jobSteps } from './paper.ts';
@@ -79,6 +81,7 @@ interface SimulateFlags {
   variant: string;
   mutant?: string;
   json?: boolean;
+  junit?: string;
 }
 
 export function simulateOptions(f: SimulateFlags): SimulateOptions {
@@ -125,6 +128,16 @@ function printSimulation(r: SimulateResult): void {
   for (const v of r.violations) console.log(`\nVIOLATED ${v.property} at cycle ${v.cycle}: ${v.message}`);
   console.log(r.violations.length === 0 ? '\nPASS: no property broke on the snapshots' : `\nFAIL: ${r.violations.length} violation(s) (seed ${o.seed})`);
   console.log(`reproduce: ${r.command}`);
+}
+
+function writeSimulationJUnit(file: string, r: SimulateResult, seconds: number): void {
+  const o = r.options;
+  const judged = o.judge && o.protocol === 'hyparview' ? [...ALWAYS, ...QUIESCENT].map((p) => p.name) : [];
+  const cases = ['run completed', ...judged].map((name) => {
+    const v = r.violations.find((x) => x.property === name);
+    return v ? { name, failure: { message: v.message, details: `cycle ${v.cycle}, seed ${o.seed}\nreproduce: ${r.command}` } } : { name };
+  });
+  writeJUnit(file, { name: `hyparview-harness simulate (${o.protocol}, ${o.nodes} nodes, seed ${o.seed})`, className: `simulate.${o.protocol}`, seconds }, cases);
 }
 
 interface PaperFlags {
@@ -187,12 +200,14 @@ export function registerSimCommands(program: Command): void {
     .option('--variant <name>', 'HyParView decisions: reference or paper', 'reference')
     .option('--mutant <name>', 'HyParView with one bug of the mutation suite injected')
     .option('--json', 'print one JSON object on stdout')
+    .option('--junit <file>', 'also write JUnit XML: one test case per property judged, a failure with its message, cycle and the reproducing command')
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .action((flags: SimulateFlags) =>
       guarded('simulate', () => {
         const o = simulateOptions(flags);
         const bar = progressBar(!flags.json, '{phase} |{bar}| {value}/{total}');
         let phase = '';
+        const t0 = performance.now();
         const r = simulate(o, (p) => {
           if (!bar) return;
           if (p.phase !== phase) {
@@ -203,6 +218,7 @@ export function registerSimCommands(program: Command): void {
           bar.update(p.done);
         });
         bar?.stop();
+        if (flags.junit) writeSimulationJUnit(flags.junit, r, (performance.now() - t0) / 1000);
         if (flags.json) console.log(JSON.stringify(r));
         else printSimulation(r);
         return r.violations.length === 0 ? EXIT_PASS : EXIT_FAIL;

@@ -126,3 +126,38 @@ test('check --liveness names the notion, prints the point of no return and a --f
   const notion = await cli('check', '--liveness', 'sometimes');
   t.is(notion.exitCode, 2);
 });
+
+test('--junit writes JUnit XML a CI system reads: one case per property, the violated one failing with its trace and replay', async (t) => {
+  const { XMLParser } = await import('fast-xml-parser');
+  const { mkdtempSync, readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'junit-'));
+  const parse = (file: string) => new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(join(dir, file), 'utf8'));
+  const fail = await cli('check', '--variant', 'paper', '--junit', join(dir, 'check.xml'));
+  t.is(fail.exitCode, 1);
+  const suite = parse('check.xml').testsuites.testsuite;
+  const cases = suite.testcase as Array<{ name: string; failure?: { message: string; '#text': string } }>;
+  t.is(Number(suite.tests), cases.length);
+  t.true(cases.length >= 10, `${cases.length} cases`);
+  t.is(Number(suite.failures), 1);
+  const failed = cases.find((c) => c.failure)!;
+  t.is(failed.name, 'active-symmetric');
+  t.regex(failed.failure!['#text'], /replay: npx hyparview-harness replay \S+/);
+  t.regex(failed.failure!['#text'], /reproduce: npx hyparview-harness check .*--variant paper/);
+  t.true(cases.some((c) => c.name === 'connected' && !c.failure));
+
+  const pass = await cli('check', '--nodes', '2', '--junit', join(dir, 'pass.xml'));
+  t.is(pass.exitCode, 0);
+  t.is(Number(parse('pass.xml').testsuites.failures), 0);
+
+  const mutants = await cli('mutants', '--only', 'ignore-link-down', 'join-without-evict', '--junit', join(dir, 'mutants.xml'));
+  t.is(mutants.exitCode, 0, mutants.stdout);
+  const m = parse('mutants.xml').testsuites.testsuite;
+  t.deepEqual([m.testcase].flat().map((c: { name: string }) => c.name), ['ignore-link-down', 'join-without-evict']);
+  t.is(Number(m.failures), 0);
+
+  const unwritable = await cli('check', '--nodes', '2', '--junit', join(dir, 'missing', 'x.xml'));
+  t.is(unwritable.exitCode, 2);
+  t.regex(unwritable.stderr, /--junit: cannot write .*x\.xml: ENOENT/);
+});

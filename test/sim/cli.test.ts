@@ -86,3 +86,14 @@ test('paper: a bad flag exits 2, and an --out that cannot be created is named', 
   t.is(r.exitCode, 2);
   t.regex(r.stderr, /--out: cannot create .*sub: ENOTDIR/);
 });
+
+test('simulate --junit: one case per property judged, the broken one failing with its cycle and the command', async (t) => {
+  const { XMLParser } = await import('fast-xml-parser');
+  const file = join(mkdtempSync(join(tmpdir(), 'junit-')), 'sim.xml');
+  const r = await cli('simulate', '--nodes', '200', '--cycles', '3', '--mutant', 'join-without-evict', '--seed', '5', '--junit', file);
+  t.is(r.exitCode, 1);
+  const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(file, 'utf8')).testsuites.testsuite;
+  const failed = (suite.testcase as Array<{ name: string; failure?: { '#text': string } }>).filter((c) => c.failure);
+  t.true(failed.some((c) => c.name === 'view-bounds'));
+  t.regex(failed[0]!.failure!['#text'], /cycle \d+, seed 5\nreproduce: npx hyparview-harness simulate .*--mutant join-without-evict/);
+});

@@ -1,0 +1,37 @@
+// JUnit XML for CI systems (GitHub Actions, GitLab, Jenkins show it as test results), written by
+// junit-report-builder: one test case per property judged (or per mutant), a failure carrying the
+// property's message, the trace and the command that reproduces it.
+import { writeFileSync } from 'node:fs';
+import junitModule, { type Builder } from 'junit-report-builder';
+import { UsageError } from './node/errors.ts';
+import { ALL_PROPERTIES, MESSAGE_PROPERTIES, STEP_PROPERTIES } from '../properties/index.ts';
+
+// The package's CommonJS export is the builder itself; its types describe an ES default export.
+const junit = junitModule as unknown as Builder;
+
+export interface JUnitCase {
+  readonly name: string;
+  readonly failure?: { readonly message: string; readonly details: string };
+}
+
+/** Names of every property a check or a simulation judges, in a stable order. */
+export function judgedProperties(extra: readonly string[] = []): string[] {
+  const names = [...ALL_PROPERTIES.map((p) => p.name), ...MESSAGE_PROPERTIES.map((p) => p.name), ...STEP_PROPERTIES.map((p) => p.name)];
+  for (const n of extra) if (!names.includes(n)) names.push(n);
+  return names;
+}
+
+/** Writes one test suite to `file`; an unwritable file is a UsageError naming it. */
+export function writeJUnit(file: string, suite: { name: string; className: string; seconds: number }, cases: readonly JUnitCase[]): void {
+  const builder = junit.newBuilder();
+  const s = builder.testSuite().name(suite.name).time(suite.seconds);
+  for (const c of cases) {
+    const tc = s.testCase().className(suite.className).name(c.name);
+    if (c.failure) tc.failure(c.failure.message, 'PropertyViolated').stacktrace(c.failure.details);
+  }
+  try {
+    writeFileSync(file, builder.build());
+  } catch (e) {
+    throw new UsageError(`--junit: cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
