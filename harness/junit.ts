@@ -1,7 +1,8 @@
 // JUnit XML for CI systems (GitHub Actions, GitLab, Jenkins show it as test results), written by
 // junit-report-builder: one test case per property judged (or per mutant), a failure carrying the
 // property's message, the trace and the command that reproduces it.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import junitModule, { type Builder } from 'junit-report-builder';
 import { UsageError } from './node/errors.ts';
 import { ALL_PROPERTIES, MESSAGE_PROPERTIES, STEP_PROPERTIES } from '../properties/index.ts';
@@ -21,7 +22,7 @@ export function judgedProperties(extra: readonly string[] = []): string[] {
   return names;
 }
 
-/** Writes one test suite to `file`; an unwritable file is a UsageError naming it. */
+/** Writes one test suite to `file` (its folder made if missing); an unwritable file is a UsageError naming it. */
 export function writeJUnit(file: string, suite: { name: string; className: string; seconds: number }, cases: readonly JUnitCase[]): void {
   const builder = junit.newBuilder();
   const s = builder.testSuite().name(suite.name).time(suite.seconds);
@@ -30,8 +31,10 @@ export function writeJUnit(file: string, suite: { name: string; className: strin
     if (c.failure) tc.failure(c.failure.message, 'PropertyViolated').stacktrace(c.failure.details);
   }
   try {
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, builder.build());
   } catch (e) {
-    throw new UsageError(`--junit: cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`--junit: cannot write ${file}: ${code === 'EEXIST' || code === 'ENOTDIR' ? 'a file stands where its folder should be' : (code ?? (e as Error).message)}`);
   }
 }
