@@ -13,6 +13,7 @@ import { decodeToken, encodeToken, formatTrace, replayPath, scenarioOptions } fr
 import { registerChaosCommand } from '../clusters/chaos/commands.ts';
 import { registerNodeCommands } from './node/commands.ts';
 import { registerSimCommands } from './sim/commands.ts';
+import { registerExploreCommand } from './explore/server.ts';
 import { judgedProperties, writeJUnit } from './junit.ts';
 
 const EXIT_PASS = 0;
@@ -204,6 +205,7 @@ export function buildProgram(): Command {
   registerNodeCommands(program);
   registerChaosCommand(program);
   registerSimCommands(program);
+  registerExploreCommand(program);
   return program;
 }
 

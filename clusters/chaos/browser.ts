@@ -42,15 +42,19 @@ interface PlotStats {
 }
 
 /**
- * Opens the file in a fresh headless chromium (temporary profile, removed afterwards), waits
- * until the report page says its plots are drawn, and hands the page to `fn` along with the
- * errors collected so far (the array keeps filling while `fn` runs).
+ * Opens the file, or a page served on loopback (`http://127.0.0.1:PORT/`), in a fresh headless
+ * chromium (temporary profile, removed afterwards), waits until the page says it is drawn, and
+ * hands the page to `fn` along with the errors collected so far (the array keeps filling while
+ * `fn` runs). Requests anywhere but the page's own origin are refused and counted as errors.
  */
 export async function withReportPage<T>(htmlPath: string, fn: (page: import('playwright-core').Page, errors: string[]) => Promise<T>): Promise<T> {
+  const served = /^http:\/\/127\.0\.0\.1:\d+\//.test(htmlPath);
   const executablePath = chromiumPath();
   if (!existsSync(executablePath)) throw new Error(`chromium not found at ${executablePath}; install Debian's chromium package`);
-  const file = resolve(htmlPath);
-  if (!existsSync(file)) throw new Error(`report not found: ${file}`);
+  const file = served ? '' : resolve(htmlPath);
+  if (!served && !existsSync(file)) throw new Error(`report not found: ${file}`);
+  const target = served ? htmlPath : pathToFileURL(file).href;
+  const own = served ? new URL(htmlPath).origin : 'file:';
 
   let chromium: typeof import('playwright-core').chromium;
   try {
@@ -73,7 +77,7 @@ export async function withReportPage<T>(htmlPath: string, fn: (page: import('pla
       const errors: string[] = [];
       await context.route('**/*', (route) => {
         const url = route.request().url();
-        if (url.startsWith('file:') || url.startsWith('data:')) return route.continue();
+        if (url.startsWith(own) || url.startsWith('data:')) return route.continue();
         errors.push(`network request blocked: ${url}`);
         return route.abort('blockedbyclient');
       });
@@ -87,7 +91,7 @@ export async function withReportPage<T>(htmlPath: string, fn: (page: import('pla
         void dialog.dismiss().catch(() => {});
       });
 
-      await page.goto(pathToFileURL(file).href, { waitUntil: 'load', timeout: 30_000 });
+      await page.goto(target, { waitUntil: 'load', timeout: 30_000 });
       const ready = await page
         .waitForFunction(() => document.documentElement.getAttribute('data-ready'), undefined, { timeout: 15_000 })
         .then((h) => h.jsonValue() as Promise<string>)

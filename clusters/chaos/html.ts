@@ -55,11 +55,12 @@ export function jsonForScript(value: unknown): string {
 }
 
 /**
- * A self-contained report page: uPlot and the page's own CSS inlined, `data` embedded as JSON
- * scripts (by element id) for `script`, nothing loaded from anywhere (the CSP forbids it).
+ * A self-contained report page: a library (uPlot unless `assets` names another) and the page's
+ * own CSS inlined, `data` embedded as JSON scripts (by element id) for `script`, nothing loaded
+ * from anywhere (the CSP forbids it).
  */
-export function reportPage(p: { title: string; css: string; main: string; data: Record<string, unknown>; script: string }): string {
-  const assets = uplot();
+export function reportPage(p: { title: string; css: string; main: string; data: Record<string, unknown>; script: string; assets?: { js: string; css: string } }): string {
+  const assets = p.assets ?? uplot();
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -5,7 +5,7 @@ import { NO_BUSY_LOOP } from '../../properties/progress.ts';
 import { type Failure, failuresIn } from './judge.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
 import { successors } from './successors.ts';
-import { describeAction, initialWorld, nodeOf, timersOf, type World } from './world.ts';
+import { describeAction, initialWorld, nodeOf, steppedNode, timersOf, type World } from './world.ts';
 
 // Options that shape the explored world; search limits are not part of a trace's identity.
 const SCENARIO_FIELDS = ['nodes', 'active', 'passive', 'arwl', 'prwl', 'ka', 'kp', 'shuffleWalk', 'variant', 'decisions', 'mutant', 'crashes', 'linkFailures', 'earlyTimeouts', 'cycles', 'choices', 'seed'] as const;
@@ -56,12 +56,16 @@ function isPlainRecord(v: unknown): v is Record<string, unknown> {
 export interface TraceStep {
   readonly index: number;
   readonly action: string;
+  /** The node the action stepped, or -1 for a fault (crash, link failure). */
+  readonly node: number;
   /** Views that changed, one line per node. */
   readonly changes: readonly string[];
 }
 
 export interface Trace {
   readonly steps: readonly TraceStep[];
+  /** The world before the first step, then after each step (the explorer draws them). */
+  readonly worlds: readonly World[];
   readonly final: World;
   readonly failures: readonly Failure[];
 }
@@ -77,6 +81,7 @@ export function replayPath(o: CheckOptions, path: readonly number[]): Trace {
   const s = scenarioOf(o);
   let w = initialWorld(s);
   const steps: TraceStep[] = [];
+  const worlds: World[] = [w];
   let busy: Failure[] = [];
   let before: World | undefined;
   path.forEach((choice, k) => {
@@ -91,14 +96,15 @@ export function replayPath(o: CheckOptions, path: readonly number[]): Trace {
     }
     const picked = chosen.choices.length > 0 ? ` {choices ${chosen.choices.join(',')}}` : '';
     const action = describeAction(w, s, chosen.action);
-    steps.push({ index: k + 1, action: action + picked, changes });
+    steps.push({ index: k + 1, action: action + picked, node: steppedNode(chosen.action), changes });
     const back = Buffer.compare(w, chosen.world) === 0 ? 1 : before && Buffer.compare(before, chosen.world) === 0 ? 2 : 0;
     busy = [...(chosen.stepFailures ?? []), ...(back > 0 ? [{ property: NO_BUSY_LOOP.name, message: NO_BUSY_LOOP.check(action, back)! }] : [])];
     before = w;
     w = chosen.world;
+    worlds.push(w);
   });
   // The last step's own verdicts (messages.ts, progress.ts), then the final state's.
-  return { steps, final: w, failures: busy.length > 0 ? [...busy, ...failuresIn(s, w)] : failuresIn(s, w) };
+  return { steps, worlds, final: w, failures: busy.length > 0 ? [...busy, ...failuresIn(s, w)] : failuresIn(s, w) };
 }
 
 export function formatTrace(t: Trace): string {
