@@ -2,7 +2,7 @@
 import os from 'node:os';
 import v8 from 'node:v8';
 
-// The same young-generation size the CLI sets (bin/hyparview-harness.js).
+// The same young-generation size the CLI sets (harness/main.ts).
 v8.setFlagsFromString('--max-semi-space-size=64');
 const { check } = await import('./check.ts');
 

@@ -45,7 +45,9 @@ async function sweep(): Promise<Row> {
 function overlay(part: Part, nodes: number, cycles: number, target: string, within: (seconds: number, mib: number) => boolean): Row {
   const t0 = performance.now();
   const sim = new Simulation(makeProtocol('hyparview'), { ...DEFAULT_ENGINE, nodes, seed: 1 });
-  sim.bootstrap('sequential');
+  sim.bootstrap('sequential', (joined) => {
+    if (joined % 102_400 === 0) console.error(`  ${joined} joined, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  });
   const built = (performance.now() - t0) / 1000;
   sim.runCycles(cycles, (c) => {
     if (c % 5 === 0) console.error(`  cycle ${c}/${cycles}, ${((performance.now() - t0) / 1000).toFixed(0)} s, ${sim.eventsProcessed} events`);
