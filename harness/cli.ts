@@ -14,7 +14,7 @@ import { registerChaosCommand } from '../clusters/chaos/commands.ts';
 import { registerNodeCommands } from './node/commands.ts';
 import { registerSimCommands } from './sim/commands.ts';
 import { registerExploreCommand } from './explore/server.ts';
-import { judgedProperties, writeJUnit } from './junit.ts';
+import { judgedProperties, propertyCases, writeJUnit } from './junit.ts';
 
 const EXIT_PASS = 0;
 const EXIT_FAIL = 1;
@@ -153,11 +153,8 @@ export function buildProgram(): Command {
       const result = check(o, { onProgress: progress.update, keepGoing: Boolean(keepGoing) });
       progress.stop();
       if (junit) {
-        const failed = (name: string) => result.violations.find((v) => v.property === name);
-        writeJUnit(junit, { name: `hyparview-harness check (${o.variant}, ${o.nodes} nodes, ${result.strategy})`, className: `check.${o.variant}.nodes${o.nodes}`, seconds: result.seconds }, judgedProperties(result.violations.map((v) => v.property)).map((name) => {
-          const v = failed(name);
-          return v ? { name, failure: { message: v.message, details: `${v.trace}${v.replay ? `\nreplay: npx hyparview-harness replay ${v.replay}` : ''}\nreproduce: ${reproduceCommand(o)}` } } : { name };
-        }));
+        const details = (v: (typeof result.violations)[number]) => `${v.trace}${v.replay ? `\nreplay: npx hyparview-harness replay ${v.replay}` : ''}\nreproduce: ${reproduceCommand(o)}`;
+        writeJUnit(junit, { name: `hyparview-harness check (${o.variant}, ${o.nodes} nodes, ${result.strategy})`, className: `check.${o.variant}.nodes${o.nodes}`, seconds: result.seconds }, propertyCases(judgedProperties(), result.violations, details));
       }
       if (json) console.log(JSON.stringify({ ...result, reproduce: reproduceCommand(o) }));
       else printCheck(result, o);

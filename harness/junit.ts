@@ -15,11 +15,21 @@ export interface JUnitCase {
   readonly failure?: { readonly message: string; readonly details: string };
 }
 
-/** Names of every property a check or a simulation judges, in a stable order. */
-export function judgedProperties(extra: readonly string[] = []): string[] {
-  const names = [...ALL_PROPERTIES.map((p) => p.name), ...MESSAGE_PROPERTIES.map((p) => p.name), ...STEP_PROPERTIES.map((p) => p.name)];
-  for (const n of extra) if (!names.includes(n)) names.push(n);
-  return names;
+/** Names of every property a check judges, in a stable order. */
+export function judgedProperties(): string[] {
+  return [...ALL_PROPERTIES.map((p) => p.name), ...MESSAGE_PROPERTIES.map((p) => p.name), ...STEP_PROPERTIES.map((p) => p.name)];
+}
+
+/**
+ * One case per property in `judged` (and per other property that broke): failing where `broken`
+ * holds a violation of it, with its message and `details` (trace, replay, reproducing command).
+ */
+export function propertyCases<V extends { readonly property: string; readonly message: string }>(judged: readonly string[], broken: readonly V[], details: (v: V) => string): JUnitCase[] {
+  const names = [...new Set([...judged, ...broken.map((v) => v.property)])];
+  return names.map((name) => {
+    const v = broken.find((x) => x.property === name);
+    return v ? { name, failure: { message: v.message, details: details(v) } } : { name };
+  });
 }
 
 /** Writes one test suite to `file` (its folder made if missing); an unwritable file is a UsageError naming it. */

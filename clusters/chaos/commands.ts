@@ -2,6 +2,8 @@
 // Exit 0 every property held, 1 one was violated, 2 usage, setup or infrastructure error.
 import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
+import { propertyCases, writeJUnit } from '../../harness/junit.ts';
+import { ALL_PROPERTIES } from '../../properties/invariants.ts';
 import { parseDecision } from '../../models/hyparview/config.ts';
 import { MUTANTS, type MutantName } from '../../models/hyparview/mutants.ts';
 import { makeNodeConfig, readNodeConfigInput } from '../../harness/node/config.ts';
@@ -26,6 +28,7 @@ interface ChaosFlags {
   shapes?: string;
   config?: string;
   json?: boolean;
+  junit?: string;
   failFast?: boolean;
   dryRun?: boolean;
 }
@@ -106,6 +109,7 @@ export function registerChaosCommand(program: Command): void {
     .option('--shapes <list>', `partition shapes to draw from: ${PARTITION_SHAPES.join(',')}`)
     .option('--config <file>', 'JSON node settings (default: active 4, passive 8, 1 s cycles, 0.5 s keepalive)')
     .option('--json', 'print the report summary as one JSON object on stdout')
+    .option('--junit <file>', 'also write JUnit XML: one test case per property judged live, a failure with its time, phase and the rerun command')
     .option('--fail-fast', 'stop the schedule at the first violation')
     .option('--dry-run', 'print the schedule and exit, without starting anything')
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
@@ -128,6 +132,12 @@ export function registerChaosCommand(program: Command): void {
           live ? (line) => process.stderr.write(`${clear}${line.slice(0, (process.stderr.columns ?? 120) - 1)}`) : undefined,
         );
         if (live) process.stderr.write(clear);
+        if (flags.junit) {
+          const judged = [...ALL_PROPERTIES.map((p) => p.name), 'run completed'];
+          const broken = report.error === undefined ? report.violations : [...report.violations, { t: 0, phase: null, property: 'run completed', message: report.error }];
+          const details = (v: (typeof broken)[number]) => `t=${v.t.toFixed(1)} s${v.phase === null ? '' : `, phase ${v.phase}`}, seed ${report.seed}\nrerun: ${report.command}`;
+          writeJUnit(flags.junit, { name: `hyparview-harness chaos (${report.backend}, ${report.nodes} nodes, seed ${report.seed})`, className: `chaos.${report.backend}`, seconds: report.durationSeconds }, propertyCases(judged, broken, details));
+        }
         const summary = { verdict: report.verdict, seed: report.seed, phases: report.schedule.length, violations: report.violations, checks: report.checks.length, error: report.error ?? null, report: `${o.out}/report.html`, command: report.command };
         if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
         else {

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../models/hyparview/config.ts';
 import type { MutantName } from '../../models/hyparview/mutants.ts';
 import { EXIT_ERROR, EXIT_FAIL, EXIT_PASS, UsageError } from '../node/errors.ts';
-import { writeJUnit } from '../junit.ts';
+import { propertyCases, writeJUnit } from '../junit.ts';
 import { ALWAYS, QUIESCENT } from '../../properties/invariants.ts';
 import type { EngineOptions } from './engine.ts';
 import { renderPaperHtml } from './html.ts';
@@ -132,11 +132,8 @@ function printSimulation(r: SimulateResult): void {
 
 function writeSimulationJUnit(file: string, r: SimulateResult, seconds: number): void {
   const o = r.options;
-  const judged = o.judge && o.protocol === 'hyparview' ? [...ALWAYS, ...QUIESCENT].map((p) => p.name) : [];
-  const cases = ['run completed', ...judged].map((name) => {
-    const v = r.violations.find((x) => x.property === name);
-    return v ? { name, failure: { message: v.message, details: `cycle ${v.cycle}, seed ${o.seed}\nreproduce: ${r.command}` } } : { name };
-  });
+  const judged = ['run completed', ...(o.judge && o.protocol === 'hyparview' ? [...ALWAYS, ...QUIESCENT].map((p) => p.name) : [])];
+  const cases = propertyCases(judged, r.violations, (v) => `cycle ${v.cycle}, seed ${o.seed}\nreproduce: ${r.command}`);
   writeJUnit(file, { name: `hyparview-harness simulate (${o.protocol}, ${o.nodes} nodes, seed ${o.seed})`, className: `simulate.${o.protocol}`, seconds }, cases);
 }
 
@@ -151,6 +148,7 @@ interface PaperFlags {
   workers: string;
   atOnce: boolean;
   json?: boolean;
+  junit?: string;
 }
 
 export function paperOptions(f: PaperFlags): PaperOptions {
@@ -238,6 +236,7 @@ export function registerSimCommands(program: Command): void {
     .option('--workers <n>', 'worker threads (default: the number of cores)', String(DEFAULT_PAPER.workers))
     .option('--no-at-once', 'skip the all-at-once bootstrap comparison')
     .option('--json', 'print the summary as one JSON object on stdout')
+    .option('--junit <file>', 'also write JUnit XML: one test case per property judged on the HyParView runs, a failure naming the first run that broke it')
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .action((flags: PaperFlags) =>
       guarded('paper', async () => {
@@ -262,6 +261,11 @@ export function registerSimCommands(program: Command): void {
         const report = summarise(results, o, paperCommand(o, flags.out), (performance.now() - t0) / 1000, o.workers);
         writeFileSync(join(out, 'results.json'), `${JSON.stringify(report, null, 1)}\n`);
         writeFileSync(join(out, 'report.html'), renderPaperHtml(report));
+        if (flags.junit) {
+          const judged = o.protocols.includes('hyparview') ? [...ALWAYS, ...QUIESCENT].map((p) => p.name) : [];
+          const details = (v: (typeof report.violations)[number]) => `${v.protocol}, seed ${v.seed}, ${(v.fail * 100).toFixed(0)}% failed${v.churn ? `, churn ${(v.churn * 100).toFixed(0)}%` : ''}, cycle ${v.cycle}\nreproduce: ${v.command}`;
+          writeJUnit(flags.junit, { name: `hyparview-harness paper (${o.nodes} nodes)`, className: 'paper', seconds: report.seconds }, propertyCases(judged, report.violations, details));
+        }
         if (flags.json) console.log(JSON.stringify({ ...report, jobs: undefined }));
         else {
           console.log(formatTable(report));

@@ -202,13 +202,17 @@ test.serial('a fixed-seed chaos run passes on the reference node and fails on a 
   t.true(report.checks.length >= 3 && report.checks.every((c) => c.restoredAt !== null), JSON.stringify(report.checks));
   t.true(report.samples.length > 20 && report.probes.length >= report.checks.length);
 
-  const bad = await chaos([...RUN, '--seed', '11', '--mutant', 'ignore-link-down', '--fail-fast', '--out', join(out, 'mutant')]);
+  const bad = await chaos([...RUN, '--seed', '11', '--mutant', 'ignore-link-down', '--fail-fast', '--out', join(out, 'mutant'), '--junit', join(out, 'mutant', 'junit.xml')]);
   const failed = JSON.parse(readFileSync(join(out, 'mutant', 'report.json'), 'utf8')) as ChaosReport;
   t.is(bad.exitCode, 1, `mutant ignore-link-down, seed 11:\n${bad.all}`);
   t.is(failed.verdict, 'fail');
   t.true(failed.violations.some((v) => v.property === 'failure-detected' || v.property === 'no-dead-neighbours'), JSON.stringify(failed.violations.slice(0, 5)));
   t.regex(bad.stdout, /FAIL: .*\n(.*\n)*.*(failure-detected|no-dead-neighbours)/);
   t.true(failed.checks.length < report.checks.length, `--fail-fast stopped after ${failed.checks.length} of ${report.checks.length} phases`);
+  const { XMLParser } = await import('fast-xml-parser');
+  const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(join(out, 'mutant', 'junit.xml'), 'utf8')).testsuites.testsuite;
+  const failing = (junit.testcase as Array<{ name: string; failure?: { '#text': string } }>).filter((c) => c.failure).map((c) => c.name);
+  t.deepEqual(failing.sort(), [...new Set(failed.violations.map((v) => v.property))].sort(), 'one failing case per property the run broke');
   t.deepEqual(await leftovers(), []);
 });
 

@@ -58,7 +58,7 @@ test('simulate: bad flags exit 2 with one line naming the flag', async (t) => {
 
 test('paper writes results.json and a report.html whose plots all draw, offline and without page errors', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'paper-'));
-  const r = await cli('paper', '--out', out, '--nodes', '200', '--seeds', '4', '--cycles', '5', '--fail-levels', '0,50,90', '--churn', '5', '--workers', '2');
+  const r = await cli('paper', '--out', out, '--nodes', '200', '--seeds', '4', '--cycles', '5', '--fail-levels', '0,50,90', '--churn', '5', '--workers', '2', '--junit', join(out, 'junit.xml'));
   t.is(r.exitCode, 0, r.stderr);
   t.regex(r.stdout, /^failed\s+hyparview rel\s+healed\s+cyclon rel/m);
   t.regex(r.stdout, /average shortest path .* 6\.39$/m);
@@ -67,6 +67,10 @@ test('paper writes results.json and a report.html whose plots all draw, offline 
   t.deepEqual(Object.keys(report.protocols), ['hyparview', 'cyclon', 'scamp']);
   t.is(report.protocols.hyparview!.levels.length, 3);
   t.is(report.jobs.length, 6); // three protocols × one seed, and each one's all-at-once bootstrap
+  const { XMLParser } = await import('fast-xml-parser');
+  const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(join(out, 'junit.xml'), 'utf8')).testsuites;
+  t.is(Number(junit.failures), 0);
+  t.true(Number(junit.tests) >= 10);
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   t.false(/\b(src|href)\s*=\s*["']?(https?:)?\/\//i.test(html), 'the page references nothing outside itself');
   const page = await inspectReport(join(out, 'report.html'));
