@@ -1,6 +1,8 @@
 // One command line over the typed APIs: check, replay, mutants (and the node commands).
 // Exit codes: 0 every property holds, 1 a property was violated, 2 usage, configuration or
 // infrastructure error, with a one-line message naming the problem.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { ConfigError, parseDecision } from '../models/hyparview/config.ts';
@@ -14,6 +16,7 @@ import { registerChaosCommand } from '../clusters/chaos/commands.ts';
 import { registerNodeCommands } from './node/commands.ts';
 import { registerSimCommands } from './sim/commands.ts';
 import { registerExploreCommand } from './explore/server.ts';
+import { UsageError } from './node/errors.ts';
 import { judgedProperties, propertyCases, writeJUnit } from './junit.ts';
 
 const EXIT_PASS = 0;
@@ -108,6 +111,20 @@ function printCheck(r: CheckResult, o: CheckOptions): void {
   console.log(`reproduce: ${reproduceCommand(o)}`);
 }
 
+/** `check --out DIR`: result.json, and trace-N-PROPERTY.txt per violation; an unwritable DIR is a UsageError naming it. */
+function writeCheckOut(dir: string, result: CheckResult & { reproduce: string }): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'result.json'), `${JSON.stringify(result, null, 1)}\n`);
+    result.violations.forEach((v, i) => {
+      const replay = v.replay ? `replay: npx hyparview-harness replay ${v.replay}\nexplore: npx hyparview-harness explore ${v.replay}\n` : '';
+      writeFileSync(join(dir, `trace-${i + 1}-${v.property.replace(/[^\w-]/g, '_')}.txt`), `VIOLATED ${v.property}: ${v.message}\n\n${v.trace}\n\n${replay}reproduce: ${result.reproduce}\n`);
+    });
+  } catch (e) {
+    throw new UsageError(`--out: cannot write to ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 function printMutants(results: readonly MutantResult[]): void {
   for (const r of results) {
     const what = r.caught ? `caught by ${r.property} in ${r.steps} steps` : 'MISSED';
@@ -139,8 +156,9 @@ export function buildProgram(): Command {
     .option('--from <token>', "start where a replay token's trace ends, in the token's scenario (its options replace the scenario flags)")
     .option('--json', 'print one JSON object on stdout')
     .option('--junit <file>', 'also write JUnit XML: one test case per property, a failure with its message, trace and replay command')
+    .option('--out <dir>', 'also write result.json (the --json object) and, for each violation, its trace to DIR (explore DIR opens the first)')
     .action((flags) => {
-      const { json, keepGoing, expect, decide, from, liveness, junit, ...rest } = flags;
+      const { json, keepGoing, expect, decide, from, liveness, junit, out, ...rest } = flags;
       const start = from === undefined ? undefined : decodeToken(from);
       const o = resolveOptions({
         ...rest,
@@ -156,6 +174,7 @@ export function buildProgram(): Command {
         const details = (v: (typeof result.violations)[number]) => `${v.trace}${v.replay ? `\nreplay: npx hyparview-harness replay ${v.replay}` : ''}\nreproduce: ${reproduceCommand(o)}`;
         writeJUnit(junit, { name: `hyparview-harness check (${o.variant}, ${o.nodes} nodes, ${result.strategy})`, className: `check.${o.variant}.nodes${o.nodes}`, seconds: result.seconds }, propertyCases(judgedProperties(), result.violations, details));
       }
+      if (out) writeCheckOut(out, { ...result, reproduce: reproduceCommand(o) });
       if (json) console.log(JSON.stringify({ ...result, reproduce: reproduceCommand(o) }));
       else printCheck(result, o);
       process.exitCode = result.verdict === 'pass' ? EXIT_PASS : EXIT_FAIL;

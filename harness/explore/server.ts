@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { execa } from 'execa';
 import { EXIT_ERROR, UsageError } from '../node/errors.ts';
@@ -32,17 +33,21 @@ export async function startExplorer(token: string, port = 0): Promise<Explorer> 
   return { url: `http://127.0.0.1:${bound}/`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-/** A replay token, or the first violation's token in a file holding `check --json` output. */
+/**
+ * A replay token as given, or the first violation's token from `check --json` output saved to a
+ * file, or from the folder `check --out DIR` wrote (its result.json).
+ */
 export function tokenOf(arg: string): string {
-  if (!existsSync(arg) || !statSync(arg).isFile()) return arg;
+  if (!existsSync(arg)) return arg;
+  const file = statSync(arg).isDirectory() ? join(arg, 'result.json') : arg;
   let parsed: { violations?: Array<{ replay?: string }> };
   try {
-    parsed = JSON.parse(readFileSync(arg, 'utf8'));
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
-    throw new UsageError(`${arg}: not the JSON output of \`check --json\``);
+    throw new UsageError(`${file}: not the JSON output of \`check --json\` (or check --out's result.json)`);
   }
   const token = parsed.violations?.find((v) => v.replay)?.replay;
-  if (!token) throw new UsageError(`${arg}: the check it holds found no violation, so there is no counterexample to explore`);
+  if (!token) throw new UsageError(`${file}: the check it holds found no violation, so there is no counterexample to explore`);
   return token;
 }
 
@@ -50,7 +55,7 @@ export function registerExploreCommand(program: Command): void {
   program
     .command('explore')
     .description('step through a counterexample in the browser: the overlay as a graph, messages in flight, views, the property that breaks')
-    .argument('<token>', 'a replay token, or a file with the output of `check --json`')
+    .argument('<token>', 'a replay token, a file with the output of `check --json`, or a folder written by `check --out`')
     .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', '0')
     .option('--no-open', 'only print the URL')
     .option('--out <file>', 'write the page to a file instead of serving it')

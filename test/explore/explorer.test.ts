@@ -1,7 +1,7 @@
 // The counterexample explorer, as a reader uses it: served on 127.0.0.1, opened in headless
 // Chromium (offline: any request beyond the page's own origin fails the test), stepped to the
 // end, where it must name the violated property and draw the overlay the trace ends in.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -52,8 +52,22 @@ test('in the browser: next until the end names the violated property; the graph 
   t.true(seen.back, 'one step back, the violation is no longer shown');
 });
 
+const cli = (...args: string[]) => execa('node', ['bin/hyparview-harness.js', ...args], { reject: false, env: { CI: 'true' } });
+
+test('check --out writes result.json and a trace per violation; explore takes that folder', async (t) => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'check-out-')), 'out');
+  const r = await cli('check', '--variant', 'paper', '--out', dir);
+  t.is(r.exitCode, 1);
+  const trace = readFileSync(join(dir, 'trace-1-active-symmetric.txt'), 'utf8');
+  t.regex(trace, /^VIOLATED active-symmetric: /);
+  t.regex(trace, /\nexplore: npx hyparview-harness explore \S+\n/);
+  const page = join(dir, 'explorer.html');
+  const ex = await cli('explore', dir, '--out', page);
+  t.is(ex.exitCode, 0, ex.stderr);
+  t.regex(readFileSync(page, 'utf8'), /<title>Counterexample explorer: \d+ steps, breaks active-symmetric<\/title>/);
+});
+
 test('explore: a bad token or a check without a violation exits 2 with one line', async (t) => {
-  const cli = (...args: string[]) => execa('node', ['bin/hyparview-harness.js', ...args], { reject: false, env: { CI: 'true' } });
   const bad = await cli('explore', 'not-a-token', '--no-open');
   t.is(bad.exitCode, 2);
   t.regex(bad.stderr, /^explore: token/);
