@@ -71,7 +71,7 @@ export interface BroadcastRecord {
   lastHop: number;
   /** Copies still travelling; the record is final at 0. */
   pending: number;
-  /** First-delivery hop + 1 per node (0: not delivered); dropped once final. */
+  /** First-delivery hop + 1 per node (0: not delivered, 255: left out); dropped once final. */
   hops: Uint8Array | null;
 }
 
@@ -80,6 +80,9 @@ export interface Violation {
   readonly message: string;
   readonly atMs: number;
 }
+
+/** In a broadcast's hop table: this id is not part of the broadcast (its node died before it came). */
+const LEFT_OUT = 255;
 
 /** 32-bit mix (murmur3's finaliser). */
 function mix(h: number): number {
@@ -197,8 +200,14 @@ export class Simulation {
       if (!this.alive[id]) continue;
       this.live--;
       this.alive[id] = 0;
-      // Reliability counts the nodes that stay up: one that dies before a broadcast reaches it is not owed it.
-      for (const r of travelling) if (!r.hops![id]) r.live--;
+      // Reliability counts the nodes that stay up: one that dies before a broadcast reaches it is not
+      // owed it, nor is a fresh node that takes its id later (churn): it is left out of that broadcast.
+      for (const r of travelling) {
+        if (!r.hops![id]) {
+          r.live--;
+          r.hops![id] = LEFT_OUT;
+        }
+      }
     }
     if (this.options.detect !== 'reset' || !this.protocol.connections) return;
     for (let y = 0; y < this.size; y++) {
@@ -358,7 +367,7 @@ export class Simulation {
     }
     if (e.k === Kind.Copy) rec.received++;
     if (rec.hops![id]) return this.finish(rec);
-    rec.hops![id] = Math.min(255, e.hop + 1);
+    rec.hops![id] = Math.min(LEFT_OUT - 1, e.hop + 1);
     rec.delivered++;
     if (e.hop > rec.lastHop) rec.lastHop = e.hop;
     for (const to of this.protocol.gossipTargets(this.states[id], e.peer, this.protocolChooser)) {

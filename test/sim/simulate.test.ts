@@ -125,3 +125,10 @@ test('the sweep gives the same results on two worker threads as in one thread', 
   t.deepEqual(level.messages, alone.afterFailure.messages);
   t.deepEqual(level.perCycle, alone.afterFailure.perCycle);
 });
+
+test('under churn, reliability counts the nodes that stay up: never above 100%, and HyParView near it', (t) => {
+  const r = simulate(small({ protocol: 'hyparview', cycles: 5, churn: 0.05 }));
+  const worst = Math.max(...r.afterFailure.messages.map((m) => m.reliability));
+  t.true(worst <= 1, `seed ${SEED}: a message reached ${worst} of the nodes it was owed to`);
+  t.true(mean(r.afterFailure.messages.map((m) => m.reliability)) > 0.99, `seed ${SEED}`);
+});
