@@ -161,21 +161,43 @@ function addPassive(s: NodeState, peer: NodeId, ctx: StepContext): void {
 
 /** Shuffle merge: like addPassive, but evicts the ids in `replaceFirst` before random ones. */
 function mergePassive(s: NodeState, ids: readonly NodeId[], replaceFirst: readonly NodeId[], ctx: StepContext): void {
+  const first = replaceFirst.slice().sort((a, b) => a - b);
   for (const id of ids) {
     if (id === s.id && !isMutant(ctx, 'merge-self-into-passive')) continue;
     if (has(s.active, id) && !isMutant(ctx, 'merge-active-into-passive')) continue;
-    if (!has(s.passive, id)) insertPassive(s, id, ctx, replaceFirst);
+    if (!has(s.passive, id)) insertPassive(s, id, ctx, first);
   }
 }
 
-function insertPassive(s: NodeState, peer: NodeId, ctx: StepContext, replaceFirst: readonly NodeId[]): void {
+/** Inserts into the passive view; when full, evicts a random id of `sortedFirst` it holds, else a random one. */
+function insertPassive(s: NodeState, peer: NodeId, ctx: StepContext, sortedFirst: readonly NodeId[]): void {
   const capacity = ctx.config.passiveSize + (isMutant(ctx, 'passive-capacity-off-by-one') ? 1 : 0);
   if (capacity === 0) return;
-  if (s.passive.length >= capacity) {
-    const preferred = s.passive.filter((id) => has(replaceFirst, id));
-    removePassive(s, pickOne(preferred.length > 0 ? preferred : s.passive, ctx.chooser));
-  }
+  if (s.passive.length >= capacity) removePassive(s, evictionVictim(s.passive, sortedFirst, ctx.chooser));
   insert(s.passive, peer);
+}
+
+/**
+ * pickOne over the passive ids that are also in `sortedFirst` (in passive order), or over the
+ * whole view when none is: the same draw as filtering first, without the filter. Both arrays are
+ * sorted, so one merge pass counts them and a second finds the one drawn (the simulator's hottest
+ * model path).
+ */
+function evictionVictim(passive: readonly NodeId[], sortedFirst: readonly NodeId[], chooser: Chooser): NodeId {
+  let count = 0;
+  for (let i = 0, j = 0; i < passive.length && j < sortedFirst.length; ) {
+    if (passive[i]! < sortedFirst[j]!) i++;
+    else if (passive[i]! > sortedFirst[j]!) j++;
+    else (count++, i++, j++);
+  }
+  if (count === 0) return pickOne(passive, chooser);
+  let k = chooser.pick(count);
+  for (let i = 0, j = 0; ; ) {
+    if (passive[i]! < sortedFirst[j]!) i++;
+    else if (passive[i]! > sortedFirst[j]!) j++;
+    else if (k-- === 0) return passive[i]!;
+    else (i++, j++);
+  }
 }
 
 // ---- JOIN and FORWARD_JOIN -----------------------------------------------------------------
