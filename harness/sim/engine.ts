@@ -425,14 +425,41 @@ export class Simulation {
     return roots;
   }
 
-  /** Always-properties, and (when nothing is in flight) the quiescent ones, on the current state. */
+  /**
+   * Always-properties (the node-local ones node by node, with no cluster snapshot to build every
+   * cycle), or the quiescent ones on the whole snapshot.
+   */
   judge(which: 'always' | 'quiescent'): Violation[] {
-    const snap = this.snapshot();
-    const props: readonly Property[] = which === 'always' ? ALWAYS : QUIESCENT;
     const found: Violation[] = [];
-    for (const p of props) {
-      const v = p.check(snap);
-      if (v) found.push({ property: p.name, message: v, atMs: this.now });
+    if (which === 'quiescent') {
+      const snap = this.snapshot();
+      for (const p of QUIESCENT) {
+        const v = p.check(snap);
+        if (v) found.push({ property: p.name, message: v, atMs: this.now });
+      }
+      return found;
+    }
+    const { protocol } = this;
+    if (!protocol.snapshot || !protocol.bounds) throw new Error(`the properties judge HyParView views; ${protocol.name} has none`);
+    const open = new Set<Property>(ALWAYS.filter((p) => p.local));
+    const global = ALWAYS.filter((p) => !p.local);
+    if (global.length > 0) {
+      const snap = this.snapshot();
+      for (const p of global) {
+        const v = p.check(snap);
+        if (v) found.push({ property: p.name, message: v, atMs: this.now });
+      }
+    }
+    for (let i = 0; i < this.size && open.size > 0; i++) {
+      if (!this.alive[i]) continue;
+      const node = protocol.snapshot(this.states[i], true);
+      for (const p of open) {
+        const v = p.local!(node, protocol.bounds);
+        if (v) {
+          found.push({ property: p.name, message: v, atMs: this.now });
+          open.delete(p);
+        }
+      }
     }
     return found;
   }

@@ -337,12 +337,17 @@ function tryPromote(s: NodeState, ctx: StepContext): void {
     s.tried.length = 0;
     return;
   }
-  const candidates = s.passive.filter((id) => !has(s.tried, id) && !has(s.abandoned, id));
-  if (candidates.length === 0) {
+  // pickOne over the untried candidates, counted and then found again rather than filtered out.
+  const untried = (id: NodeId): boolean => !has(s.tried, id) && !has(s.abandoned, id);
+  let count = 0;
+  for (const id of s.passive) if (untried(id)) count++;
+  if (count === 0) {
     s.tried.length = 0;
     return;
   }
-  ask(s, pickOne(candidates, ctx.chooser), s.active.length <= (isMutant(ctx, 'high-priority-too-early') ? 1 : 0), ctx);
+  let k = ctx.chooser.pick(count);
+  const peer = s.passive.find((id) => untried(id) && k-- === 0)!;
+  ask(s, peer, s.active.length <= (isMutant(ctx, 'high-priority-too-early') ? 1 : 0), ctx);
 }
 
 /** The one outstanding NEIGHBOR request, with its timeout armed. */
