@@ -74,7 +74,7 @@ try {
   for (const f of stats.findings) {
     say(`\nFINDING [${f.invariants.join(', ')}] after ${f.afterSeconds.toFixed(1)} s, case ${f.case}: ${f.message}`);
     say(`  counterexample: ${f.counterexample}`);
-    say(`  replay: ${replayCommand(f, o.maxCommands)}`);
+    say(`  replay: ${replayCommand(f, o.maxCommands, o.healthzMs)}`);
   }
   process.exit(stats.findings.length > 0 ? EXIT_FAIL : EXIT_PASS);
 } catch (e) {

@@ -1023,8 +1023,8 @@ export interface PeerFuzzStats {
 }
 
 /** The command that replays a finding's case (on a fresh cluster, so timing may differ). */
-export function replayCommand(f: FindingReport, maxCommands: number): string {
-  const ignore = f.ignored.length > 0 ? ` --ignore ${f.ignored.join(',')}` : '';
+export function replayCommand(f: FindingReport, maxCommands: number, healthzMs = 500): string {
+  const ignore = `${f.ignored.length > 0 ? ` --ignore ${f.ignored.join(',')}` : ''}${healthzMs !== 500 ? ` --healthz-ms ${healthzMs}` : ''}`;
   // Only a shrunk counterexample (a path with steps) needs the commands' own replay path.
   const replayPath = f.path.includes(':') ? /replayPath="([^"]*)"/.exec(f.counterexample)?.[1] : undefined;
   return `npm run fuzz:node -- --seed ${f.seed} --path ${f.path}${replayPath ? ` --replay-path '${replayPath}'` : ''} --max-commands ${maxCommands}${ignore}`;

@@ -16,6 +16,14 @@ const MAX_COMMANDS = 10;
 /** About 15 s; the time budget only guards a slow machine (no case starts after it). */
 const CASES = 14;
 const BUDGET_MS = 25_000;
+/**
+ * How long n1 may take to answer /healthz after a case. `npm run fuzz:node` allows 500 ms; here n1
+ * shares two cores with the Docker suite and the simulator's worker threads (npm test runs this
+ * suite at nice 10), and one CI run saw it miss 500 ms after a 2,305-broadcast flood that it
+ * answers in 1.5 s idle. Stalls of the unbounded-table kind (seconds, growing) still fail, and
+ * the table-bound invariants catch their cause directly.
+ */
+const HEALTHZ_MS = 2_000;
 
 test(`raw frames (fast-check seed ${SEED}): the same bytes as encodeFrame for every valid message`, (t) => {
   fc.assert(
@@ -35,9 +43,9 @@ test('a 255-byte address is HOST:PORT and resolves to 127.0.0.1 (numeric to inet
 });
 
 test(`peer fuzz (seed ${SEED}, ${CASES} cases): n1 stays alive, answers and keeps its bounds; a newcomer joins; the cluster recovers`, async (t) => {
-  const stats = await runPeerFuzz({ seed: SEED, runs: CASES, maxCommands: MAX_COMMANDS, timeBudgetMs: BUDGET_MS, log: (line) => t.log(line) });
+  const stats = await runPeerFuzz({ seed: SEED, runs: CASES, maxCommands: MAX_COMMANDS, timeBudgetMs: BUDGET_MS, healthzMs: HEALTHZ_MS, log: (line) => t.log(line) });
   t.log(`${stats.cases} cases, ${stats.commands} commands, ${stats.framesSent} frames, ${stats.handshakes} HELLOs answered, ${stats.casesPerSecond.toFixed(2)} cases/s; peak n1 RSS ${stats.peakRssMiB.toFixed(1)} MiB`);
   const f = stats.findings[0];
-  t.true(f === undefined, f && `${f.message}\ncounterexample: ${f.counterexample}\nreplay: ${replayCommand(f, MAX_COMMANDS)}`);
+  t.true(f === undefined, f && `${f.message}\ncounterexample: ${f.counterexample}\nreplay: ${replayCommand(f, MAX_COMMANDS, HEALTHZ_MS)}`);
   t.true(f !== undefined || stats.handshakes > 0, `n1 answered none of the attacker's HELLOs in ${stats.cases} cases: nothing was tested`);
 });
