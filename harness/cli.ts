@@ -18,6 +18,7 @@ import { registerSimCommands } from './sim/commands.ts';
 import { registerExploreCommand } from './explore/server.ts';
 import { UsageError } from './node/errors.ts';
 import { judgedProperties, propertyCases, writeJUnit } from './junit.ts';
+import { mergeShards, parseShard, readShard, shardSeed, shardWalks } from './swarm/shard.ts';
 
 const EXIT_PASS = 0;
 const EXIT_FAIL = 1;
@@ -157,8 +158,12 @@ export function buildProgram(): Command {
     .option('--json', 'print one JSON object on stdout')
     .option('--junit <file>', 'also write JUnit XML: one test case per property, a failure with its message, trace and replay command')
     .option('--out <dir>', 'also write result.json (the --json object) and, for each violation, its trace to DIR (explore DIR opens the first)')
+    .option('--shard <K/N>', 'random walks: run shard K of N (its own seed, derived from --seed; its share of --walks); merge combines the shards')
     .action((flags) => {
-      const { json, keepGoing, expect, decide, from, liveness, junit, out, ...rest } = flags;
+      const { json, keepGoing, expect, decide, from, liveness, junit, out, shard: shardFlag, ...rest } = flags;
+      const shard = shardFlag === undefined ? undefined : parseShard(shardFlag);
+      if (shard && (rest.strategy !== 'random' || from !== undefined)) throw new UsageError('--shard: splits random walks; use it with --strategy random (and without --from)');
+      if (shard) Object.assign(rest, { seed: shardSeed(rest.seed, shard.index), walks: shardWalks(rest.walks, shard) });
       const start = from === undefined ? undefined : decodeToken(from);
       const o = resolveOptions({
         ...rest,
@@ -174,8 +179,9 @@ export function buildProgram(): Command {
         const details = (v: (typeof result.violations)[number]) => `${v.trace}${v.replay ? `\nreplay: npx hyparview-harness replay ${v.replay}` : ''}\nreproduce: ${reproduceCommand(o)}`;
         writeJUnit(junit, { name: `hyparview-harness check (${o.variant}, ${o.nodes} nodes, ${result.strategy})`, className: `check.${o.variant}.nodes${o.nodes}`, seconds: result.seconds }, propertyCases(judgedProperties(), result.violations, details));
       }
-      if (out) writeCheckOut(out, { ...result, reproduce: reproduceCommand(o) });
-      if (json) console.log(JSON.stringify({ ...result, reproduce: reproduceCommand(o) }));
+      const shardInfo = shard ? { shard: { ...shard, baseSeed: flags.seed as number } } : {};
+      if (out) writeCheckOut(out, { ...result, ...shardInfo, reproduce: reproduceCommand(o) });
+      if (json) console.log(JSON.stringify({ ...result, ...shardInfo, reproduce: reproduceCommand(o) }));
       else printCheck(result, o);
       process.exitCode = result.verdict === 'pass' ? EXIT_PASS : EXIT_FAIL;
     });
@@ -216,6 +222,25 @@ export function buildProgram(): Command {
       if (flags.json) console.log(JSON.stringify({ total: results.length, caught, results }));
       else printMutants(results);
       process.exitCode = caught === results.length ? EXIT_PASS : EXIT_FAIL;
+    });
+
+  program
+    .command('merge')
+    .description('combine the JSON results of check shards (--shard K/N) into one verdict with every distinct violation')
+    .argument('<files...>', 'outputs of `check --json`, one per shard')
+    .option('--json', 'print one JSON object on stdout')
+    .option('--junit <file>', 'also write JUnit XML: one test case per property, a failure for each one any shard broke')
+    .action((files: string[], flags) => {
+      const merged = mergeShards(files.map((file) => ({ file, result: readShard(file) })));
+      if (flags.junit) writeJUnit(flags.junit, { name: `hyparview-harness merge (${merged.shards} shards)`, className: 'merge', seconds: 0 }, propertyCases(judgedProperties(), merged.violations, (v) => `found by shard ${v.shard}\n${v.trace}\nreplay: npx hyparview-harness replay ${v.replay}\nreproduce: ${v.reproduce}`));
+      if (flags.json) console.log(JSON.stringify(merged));
+      else {
+        console.log(`hyparview-harness merge: ${merged.shards} shard(s), ${merged.unique} unique states in all`);
+        for (const v of merged.violations) console.log(`\nVIOLATED ${v.property} (shard ${v.shard}): ${v.message}\nreplay: npx hyparview-harness replay ${v.replay}`);
+        if (merged.missing.length > 0) console.log(`\nINCOMPLETE: shard(s) ${merged.missing.join(', ')} missing`);
+        console.log(merged.verdict === 'pass' ? '\nPASS: no shard found a violation.' : `\nFAIL: ${merged.violations.length} distinct violation(s).`);
+      }
+      process.exitCode = merged.violations.length > 0 ? EXIT_FAIL : merged.missing.length > 0 ? EXIT_USAGE : EXIT_PASS;
     });
 
   registerNodeCommands(program);
