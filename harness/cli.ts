@@ -4,7 +4,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import cliProgress from 'cli-progress';
 import { ConfigError, parseDecision } from '../models/hyparview/config.ts';
 import { MUTANTS, type MutantName } from '../models/hyparview/mutants.ts';
 import { check, type CheckResult, type Progress } from './checker/check.ts';
@@ -17,6 +16,7 @@ import { registerNodeCommands } from './node/commands.ts';
 import { registerSimCommands } from './sim/commands.ts';
 import { registerExploreCommand } from './explore/server.ts';
 import { UsageError } from './node/errors.ts';
+import { flagOf, progressBar } from './flags.ts';
 import { judgedProperties, propertyCases, writeJUnit } from './junit.ts';
 import { mergeShards, parseShard, readShard, shardSeed, shardWalks } from './swarm/shard.ts';
 
@@ -42,13 +42,10 @@ function decisionPair(value: string, previous: Record<string, string>): Record<s
   }
 }
 
-/** A terminal progress line on stderr; silent under CI, with --json, or when stderr is not a terminal. */
+/** The checker's progress line on stderr (see progressBar for when it shows). */
 function progressLine(enabled: boolean): { update: (p: Progress) => void; stop: () => void } {
-  if (!enabled || !process.stderr.isTTY || process.env.CI) return { update: () => {}, stop: () => {} };
-  const bar = new cliProgress.SingleBar(
-    { format: 'states {states} | unique {unique} | {rate} unique/s | depth {depth} | {elapsed}s', stream: process.stderr, hideCursor: true },
-    cliProgress.Presets.shades_classic,
-  );
+  const bar = progressBar(enabled, 'states {states} | unique {unique} | {rate} unique/s | depth {depth} | {elapsed}s');
+  if (!bar) return { update: () => {}, stop: () => {} };
   bar.start(1, 0, { states: 0, unique: 0, rate: 0, depth: 0, elapsed: 0 });
   return {
     update: (p) => bar.update(0, { states: p.states, unique: p.unique, rate: Math.round(p.unique / p.seconds), depth: p.depth, elapsed: p.seconds.toFixed(0) }),
@@ -248,16 +245,6 @@ export function buildProgram(): Command {
   registerSimCommands(program);
   registerExploreCommand(program);
   return program;
-}
-
-const MODEL_FIELD_FLAGS: Record<string, string> = { activeSize: 'active', passiveSize: 'passive' };
-
-/** The command-line flag for a config field, e.g. maxStates → --max-states. */
-function flagOf(field: string): string {
-  if (field === 'token') return 'token';
-  if (field.startsWith('decisions.')) return `--decide ${field.slice('decisions.'.length)}`;
-  const name = MODEL_FIELD_FLAGS[field] ?? field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  return `--${name}`;
 }
 
 /** Runs the CLI; usage and configuration errors become one line on stderr and exit code 2. */

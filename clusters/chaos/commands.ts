@@ -2,6 +2,7 @@
 // Exit 0 every property held, 1 one was violated, 2 usage, setup or infrastructure error.
 import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
+import { wholeFlag } from '../../harness/flags.ts';
 import { propertyCases, writeJUnit } from '../../harness/junit.ts';
 import { ALL_PROPERTIES } from '../../properties/invariants.ts';
 import { parseDecision } from '../../models/hyparview/config.ts';
@@ -33,12 +34,6 @@ interface ChaosFlags {
   dryRun?: boolean;
 }
 
-function whole(flag: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!/^-?\d+$/.test(value) || n < min || n > max) throw new UsageError(`${flag}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  return n;
-}
-
 function positive(flag: string, value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag}: expected a positive number of seconds, got ${JSON.stringify(value)}`);
@@ -62,18 +57,18 @@ export function chaosOptions(f: ChaosFlags): ChaosOptions {
   if (!hold) throw new UsageError(`--hold: expected SECONDS or MIN-MAX seconds, got ${JSON.stringify(f.hold)}`);
   const [holdMin, holdMax] = [Number(hold[1]), Number(hold[2] ?? hold[1])];
   if (holdMin <= 0 || holdMax < holdMin) throw new UsageError(`--hold: expected 0 < MIN <= MAX, got ${JSON.stringify(f.hold)}`);
-  const seed = f.seed === undefined ? randomInt(2 ** 31) : whole('--seed', f.seed, -(2 ** 31), 2 ** 31 - 1);
+  const seed = f.seed === undefined ? randomInt(2 ** 31) : wholeFlag('--seed', f.seed, -(2 ** 31), 2 ** 31 - 1);
   const backend = f.backend;
   const o: ChaosOptions = {
     backend,
-    nodes: whole('--nodes', f.nodes, 2, 64),
+    nodes: wholeFlag('--nodes', f.nodes, 2, 64),
     durationSeconds: positive('--duration', f.duration),
     faults: list<FaultKind>('--faults', f.faults, FAULT_KINDS),
     seed,
     out: f.out ?? `reports/chaos-${backend}-${seed}`,
     hold: [holdMin, holdMax],
     boundSeconds: f.bound === undefined ? undefined : positive('--bound', f.bound),
-    sampleMs: whole('--sample-ms', f.sampleMs, 100, 60_000),
+    sampleMs: wholeFlag('--sample-ms', f.sampleMs, 100, 60_000),
     variant: f.variant,
     decisions: f.decide,
     mutant: f.mutant as MutantName | undefined,

@@ -3,11 +3,11 @@
 // 2 usage or setup error, with one line naming the problem.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { ConfigError } from '../../models/hyparview/config.ts';
 import type { MutantName } from '../../models/hyparview/mutants.ts';
 import { EXIT_ERROR, EXIT_FAIL, EXIT_PASS, UsageError } from '../node/errors.ts';
+import { flagOf, progressBar, wholeFlag } from '../flags.ts';
 import { propertyCases, writeJUnit } from '../junit.ts';
 import { ALWAYS, QUIESCENT } from '../../properties/invariants.ts';
 import type { EngineOptions } from './engine.ts';
@@ -16,12 +16,6 @@ import { DEFAULT_PAPER, paperJobs, type PaperOptions, runJobs, jobSteps } from '
 import { PROTOCOLS, type ProtocolName } from './protocols.ts';
 import { formatTable, summarise } from './report.ts';
 import { DEFAULT_SIMULATE, simulate, SimulateError, type SimulateOptions, type SimulateResult } from './simulate.ts';
-
-function whole(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = Number(value);
-  if (!/^-?\d+$/.test(value) || n < min || n > max) throw new UsageError(`${flag}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  return n;
-}
 
 /** A percentage flag as a share: "50" → 0.5. */
 function percent(flag: string, value: string, max = 100): number {
@@ -41,19 +35,13 @@ function protocolOf(flag: string, value: string): ProtocolName {
   return value as ProtocolName;
 }
 
-/** Progress on stderr for long runs; silent under CI, with --json, or off a terminal. */
-function progressBar(enabled: boolean, format: string): cliProgress.SingleBar | null {
-  if (!enabled || !process.stderr.isTTY || process.env.CI) return null;
-  return new cliProgress.SingleBar({ format, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
-}
-
 /** Runs a command body: usage and configuration errors become one line on stderr and exit 2. */
 async function guarded(prog: string, body: () => Promise<number> | number): Promise<void> {
   try {
     process.exitCode = await body();
   } catch (e) {
     if (e instanceof UsageError || e instanceof SimulateError || e instanceof ConfigError || e instanceof RangeError) {
-      const field = e instanceof SimulateError || e instanceof ConfigError ? `--${e.field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : '';
+      const field = e instanceof SimulateError || e instanceof ConfigError ? flagOf(e.field) : '';
       process.stderr.write(`${prog}: ${field ? `${field}${e.message.slice(e.message.indexOf(':'))}` : e.message}\n`);
     } else {
       process.stderr.write(`${prog}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
@@ -92,20 +80,20 @@ export function simulateOptions(f: SimulateFlags): SimulateOptions {
   const engine: Omit<EngineOptions, 'nodes' | 'seed'> = { ...DEFAULT_SIMULATE.engine, latencyMs: { min: Number(latency[1]), max: Number(latency[2]) }, detect: f.detect };
   return {
     protocol: protocolOf('--protocol', f.protocol),
-    nodes: whole('--nodes', f.nodes, 2, 2 ** 24),
+    nodes: wholeFlag('--nodes', f.nodes, 2, 2 ** 24),
     fail: percent('--fail', f.fail),
-    cycles: whole('--cycles', f.cycles, 0, 100_000),
-    seed: whole('--seed', f.seed, -(2 ** 31), 2 ** 31 - 1),
-    messages: whole('--messages', f.messages, 0, 100_000),
-    messagesPerCycle: whole('--messages-per-cycle', f.messagesPerCycle, 1, 10_000),
-    healCycles: whole('--heal-cycles', f.healCycles, 0, 100_000),
+    cycles: wholeFlag('--cycles', f.cycles, 0, 100_000),
+    seed: wholeFlag('--seed', f.seed, -(2 ** 31), 2 ** 31 - 1),
+    messages: wholeFlag('--messages', f.messages, 0, 100_000),
+    messagesPerCycle: wholeFlag('--messages-per-cycle', f.messagesPerCycle, 1, 10_000),
+    healCycles: wholeFlag('--heal-cycles', f.healCycles, 0, 100_000),
     churn: percent('--churn', f.churn),
     bootstrap: f.bootstrap,
-    probes: whole('--probes', f.probes, 0, 100_000),
+    probes: wholeFlag('--probes', f.probes, 0, 100_000),
     judge: f.judge,
     engine,
     protocols: {
-      ...(f.fanout === undefined ? {} : { fanout: whole('--fanout', f.fanout, 1, 1000) }),
+      ...(f.fanout === undefined ? {} : { fanout: wholeFlag('--fanout', f.fanout, 1, 1000) }),
       ...(f.variant === 'reference' && f.mutant === undefined ? {} : { hyparview: { variant: f.variant, mutant: f.mutant as MutantName | undefined } }),
     },
   };
@@ -153,14 +141,14 @@ interface PaperFlags {
 
 export function paperOptions(f: PaperFlags): PaperOptions {
   return {
-    nodes: whole('--nodes', f.nodes, 2, 2 ** 24),
-    seeds: listOf('--seeds', f.seeds, (x) => whole('--seeds', x, -(2 ** 31), 2 ** 31 - 1)),
+    nodes: wholeFlag('--nodes', f.nodes, 2, 2 ** 24),
+    seeds: listOf('--seeds', f.seeds, (x) => wholeFlag('--seeds', x, -(2 ** 31), 2 ** 31 - 1)),
     protocols: [...new Set(listOf('--protocols', f.protocols, (x) => protocolOf('--protocols', x)))],
     failLevels: listOf('--fail-levels', f.failLevels, (x) => percent('--fail-levels', x)),
     churnRates: f.churn === 'none' ? [] : listOf('--churn', f.churn, (x) => percent('--churn', x)),
-    cycles: whole('--cycles', f.cycles, 0, 100_000),
+    cycles: wholeFlag('--cycles', f.cycles, 0, 100_000),
     atOnce: f.atOnce,
-    workers: whole('--workers', f.workers, 1, 256),
+    workers: wholeFlag('--workers', f.workers, 1, 256),
   };
 }
 
