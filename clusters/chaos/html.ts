@@ -32,17 +32,25 @@ export interface DrawnPhase {
 }
 
 const requireFromHere = createRequire(import.meta.url);
-let uplotAssets: { js: string; css: string } | null = null;
+const assets = new Map<string, string>();
+
+/**
+ * A file of an installed package (e.g. 'uplot/dist/uPlot.min.css') to inline in a page's
+ * <script> or <style>, read once. No such file contains its closing tag today; an update must
+ * not be able to end the element early either.
+ */
+export function inlineAsset(specifier: string, element: 'script' | 'style'): string {
+  let text = assets.get(specifier);
+  if (text === undefined) {
+    text = readFileSync(requireFromHere.resolve(specifier), 'utf8').replace(new RegExp(`</${element}`, 'gi'), `<\\/${element}`);
+    assets.set(specifier, text);
+  }
+  return text;
+}
 
 /** uPlot's script and stylesheet, to inline in a self-contained page. */
 function uplot(): { js: string; css: string } {
-  if (!uplotAssets) {
-    const js = readFileSync(requireFromHere.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');
-    const css = readFileSync(requireFromHere.resolve('uplot/dist/uPlot.min.css'), 'utf8');
-    // Neither file contains these today; make sure an update cannot end its element early.
-    uplotAssets = { js: js.replace(/<\/script/gi, '<\\/script'), css: css.replace(/<\/style/gi, '<\\/style') };
-  }
-  return uplotAssets;
+  return { js: inlineAsset('uplot/dist/uPlot.iife.min.js', 'script'), css: inlineAsset('uplot/dist/uPlot.min.css', 'style') };
 }
 
 export function escapeHtml(value: unknown): string {

@@ -2,17 +2,8 @@
 // frames embedded as JSON), so it works offline. Step forward and back through a counterexample:
 // the overlay as a graph, the messages in flight on each link, each node's views, and at the end
 // the property that breaks.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { escapeHtml, reportPage } from '../../clusters/chaos/html.ts';
+import { escapeHtml, inlineAsset, reportPage } from '../../clusters/chaos/html.ts';
 import type { ExplorerData } from './frames.ts';
-
-let cytoscapeJs: string | undefined;
-
-function cytoscape(): { js: string; css: string } {
-  cytoscapeJs ??= readFileSync(createRequire(import.meta.url).resolve('cytoscape/dist/cytoscape.min.js'), 'utf8').replace(/<\/script/gi, '<\\/script');
-  return { js: cytoscapeJs, css: '' };
-}
 
 const CSS = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0; color: #1d2430; background: #fafbfc; }
@@ -149,7 +140,7 @@ export function renderExplorer(d: ExplorerData): string {
   return reportPage({
     title: `Counterexample explorer: ${steps} steps, ${verdict}`,
     css: CSS,
-    assets: cytoscape(),
+    assets: { js: inlineAsset('cytoscape/dist/cytoscape.min.js', 'script'), css: '' },
     main: `<h1>Counterexample explorer</h1>
 <p class="meta">${escapeHtml(d.scenario)} · ${steps} steps · ${escapeHtml(verdict)}</p>
 <p class="meta">replay: <code>npx hyparview-harness replay ${escapeHtml(d.token)}</code></p>

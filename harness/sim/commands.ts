@@ -14,7 +14,7 @@ import type { EngineOptions } from './engine.ts';
 import { renderPaperHtml } from './html.ts';
 import { DEFAULT_PAPER, paperJobs, type PaperOptions, runJobs, jobSteps } from './paper.ts';
 import { PROTOCOLS, type ProtocolName } from './protocols.ts';
-import { formatTable, summarise } from './report.ts';
+import { formatTable, mean, summarise } from './report.ts';
 import { DEFAULT_SIMULATE, simulate, SimulateError, type SimulateOptions, type SimulateResult } from './simulate.ts';
 
 /** A percentage flag as a share: "50" → 0.5. */
@@ -104,7 +104,6 @@ function printSimulation(r: SimulateResult): void {
   const s = r.stable.overlay;
   const a = r.afterFailure;
   const p = (x: number) => `${(x * 100).toFixed(2)}%`;
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((x, y) => x + y, 0) / xs.length : 0);
   console.log(`hyparview-harness simulate: ${o.protocol}, ${o.nodes} nodes, seed ${o.seed}, ${o.cycles} cycles, ${p(o.fail)} failed${o.churn ? `, churn ${p(o.churn)} a cycle` : ''}`);
   console.log(`  stabilised overlay: clustering ${s.clustering.toFixed(5)}, average path ${s.averagePath.toFixed(2)}, full views ${p(s.fullViews)}, mean view ${s.meanView.toFixed(2)}`);
   console.log(`  broadcast, no fault: reliability ${p(mean(r.stable.probes.map((m) => m.reliability)))}, last hop ${mean(r.stable.probes.map((m) => m.lastHop)).toFixed(1)}, redundancy ${mean(r.stable.probes.map((m) => m.redundancy)).toFixed(2)}`);

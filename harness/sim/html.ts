@@ -2,13 +2,12 @@
 // JSON) with a plot per experiment and the paper's values beside the measured ones.
 import { escapeHtml, reportPage } from '../../clusters/chaos/html.ts';
 import type { ProtocolName } from './protocols.ts';
-import { PAPER_VALUES, type PaperReport } from './report.ts';
+import { cyc, PAPER_VALUES, type PaperReport, pct } from './report.ts';
 
 const COLORS: Record<ProtocolName, string> = { hyparview: '#1f77b4', cyclon: '#ff7f0e', scamp: '#2ca02c' };
 /** Failure levels whose message-by-message reliability gets its own plot (where swept). */
 const DETAIL_LEVELS = [0.5, 0.8, 0.9, 0.95];
 
-const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 function overlayTable(r: PaperReport): string {
   const names = Object.keys(r.protocols) as ProtocolName[];
@@ -32,7 +31,6 @@ ${rows.map(([label, f, paper]) => `<tr><th>${escapeHtml(label)}</th>${names.map(
 
 function levelTable(r: PaperReport): string {
   const names = Object.keys(r.protocols) as ProtocolName[];
-  const cyc = (x: number | null) => (x === null ? 'never' : String(x));
   return `<table class="grid"><thead><tr><th>failed</th>${names.map((n) => `<th>${escapeHtml(n)}: reliability / first message / healed after (reliability, views)</th>`).join('')}</tr></thead><tbody>
 ${r.options.failLevels
   .map((fail, i) => `<tr><th>${pct(fail)}</th>${names.map((n) => { const l = r.protocols[n]!.levels[i]!; return `<td>${pct(l.reliability)} / ${pct(l.firstMessage)} / ${cyc(l.reliabilityHealedAfter)}, ${cyc(l.viewsHealedAfter)}</td>`; }).join('')}</tr>`)

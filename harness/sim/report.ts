@@ -70,7 +70,7 @@ export interface PaperReport {
   readonly jobs: JobResult[];
 }
 
-const mean = (xs: readonly number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+export const mean = (xs: readonly number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 const meanOf = <T>(xs: readonly T[], f: (x: T) => number): number => mean(xs.map(f));
 /** The worst (largest) of per-seed healing times; null when any seed did not heal. */
 const worst = (xs: ReadonlyArray<number | null>): number | null => (xs.some((x) => x === null) ? null : Math.max(0, ...(xs as number[])));
@@ -143,8 +143,10 @@ export function summarise(jobs: readonly JobResult[], options: PaperOptions, com
   return { command, options, machine: { cpus, node: process.version }, seconds, paper: PAPER_VALUES, protocols, violations, beyondRepair, jobs: [...jobs] };
 }
 
-const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
-const cyc = (x: number | null): string => (x === null ? 'never' : String(x));
+/** A share as a percentage with one decimal. */
+export const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+/** Cycles until healed, or 'never' (within the run). */
+export const cyc = (x: number | null): string => (x === null ? 'never' : String(x));
 
 /** The terminal summary: reliability and healing per failure level, then the overlay's graph. */
 export function formatTable(r: PaperReport): string {
