@@ -81,6 +81,10 @@ export interface Violation {
   readonly atMs: number;
 }
 
+/** Always-properties judged node by node (node-local), and those that need the whole snapshot. */
+const LOCAL_ALWAYS = ALWAYS.filter((p) => p.local);
+const WHOLE_ALWAYS = ALWAYS.filter((p) => !p.local);
+
 /** In a broadcast's hop table: this id is not part of the broadcast (its node died before it came). */
 const LEFT_OUT = 255;
 
@@ -391,15 +395,21 @@ export class Simulation {
 
   /** The shared snapshot the properties judge; only for protocols with views they know. */
   snapshot(): ClusterSnapshot {
-    const { protocol } = this;
-    if (!protocol.snapshot || !protocol.bounds) throw new Error(`the properties judge HyParView views; ${protocol.name} has none`);
+    const { snapshot, bounds } = this.views();
     const timers = new Map<NodeId, NodeId[]>();
     for (const key of this.armed.keys()) {
       const node = Math.floor(key / 2 ** 24);
       (timers.get(node) ?? timers.set(node, []).get(node)!).push(key % 2 ** 24);
     }
-    const nodes: NodeSnapshot[] = this.states.map((s, i) => ({ ...protocol.snapshot!(s, this.alive[i] === 1), timers: timers.get(i) ?? [] }));
-    return { nodes, ...protocol.bounds, inFlight: this.membershipInFlight, settled: true };
+    const nodes: NodeSnapshot[] = this.states.map((s, i) => ({ ...snapshot(s, this.alive[i] === 1), timers: timers.get(i) ?? [] }));
+    return { nodes, ...bounds, inFlight: this.membershipInFlight, settled: true };
+  }
+
+  /** The protocol's node snapshot and view bounds: what the properties judge (HyParView has them). */
+  private views(): { snapshot: NonNullable<SimProtocol['snapshot']>; bounds: NonNullable<SimProtocol['bounds']> } {
+    const { snapshot, bounds, name } = this.protocol;
+    if (!snapshot || !bounds) throw new Error(`the properties judge HyParView views; ${name} has none`);
+    return { snapshot, bounds };
   }
 
   /**
@@ -408,8 +418,7 @@ export class Simulation {
    * protocol does, so a split between them is beyond repair rather than a fault.
    */
   knowledgeComponents(): number {
-    const { protocol } = this;
-    if (!protocol.snapshot) throw new Error(`${protocol.name} has no views the properties know`);
+    const { snapshot } = this.views();
     const parent = Int32Array.from({ length: this.size }, (_, i) => i);
     const find = (x: number): number => {
       while (parent[x] !== x) x = parent[x] = parent[parent[x]!]!;
@@ -417,7 +426,7 @@ export class Simulation {
     };
     for (let i = 0; i < this.size; i++) {
       if (!this.alive[i]) continue;
-      const n = protocol.snapshot(this.states[i], true);
+      const n = snapshot(this.states[i], true);
       for (const p of [...n.active, ...n.passive]) if (this.alive[p]) parent[find(p)] = find(i);
     }
     let roots = 0;
@@ -431,30 +440,26 @@ export class Simulation {
    */
   judge(which: 'always' | 'quiescent'): Violation[] {
     const found: Violation[] = [];
-    if (which === 'quiescent') {
+    const judgeWhole = (props: readonly Property[]) => {
+      if (props.length === 0) return;
       const snap = this.snapshot();
-      for (const p of QUIESCENT) {
+      for (const p of props) {
         const v = p.check(snap);
         if (v) found.push({ property: p.name, message: v, atMs: this.now });
       }
+    };
+    if (which === 'quiescent') {
+      judgeWhole(QUIESCENT);
       return found;
     }
-    const { protocol } = this;
-    if (!protocol.snapshot || !protocol.bounds) throw new Error(`the properties judge HyParView views; ${protocol.name} has none`);
-    const open = new Set<Property>(ALWAYS.filter((p) => p.local));
-    const global = ALWAYS.filter((p) => !p.local);
-    if (global.length > 0) {
-      const snap = this.snapshot();
-      for (const p of global) {
-        const v = p.check(snap);
-        if (v) found.push({ property: p.name, message: v, atMs: this.now });
-      }
-    }
+    judgeWhole(WHOLE_ALWAYS);
+    const { snapshot, bounds } = this.views();
+    const open = new Set(LOCAL_ALWAYS);
     for (let i = 0; i < this.size && open.size > 0; i++) {
       if (!this.alive[i]) continue;
-      const node = protocol.snapshot(this.states[i], true);
+      const node = snapshot(this.states[i], true);
       for (const p of open) {
-        const v = p.local!(node, protocol.bounds);
+        const v = p.local!(node, bounds);
         if (v) {
           found.push({ property: p.name, message: v, atMs: this.now });
           open.delete(p);
