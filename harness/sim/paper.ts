@@ -83,7 +83,7 @@ export function runJob(job: Job, onStep?: (step: number) => void): JobResult {
   const runs: Array<[number, number]> = [...job.failLevels.map((f): [number, number] => [f, 0]), ...job.churnRates.map((c): [number, number] => [0, c])];
   let events = base.sim.eventsProcessed;
   const levels = runs.map(([fail, churn], i) => {
-    const r = afterFailure(jobOptions(job, fail, churn), base);
+    const r = afterFailure(jobOptions(job, fail, churn), base, undefined, { overlay: false });
     events += r.run.events - base.sim.eventsProcessed;
     onStep?.(2 + i);
     const a = r.afterFailure;

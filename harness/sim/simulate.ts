@@ -92,7 +92,8 @@ export interface SimulateResult {
      * in the steady state's range (null: not within the run).
      */
     readonly viewsHealedAfter: number | null;
-    readonly overlay: OverlayStats;
+    /** The overlay's graph at the end of the run; null when the caller did not ask for it (the paper sweep does not use it). */
+    readonly overlay: OverlayStats | null;
   };
   readonly violations: ReadonlyArray<Violation & { readonly cycle: number }>;
   /**
@@ -224,7 +225,7 @@ export function stabilise(o: SimulateOptions, onProgress?: (p: SimulateProgress)
 }
 
 /** The failure, the messages after it and the healing, on a copy of a stabilised overlay. */
-export function afterFailure(o: SimulateOptions, base: Stabilised, onProgress?: (p: SimulateProgress) => void): SimulateResult {
+export function afterFailure(o: SimulateOptions, base: Stabilised, onProgress?: (p: SimulateProgress) => void, measure = { overlay: true }): SimulateResult {
   // Each failure level continues the same stabilised run with choices of its own, so a sweep and a single run agree.
   const sim = new Simulation(base.sim.protocol, base.sim.options, base.sim, Math.round(o.fail * 1e6));
   const judging = o.judge && sim.protocol.snapshot !== undefined;
@@ -268,7 +269,8 @@ export function afterFailure(o: SimulateOptions, base: Stabilised, onProgress?: 
       perCycle,
       reliabilityHealedAfter: healedFrom === messages.length && messages.length > 0 ? null : Math.floor(healedFrom / o.messagesPerCycle),
       viewsHealedAfter,
-      overlay: overlayStats(sim),
+      // Last: its sampled paths draw from the engine's chooser after the run is over.
+      overlay: measure.overlay ? overlayStats(sim) : null,
     },
     violations,
     beyondRepair,
