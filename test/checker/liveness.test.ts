@@ -71,6 +71,9 @@ const F1 =
   'eyJ2IjoyLCJvIjp7Im5vZGVzIjo0LCJhY3RpdmUiOjIsInBhc3NpdmUiOjMsImFyd2wiOjMsInByd2wiOjEsImthIjoxLCJrcCI6MSwic2h1ZmZsZVdhbGsiOjIsInZhcmlhbnQiOiJyZWZlcmVuY2UiLCJjcmFzaGVzIjoxLCJsaW5rRmFpbHVyZXMiOjEsImVhcmx5VGltZW91dHMiOjAsImN5Y2xlcyI6MSwiY2hvaWNlcyI6ImVudW1lcmF0ZSIsInNlZWQiOjF9LCJwIjoiMC4wLjAuMC4wLjAuMS4xLjAuMC4xLjQuNC4zLjIuMC4xLjEuMS4wLjI1LjAuMS45LjAuMC4wLjAifQ';
 const F2_WITHOUT_SWAP =
   'eyJ2IjoyLCJvIjp7Im5vZGVzIjo1LCJhY3RpdmUiOjIsInBhc3NpdmUiOjMsImFyd2wiOjMsInByd2wiOjEsImthIjoxLCJrcCI6MSwic2h1ZmZsZVdhbGsiOjIsInZhcmlhbnQiOiJyZWZlcmVuY2UiLCJkZWNpc2lvbnMiOnsiZnVsbFZpZXdTd2FwIjoibmV2ZXIifSwiY3Jhc2hlcyI6MCwibGlua0ZhaWx1cmVzIjowLCJlYXJseVRpbWVvdXRzIjowLCJjeWNsZXMiOjEsImNob2ljZXMiOiJlbnVtZXJhdGUiLCJzZWVkIjoxfSwicCI6IjEuMS4wLjEuMS4zLjMuMC40LjAuMy4xLjMuMi4xLjIuNC4yLjAuMS4yLjAuMS4wLjIuMC4wLjAifQ';
+// F4 (two crashes out of 4 nodes), up to the second crash: survivors 2 and 3 never met.
+const F4 =
+  'eyJ2IjoyLCJvIjp7Im5vZGVzIjo0LCJhY3RpdmUiOjMsInBhc3NpdmUiOjQsImFyd2wiOjIsInByd2wiOjEsImthIjoxLCJrcCI6MSwic2h1ZmZsZVdhbGsiOjEsInZhcmlhbnQiOiJyZWZlcmVuY2UiLCJjcmFzaGVzIjoyLCJsaW5rRmFpbHVyZXMiOjAsImVhcmx5VGltZW91dHMiOjAsImN5Y2xlcyI6MSwiY2hvaWNlcyI6ImVudW1lcmF0ZSIsInNlZWQiOjF9LCJwIjoiMi4wLjAuMC4wLjAuMS4xLjAuMC4wLjAuMC4wLjAuMC4wLjAuMC4yNy4yMCJ9';
 
 function from(token: string, extra: Parameters<typeof check>[0] = {}) {
   const { options, path } = decodeToken(token);
@@ -123,6 +126,24 @@ test('F2 with the island remedy (decision 11, the reference): from the same stat
   const trace = replayPath(o, [...path, ...found!]);
   t.deepEqual(trace.failures, [], 'the reconnected state breaks no property');
   t.log(`walk ${walks}: connected and quiescent ${found!.length} steps after the F2 state`);
+});
+
+test('F4 is permanent whatever the decisions: survivors that share no knowledge, no continuation reconnects them', (t) => {
+  const { options, path } = decodeToken(F4);
+  const last = replayPath(options, path).final;
+  const views = snapshotOf(scenarioOf(options), last).nodes.filter((n) => n.alive);
+  t.deepEqual(views.map((n) => n.id), [2, 3]);
+  for (const n of views) t.deepEqual([...n.active, ...n.passive].filter((p) => p === 2 || p === 3), [], `node ${n.id} knows no survivor`);
+  // The island remedy (decision 11) and keeping failed candidates (decision 10) cannot help: there is no one to ask.
+  for (const decisions of [{}, { fullViewSwap: 'never', failedCandidate: 'drop' }] as const) {
+    const r = from(F4, { decisions, liveness: 'recoverable' });
+    t.is(r.stopReason, 'exhausted');
+    for (const property of ['recoverable:connected', 'recoverable:no-isolated-node']) {
+      const v = r.violations.find((x) => x.property === property);
+      t.truthy(v, `${JSON.stringify(decisions)}: expected ${property}`);
+      t.is(v!.steps, 21, 'the second crash is the point of no return');
+    }
+  }
 });
 
 test('exhaustive 4-node verification: recoverability holds for the reference (active 3; no crash, one crash)', (t) => {
