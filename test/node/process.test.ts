@@ -24,8 +24,10 @@ test('usage, configuration and port errors exit 2 with one line naming the probl
     [['--id', 'n1'], /--listen/],
     [['--id', 'n1', '--listen', '127.0.0.1:0', '--control', '0.0.0.0:0'], /controlToken/],
     [['--id', 'n1', '--listen', '127.0.0.1:0', '--config', '/nonexistent/node.json'], /--config/],
-    // Once accepted, then crashed the node at its first inbound HELLO (the wire holds 255 bytes).
+    // Over the 255 bytes the wire holds: one 300-byte label, and host-name labels that once passed
+    // validation and then crashed the node at its first inbound HELLO.
     [['--id', 'n1', '--listen', '127.0.0.1:0', '--advertise', `${'a'.repeat(300)}:1`], /--advertise.*longer than 255 bytes/],
+    [['--id', 'n1', '--listen', '127.0.0.1:0', '--advertise', `${'host.'.repeat(60)}example:1`], /--advertise.*longer than 255 bytes/],
   ];
   const holder = net.createServer().listen(0, '127.0.0.1');
   await new Promise((r) => holder.once('listening', r));

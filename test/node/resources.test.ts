@@ -160,9 +160,19 @@ test.serial(`SHUFFLE_REPLYs naming thousands of fresh ids: the peer table never 
   const samples = await flood(c, a, frames, 20);
   const known = Math.max(...samples.map((s) => s.knownPeers));
   t.true(known < LIMITS.maxKnownPeers, `known peers reached ${known}`);
-  // A full passive view (255) and a SHUFFLE of 255 ids: the answer must still fit on the wire.
-  a.send(encodeFrame({ t: 'shuffle', origin: { id: 'atk-ids', addr: '127.0.0.1:9' }, ids: fresh('big', 255, '127.0.0.1:9'), ttl: 0 }));
+  a.socket.destroy();
+  await healthy(t, c);
+});
+
+test.serial('a full passive view (255, a valid configuration) and then a SHUFFLE of 255 ids: the answer fits on the wire, n1 lives', async (t) => {
+  // Before the lists from peers were cut to our ka + kp, n1 built a 256-id SHUFFLE_REPLY here and exited.
+  const c = await cluster();
+  const a = await attacker(c, 'atk-big');
+  a.send(encodeFrame({ t: 'shuffleReply', ids: fresh('full', 255, '127.0.0.1:9') }));
+  await waitFor('n1 passive view to fill', 5000, async () => (await state(c)).passive.length === 255);
+  a.send(encodeFrame({ t: 'shuffle', origin: { id: 'atk-big', addr: '127.0.0.1:9' }, ids: fresh('big', 255, '127.0.0.1:9'), ttl: 0 }));
   await new Promise((r) => setTimeout(r, 300));
+  t.is(c.member('n1').status, 'up');
   a.socket.destroy();
   await healthy(t, c);
 });
