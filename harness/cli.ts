@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, parseDecision } from '../models/hyparview/config.ts';
 import { MUTANTS, type MutantName } from '../models/hyparview/mutants.ts';
-import { check, type CheckResult, type Progress } from './checker/check.ts';
+import { check, type CheckResult, type Progress, RECOVERY_WALKS } from './checker/check.ts';
 import { LIVENESS_PROPERTIES } from './checker/liveness.ts';
 import { runMutant, mutantNames, type MutantResult } from './checker/mutants.ts';
 import { type CheckOptions, DEFAULT_OPTIONS, resolveOptions } from './checker/options.ts';
@@ -93,7 +93,10 @@ function printCheck(r: CheckResult, o: CheckOptions): void {
   const reached = Object.entries(r.sometimes).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ');
   console.log(`  sometimes: ${reached}`);
   console.log(`  quiescent states checked: ${r.quiescentStates}`);
-  if (o.liveness !== 'off') console.log(`  liveness: recoverable (some continuation restores P)${o.liveness === 'restored' ? ' and restored (every continuation does)' : ''}, for P in ${LIVENESS_PROPERTIES.join(', ')}; graph ${(r.graphBytes / 2 ** 20).toFixed(1)} MiB`);
+  if (o.liveness !== 'off') {
+    const how = o.strategy === 'bfs' ? `graph ${(r.graphBytes / 2 ** 20).toFixed(1)} MiB` : `up to ${RECOVERY_WALKS} continuations with fresh cycle budgets tried from each quiescent state that broke one; ${r.recovered} such states recovered`;
+    console.log(`  liveness: recoverable (some continuation restores P)${o.liveness === 'restored' ? ' and restored (every continuation does)' : ''}, for P in ${LIVENESS_PROPERTIES.join(', ')}; ${how}`);
+  }
   if (o.from.length > 0) console.log(`  started after the ${o.from.length} steps of the --from token`);
   if (r.quiescentStates === 0) console.log('  WARNING: no quiescent state was reached, so symmetry and connectivity were never checked (a livelock, or bounds too tight)');
   for (const v of r.violations) {
@@ -150,7 +153,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--mutant <name>', 'inject a known bug').choices(Object.keys(MUTANTS)))
     .option('--expect <guards...>', 'sometimes guards that must be reached (e.g. eviction neighbor-rejected)')
     .option('--keep-going', 'after a violation, keep searching for the first trace of every other property')
-    .addOption(new Option('--liveness [notion]', 'BFS: judge connected, no-isolated-node, active-symmetric and no-dead-neighbours as liveness, not in every quiescent state: recoverable (some continuation restores each), or restored (that, and every continuation does)').choices(['recoverable', 'restored']).preset('recoverable'))
+    .addOption(new Option('--liveness [notion]', 'judge connected, no-isolated-node, active-symmetric and no-dead-neighbours as liveness, not in every quiescent state: recoverable (some continuation restores each; BFS over the explored graph, random walks by continuations tried from each broken state), or restored (BFS: that, and every continuation does)').choices(['recoverable', 'restored']).preset('recoverable'))
     .option('--from <token>', "start where a replay token's trace ends, in the token's scenario (its options replace the scenario flags)")
     .option('--json', 'print one JSON object on stdout')
     .option('--junit <file>', 'also write JUnit XML: one test case per property, a failure with its message, trace and replay command')

@@ -5,7 +5,7 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { NO_BUSY_LOOP } from '../../properties/progress.ts';
 import { guardNamed, SOMETIMES } from '../../properties/sometimes.ts';
-import { worldFingerprint } from './encode.ts';
+import { At, worldFingerprint } from './encode.ts';
 import { type Fingerprint, VisitedSet } from './fingerprint.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
 import { SuccessorCursor, successors } from './successors.ts';
@@ -47,6 +47,8 @@ export interface CheckResult {
   readonly graphBytes: number;
   /** Distinct states where the quiescent properties applied; zero means they were never checked. */
   readonly quiescentStates: number;
+  /** Random walks under --liveness: quiescent states that broke a liveness property and from which a continuation restored it. */
+  readonly recovered: number;
   readonly violations: readonly Violation[];
   /** Which `sometimes` guards some explored transition reached. */
   readonly sometimes: Readonly<Record<string, boolean>>;
@@ -66,6 +68,9 @@ export interface CheckHooks {
   keepGoing?: boolean;
 }
 
+/** Random walks under --liveness: continuations tried from a quiescent state where a liveness property fails. */
+export const RECOVERY_WALKS = 100;
+
 class Search {
   readonly s: Scenario;
   readonly judgement: Judge;
@@ -76,6 +81,10 @@ class Search {
   readonly ancestry = new Ancestry();
   /** The good bits (liveness.ts) of the state last judged. */
   good = 0;
+  /** Random walks under --liveness: the liveness properties the state last judged breaks in quiescence. */
+  unrestored: readonly Failure[] = [];
+  recovered = 0;
+  private readonly recoveryRng: ReturnType<typeof xoroshiro128plus>;
   readonly found = new Map<string, { failure: Failure; path: readonly number[] }>();
   readonly reached = new Set<string>();
   readonly started = performance.now();
@@ -89,7 +98,8 @@ class Search {
   constructor(readonly o: CheckOptions, readonly hooks: CheckHooks) {
     this.s = scenarioOf(o);
     this.judgement = new Judge(this.s);
-    this.graph = o.liveness === 'off' ? undefined : new StateGraph();
+    this.graph = o.liveness !== 'off' && o.strategy === 'bfs' ? new StateGraph() : undefined;
+    this.recoveryRng = xoroshiro128plus(o.seed ^ 0x7ec0de);
     this.visited = new VisitedSet(1 << 16, this.graph !== undefined);
   }
 
@@ -101,9 +111,11 @@ class Search {
   failures(w: World, changedNodes = -1): readonly Failure[] | null {
     const { failures, quiescent } = this.judgement.judge(w, changedNodes);
     if (quiescent) this.quiescentStates++;
-    if (!this.graph) return failures.length === 0 ? null : failures;
-    // Under --liveness a quiescent state without P is a step on the way, judged by the analysis.
+    if (this.o.liveness === 'off') return failures.length === 0 ? null : failures;
+    // Under --liveness a quiescent state without P is a step on the way, judged by the analysis
+    // (BFS) or by the continuations tried from it (random walks).
     this.good = goodBits(quiescent, failures);
+    this.unrestored = failures.filter((f) => isLivenessProperty(f.property));
     const reported = failures.filter((f) => !isLivenessProperty(f.property));
     return reported.length === 0 ? null : reported;
   }
@@ -119,6 +131,45 @@ class Search {
     const failures = this.failures(w);
     if (failures) this.record(failures, path.slice());
     return failures !== null;
+  }
+
+  /**
+   * Random walks under --liveness, at a quiescent state where some liveness property P fails:
+   * true when one of RECOVERY_WALKS seeded continuations restores each such P (reaches a
+   * quiescent state where it holds), every node given the scenario's cycle budget afresh and no
+   * further fault, so that a scenario's spent budget is not mistaken for a permanent split. Else
+   * records recoverable:P, a split no continuation tried could mend.
+   */
+  recovers(w: World, path: readonly number[]): boolean {
+    const broken = new Map(this.unrestored.map((f) => [f.property, f.message]));
+    const start = w.slice();
+    start[At.CrashesLeft] = 0;
+    start[At.LinkFailuresLeft] = 0;
+    start.fill(0, At.Cycles, At.Cycles + this.s.nodes);
+    for (let walk = 0; walk < RECOVERY_WALKS && broken.size > 0; walk++) {
+      let x: World = start;
+      for (let step = 0; step < this.o.depth && broken.size > 0; step++) {
+        const next = successors(this.s, x, this.o.choices, this.o.seed);
+        if (next.length === 0) break;
+        x = next[uniformInt(this.recoveryRng, 0, next.length - 1)]!.world;
+        const { failures, quiescent } = this.judgement.judge(x);
+        if (quiescent) for (const p of broken.keys()) if (!failures.some((f) => f.property === p)) broken.delete(p);
+      }
+    }
+    if (broken.size === 0) {
+      this.recovered++;
+      return true;
+    }
+    const at = this.o.from.length + path.length;
+    const cycles = this.s.budgets.cycles;
+    this.record(
+      [...broken].map(([p, message]) => ({
+        property: `recoverable:${p}`,
+        message: `from the state after step ${at} (${message}), none of ${RECOVERY_WALKS} random continuations of up to ${this.o.depth} steps, each node given ${cycles} fresh cycle${cycles === 1 ? '' : 's'} and no further fault, reached a quiescent state where ${p} holds: it looks broken for good`,
+      })),
+      path.slice(),
+    );
+    return false;
   }
 
   /**
@@ -285,6 +336,7 @@ class Search {
         const fresh = this.visited.add(succ.fingerprint.hi, succ.fingerprint.lo);
         this.tick(path.length);
         if (fresh && this.judge(succ.world, path)) break;
+        if (fresh && this.unrestored.length > 0 && !this.recovers(succ.world, path)) break;
         before = w;
         w = succ.world;
       }
@@ -457,6 +509,7 @@ export function check(input: Partial<CheckOptions> = {}, hooks: CheckHooks = {})
     visitedBytes: search.visited.bytes,
     graphBytes: search.graph?.bytes ?? 0,
     quiescentStates: search.quiescentStates,
+    recovered: search.recovered,
     violations,
     sometimes: Object.fromEntries(SOMETIMES.map((g) => [g.name, search.reached.has(g.event)])),
   };

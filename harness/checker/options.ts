@@ -41,9 +41,11 @@ export interface CheckOptions {
   /** `sometimes` guards that must be reached, else the verdict is fail. */
   expect: string[];
   /**
-   * BFS only: judge connected, no-isolated-node, active-symmetric and no-dead-neighbours as
-   * liveness instead of in every quiescent state (liveness.ts): 'recoverable', some continuation
-   * restores each; 'restored', that and every continuation does (even an adversarial schedule).
+   * Judge connected, no-isolated-node, active-symmetric and no-dead-neighbours as liveness
+   * instead of in every quiescent state (liveness.ts): 'recoverable', some continuation restores
+   * each; 'restored', that and every continuation does (even an adversarial schedule). BFS
+   * decides it over the explored graph; random walks ('recoverable' only) try seeded
+   * continuations with fresh cycle budgets from each quiescent state where one fails.
    */
   liveness: LivenessMode;
   /** Start the search where this path (successor indices from the initial world, as in a replay token) ends. */
@@ -111,7 +113,8 @@ export function resolveOptions(input: Partial<CheckOptions> = {}): CheckOptions 
     if (!guardNamed(name)) throw new ConfigError('expect', `unknown sometimes guard ${JSON.stringify(name)}; known: ${SOMETIMES.map((g) => g.name).join(', ')}`);
   }
   if (!LIVENESS_MODES.includes(o.liveness)) throw new ConfigError('liveness', `must be ${LIVENESS_MODES.join(', ')}, got ${JSON.stringify(o.liveness)}`);
-  if (o.liveness !== 'off' && o.strategy !== 'bfs') throw new ConfigError('liveness', `needs --strategy bfs (it analyses the whole explored graph), got ${o.strategy}`);
+  if (o.liveness === 'restored' && o.strategy !== 'bfs') throw new ConfigError('liveness', `restored needs --strategy bfs (it analyses the whole explored graph), got ${o.strategy}`);
+  if (o.liveness !== 'off' && o.strategy === 'dfs') throw new ConfigError('liveness', 'needs --strategy bfs (the explored graph) or random (continuations tried from each broken state), got dfs');
   if (!Array.isArray(o.from) || o.from.some((i) => !Number.isInteger(i) || i < 0)) throw new ConfigError('from', 'must be a path of successor indices');
   scenarioOf(o); // validates the protocol parameters
   return o;
