@@ -1,6 +1,20 @@
-// `npm run bench:checker`: the fixed scenario of BENCHMARKS.md, BFS to exhaustion or 5M unique states.
+// `npm run bench:checker`: the fixed scenario of BENCHMARKS.md, to exhaustion or 5M unique states,
+// with BFS and then DFS, each in a process of its own (so each peak RSS is its own);
+// `-- --strategy bfs|dfs` runs one.
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import v8 from 'node:v8';
+
+const flag = process.argv.indexOf('--strategy');
+const strategy = flag > 0 ? process.argv[flag + 1] : undefined;
+if (strategy !== undefined && strategy !== 'bfs' && strategy !== 'dfs') {
+  console.error(`bench:checker: --strategy must be bfs or dfs, got ${strategy}`);
+  process.exit(2);
+}
+if (strategy === undefined) {
+  for (const s of ['bfs', 'dfs']) execFileSync(process.execPath, [...process.execArgv, process.argv[1]!, '--strategy', s], { stdio: 'inherit' });
+  process.exit(0);
+}
 
 // The same young-generation size the CLI sets (harness/main.ts).
 v8.setFlagsFromString('--max-semi-space-size=64');
@@ -18,7 +32,7 @@ const result = check({
   shuffleWalk: 2,
   crashes: 1,
   cycles: 1,
-  strategy: 'bfs',
+  strategy,
   depth: 10_000,
   maxStates,
   timeLimit: 600,
@@ -26,6 +40,7 @@ const result = check({
 const peakRss = process.resourceUsage().maxRSS * 1024;
 const row = {
   machine: `${os.cpus()[0]?.model ?? 'unknown'} (${os.cpus().length} cores), Node ${process.version}`,
+  strategy,
   verdict: result.verdict,
   stopReason: result.stopReason,
   unique: result.unique,

@@ -9,6 +9,7 @@ import { At, worldFingerprint } from './encode.ts';
 import { type Fingerprint, VisitedSet } from './fingerprint.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
 import { SuccessorCursor, successors } from './successors.ts';
+import { StepCache } from './steps.ts';
 import { type Failure, Judge } from './judge.ts';
 import { goodBits, isLivenessProperty, type LivenessFailure, StateGraph } from './liveness.ts';
 import { encodeToken, formatTrace, replayPath } from './trace.ts';
@@ -278,36 +279,76 @@ class Search {
     }
   }
 
+  /**
+   * Depth-first on the same incremental successor path as BFS: one cursor per level (sharing
+   * one step cache), each level's world kept in that level's own buffer, so the stack is the
+   * current path's worlds and nothing else.
+   */
   dfs(): void {
     const init = this.start();
     if (!init) return;
-    const path: number[] = [];
-    const frames: Array<{ world: World; next: ReturnType<typeof successors>; i: number }> = [{ world: init, next: successors(this.s, init, this.o.choices, this.o.seed), i: 0 }];
-    while (frames.length > 0 && this.stop === null) {
-      const top = frames[frames.length - 1]!;
-      if (top.i >= top.next.length) {
-        frames.pop();
-        path.pop();
+    const cache = new StepCache(this.s.config);
+    const cursors: SuccessorCursor[] = [];
+    /** Each level's world, a view of that level's buffer. */
+    const worlds: Uint8Array[] = [init];
+    const buffers: Uint8Array[] = [];
+    /** Each level's world's fingerprint (hi, lo). */
+    const fps = new Int32Array(2 * (this.o.depth + 1));
+    let probe: SuccessorCursor | undefined;
+    const enter = (level: number, w: Uint8Array, fp: Fingerprint): void => {
+      fps[2 * level] = fp.hi;
+      fps[2 * level + 1] = fp.lo;
+      (cursors[level] ??= new SuccessorCursor(this.s, cache)).reset(w, this.o.choices, this.o.seed, fp);
+    };
+    const path = (level: number, last: number): number[] => [...cursors.slice(0, level).map((c) => c.index), last];
+    const initFp: Fingerprint = { hi: 0, lo: 0 };
+    worldFingerprint(init, initFp);
+    enter(0, init, initFp);
+    let top = 0;
+    while (top >= 0 && this.stop === null) {
+      const cursor = cursors[top]!;
+      if (!cursor.next()) {
+        top--;
         continue;
       }
-      const index = top.i++;
-      const succ = top.next[index]!;
+      const { draft } = cursor;
+      const fp = draft.fp;
       this.states++;
-      this.noteEvents(succ.events);
-      if (succ.stepFailures) {
-        this.record(succ.stepFailures, [...path, index]);
+      this.noteEvents(cursor.events);
+      const broke = cursor.stepFailures;
+      if (broke) {
+        this.record(broke, path(top, cursor.index));
         continue;
       }
-      if (this.busyLoop(top.world, succ.world, frames[frames.length - 2]?.world, succ.action, [...path, index])) continue;
-      if (!this.visited.add(succ.fingerprint.hi, succ.fingerprint.lo)) continue;
-      path.push(index);
-      this.tick(path.length);
-      if (this.judge(succ.world, path) || path.length >= this.o.depth) {
-        if (path.length >= this.o.depth) this.depthBounded ||= successors(this.s, succ.world, this.o.choices, this.o.seed).length > 0;
-        path.pop();
+      // Back to this world or to the one before it: the step can repeat for ever (compared byte by byte).
+      const self = fps[2 * top] === fp.hi && fps[2 * top + 1] === fp.lo;
+      const back = top > 0 && fps[2 * top - 2] === fp.hi && fps[2 * top - 1] === fp.lo;
+      if (self || back) {
+        draft.materialize();
+        if (this.busyLoop(worlds[top]!, draft.out.subarray(0, draft.length), top > 0 ? worlds[top - 1] : undefined, cursor.action!, path(top, cursor.index))) continue;
+      }
+      if (!this.visited.add(fp.hi, fp.lo)) continue;
+      const depth = top + 1;
+      this.tick(depth);
+      let buf = buffers[depth];
+      if (!buf || buf.length < draft.length) buf = buffers[depth] = new Uint8Array(Math.max(256, 2 * draft.length));
+      draft.writeTo(buf, 0);
+      const w = (worlds[depth] = buf.subarray(0, draft.length));
+      // The parent passed every node-local property (DFS expands no violating world): judge the nodes that changed.
+      const failures = this.failures(w, draft.changedNodes);
+      if (failures) {
+        this.record(failures, path(top, cursor.index));
         continue;
       }
-      frames.push({ world: succ.world, next: successors(this.s, succ.world, this.o.choices, this.o.seed), i: 0 });
+      if (depth >= this.o.depth) {
+        if (!this.depthBounded) {
+          (probe ??= new SuccessorCursor(this.s, cache)).reset(w, this.o.choices, this.o.seed, fp);
+          this.depthBounded = probe.next();
+        }
+        continue;
+      }
+      enter(depth, w, fp);
+      top = depth;
     }
     this.stop ??= 'exhausted';
   }

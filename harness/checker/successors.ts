@@ -58,9 +58,10 @@ export class SuccessorCursor {
   index = -1;
   action: Action | undefined;
 
-  constructor(readonly s: Scenario) {
+  /** `cache`: the step outcomes, shared by every cursor of one search (DFS keeps one cursor per level). */
+  constructor(readonly s: Scenario, cache = new StepCache(s.config)) {
     this.draft = new Draft(s);
-    this.cache = new StepCache(s.config);
+    this.cache = cache;
   }
 
   /** Starts on the successors of `w`; `fp`, its fingerprint when the caller kept it, spares hashing it whole. */

@@ -68,6 +68,26 @@ test('dfs and random walks find the same paper-variant bug; seeded runs are repr
   t.deepEqual(a.violations.map((v) => v.replay), b.violations.map((v) => v.replay));
 });
 
+test('DFS exhausts exactly the state set BFS does (same unique and quiescent counts, same verdict); its traces replay', (t) => {
+  for (const scenario of [{ nodes: 3 }, { nodes: 3, crashes: 1, linkFailures: 1, cycles: 0 }, { nodes: 3, earlyTimeouts: 1 }, { nodes: 4, active: 3, crashes: 1, cycles: 0 }, { nodes: 3, choices: 'seeded', seed: 9 }] as const) {
+    const bfs = check(scenario);
+    const dfs = check({ ...scenario, strategy: 'dfs', depth: 10_000 });
+    t.is(bfs.stopReason, 'exhausted');
+    t.is(dfs.stopReason, 'exhausted');
+    t.is(dfs.unique, bfs.unique, JSON.stringify(scenario));
+    t.is(dfs.quiescentStates, bfs.quiescentStates, JSON.stringify(scenario));
+    t.is(dfs.verdict, bfs.verdict);
+  }
+  // A violation DFS finds deep in its path replays to the same property.
+  const deep = check({ nodes: 3, variant: 'paper', strategy: 'dfs' }, { keepGoing: true });
+  t.true(deep.violations.length > 0);
+  for (const v of deep.violations) {
+    const { options, path } = decodeToken(v.replay);
+    const replayed = replayPath(options, path);
+    t.true(replayed.failures.some((f) => f.property === v.property) || v.property === 'no-busy-loop', `${v.property} after ${v.steps} steps`);
+  }
+});
+
 test('seeded choices: one successor per action, and the same verdict and counts for the same seed', (t) => {
   const a = check({ nodes: 3, choices: 'seeded', seed: 9 });
   const b = check({ nodes: 3, choices: 'seeded', seed: 9 });
