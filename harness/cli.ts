@@ -1,12 +1,14 @@
 // One command line over the typed APIs: check, replay, mutants (and the node commands).
 // Exit codes: 0 every property holds, 1 a property was violated, 2 usage, configuration or
 // infrastructure error, with a one-line message naming the problem.
+import { availableParallelism } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, parseDecision } from '../models/hyparview/config.ts';
 import { MUTANTS, type MutantName } from '../models/hyparview/mutants.ts';
 import { check, type CheckResult, type Progress, RECOVERY_WALKS } from './checker/check.ts';
+import { checkParallel } from './checker/parallel.ts';
 import { LIVENESS_PROPERTIES } from './checker/liveness.ts';
 import { runMutant, mutantNames, type MutantResult } from './checker/mutants.ts';
 import { type CheckOptions, DEFAULT_OPTIONS, resolveOptions } from './checker/options.ts';
@@ -87,7 +89,7 @@ export function reproduceCommand(o: CheckOptions): string {
 
 function printCheck(r: CheckResult, o: CheckOptions): void {
   const overrides = Object.entries(o.decisions ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
-  const mode = `${o.variant} variant${overrides ? ` (${overrides})` : ''}${o.mutant ? `, mutant ${o.mutant}` : ''}, ${o.nodes} nodes, ${r.strategy}, choices ${r.choices}, seed ${r.seed}`;
+  const mode = `${o.variant} variant${overrides ? ` (${overrides})` : ''}${o.mutant ? `, mutant ${o.mutant}` : ''}, ${o.nodes} nodes, ${r.strategy}${o.workers > 1 ? ` on ${o.workers} workers` : ''}, choices ${r.choices}, seed ${r.seed}`;
   console.log(`hyparview-harness check: ${mode}`);
   console.log(`  ${r.states} states, ${r.unique} unique, depth ${r.maxDepth}, ${r.seconds.toFixed(2)} s (${Math.round(r.statesPerSecond)} unique/s); stopped: ${r.stopReason}${r.depthBounded ? ` (depth bound ${o.depth} reached)` : ''}`);
   const reached = Object.entries(r.sometimes).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ');
@@ -159,8 +161,9 @@ export function buildProgram(): Command {
     .option('--junit <file>', 'also write JUnit XML: one test case per property, a failure with its message, trace and replay command')
     .option('--out <dir>', 'also write result.json (the --json object) and, for each violation, its trace to DIR (explore DIR opens the first)')
     .option('--shard <K/N>', 'random walks: run shard K of N (its own seed, derived from --seed; its share of --walks); merge combines the shards')
-    .action((flags) => {
-      const { json, keepGoing, expect, decide, from, liveness, junit, out, shard: shardFlag, ...rest } = flags;
+    .option('--workers <n>', 'BFS threads (default: one per core for BFS without --liveness, else 1); the counts and verdicts do not depend on it', integer('--workers'))
+    .action(async (flags) => {
+      const { json, keepGoing, expect, decide, from, liveness, junit, out, shard: shardFlag, workers, ...rest } = flags;
       const shard = shardFlag === undefined ? undefined : parseShard(shardFlag);
       if (shard && (rest.strategy !== 'random' || from !== undefined)) throw new UsageError('--shard: splits random walks; use it with --strategy random (and without --from)');
       if (shard) Object.assign(rest, { seed: shardSeed(rest.seed, shard.index), walks: shardWalks(rest.walks, shard) });
@@ -170,10 +173,12 @@ export function buildProgram(): Command {
         expect: expect ?? [],
         decisions: Object.keys(decide).length > 0 ? decide : undefined,
         liveness: liveness ?? 'off',
+        workers: workers ?? (rest.strategy === 'bfs' && liveness === undefined ? availableParallelism() : 1),
         ...(start ? { ...scenarioOptions(start.options), from: start.path } : {}),
       });
       const progress = progressLine(!json);
-      const result = check(o, { onProgress: progress.update, keepGoing: Boolean(keepGoing) });
+      const hooks = { onProgress: progress.update, keepGoing: Boolean(keepGoing) };
+      const result = o.workers > 1 ? await checkParallel(o, hooks) : check(o, hooks);
       progress.stop();
       if (junit) {
         const details = (v: (typeof result.violations)[number]) => `${v.trace}${v.replay ? `\nreplay: npx hyparview-harness replay ${v.replay}` : ''}\nreproduce: ${reproduceCommand(o)}`;

@@ -6,7 +6,8 @@ import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { NO_BUSY_LOOP } from '../../properties/progress.ts';
 import { guardNamed, SOMETIMES } from '../../properties/sometimes.ts';
 import { At, worldFingerprint } from './encode.ts';
-import { type Fingerprint, VisitedSet } from './fingerprint.ts';
+import { type Fingerprint, SharedVisitedSet, type SharedVisitedBuffers, VisitedSet } from './fingerprint.ts';
+import { Ancestry, Frontier, type FrontierItem, NO_PARENT, type SharedAncestry } from './frontier.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
 import { SuccessorCursor, successors } from './successors.ts';
 import { StepCache } from './steps.ts';
@@ -72,14 +73,26 @@ export interface CheckHooks {
 /** Random walks under --liveness: continuations tried from a quiescent state where a liveness property fails. */
 export const RECOVERY_WALKS = 100;
 
-class Search {
+/** What the threads of a parallel BFS share (parallel.ts): the visited set, the ancestry, and a stop word. */
+export interface SharedSearch {
+  readonly visited: SharedVisitedBuffers;
+  readonly ancestry: SharedAncestry;
+  /** One Int32: 0 while searching, else the StopReason's index in STOP_REASONS. */
+  readonly stop: SharedArrayBuffer;
+}
+
+export const STOP_REASONS: readonly StopReason[] = ['exhausted', 'max-states', 'time-limit', 'violation', 'walks'];
+
+export class Search {
   readonly s: Scenario;
   readonly judgement: Judge;
-  readonly visited: VisitedSet;
+  readonly visited: VisitedSet | SharedVisitedSet;
   /** --liveness: the explored graph, ids shared with the BFS ancestry. */
   readonly graph: StateGraph | undefined;
   /** BFS: each queued state's parent and successor index, by id. */
-  readonly ancestry = new Ancestry();
+  readonly ancestry: Ancestry;
+  /** Parallel BFS: the stop word every thread watches. */
+  private readonly sharedStop: Int32Array | undefined;
   /** The good bits (liveness.ts) of the state last judged. */
   good = 0;
   /** Random walks under --liveness: the liveness properties the state last judged breaks in quiescence. */
@@ -93,15 +106,28 @@ class Search {
   quiescentStates = 0;
   maxDepth = 0;
   depthBounded = false;
-  stop: StopReason | null = null;
+  private ownStop: StopReason | null = null;
   private nextProgress = 1000;
 
-  constructor(readonly o: CheckOptions, readonly hooks: CheckHooks) {
+  constructor(readonly o: CheckOptions, readonly hooks: CheckHooks, shared?: SharedSearch) {
     this.s = scenarioOf(o);
     this.judgement = new Judge(this.s);
     this.graph = o.liveness !== 'off' && o.strategy === 'bfs' ? new StateGraph() : undefined;
     this.recoveryRng = xoroshiro128plus(o.seed ^ 0x7ec0de);
-    this.visited = new VisitedSet(1 << 16, this.graph !== undefined);
+    this.visited = shared ? new SharedVisitedSet(shared.visited) : new VisitedSet(1 << 16, this.graph !== undefined);
+    this.ancestry = new Ancestry(shared?.ancestry);
+    this.sharedStop = shared && new Int32Array(shared.stop);
+  }
+
+  /** Why the search stopped, null while it goes on; a parallel search's threads stop together. */
+  get stop(): StopReason | null {
+    return this.ownStop;
+  }
+
+  set stop(reason: StopReason | null) {
+    if (this.ownStop !== null || reason === null) return;
+    this.ownStop = reason;
+    if (this.sharedStop) Atomics.compareExchange(this.sharedStop, 0, 0, STOP_REASONS.indexOf(reason));
   }
 
   seconds(): number {
@@ -193,6 +219,8 @@ class Search {
     if (depth > this.maxDepth) this.maxDepth = depth;
     if (this.visited.size >= this.o.maxStates) this.stop ??= 'max-states';
     if ((this.states & 1023) !== 0) return;
+    const shared = this.sharedStop && Atomics.load(this.sharedStop, 0);
+    if (shared) this.stop ??= STOP_REASONS[shared]!;
     const t = this.seconds();
     if (t >= this.o.timeLimit) this.stop ??= 'time-limit';
     if (this.hooks.onProgress && t * 1000 >= this.nextProgress) {
@@ -214,68 +242,77 @@ class Search {
 
   bfs(): void {
     const frontier = new Frontier();
-    const ancestry = this.ancestry;
     const init = this.start();
     if (!init) return;
     const cursor = new SuccessorCursor(this.s);
-    const { draft } = cursor;
-    draft.load(init);
-    frontier.push(init, init.length, draft.parentFp, draft.parentFp, 0, ancestry.add(NO_PARENT, 0));
+    cursor.draft.load(init);
+    frontier.push(init, init.length, cursor.draft.parentFp, cursor.draft.parentFp, 0, this.ancestry.add(NO_PARENT, 0));
     while (this.stop === null) {
       const item = frontier.shift();
       if (!item) {
         this.stop = 'exhausted';
         return;
       }
-      cursor.reset(item.state, this.o.choices, this.o.seed, item.fp);
-      const depth = item.depth;
-      const graph = this.graph;
-      if (depth >= this.o.depth) {
-        if (cursor.next()) this.depthBounded = true;
+      this.expand(item, cursor, frontier);
+    }
+  }
+
+  /** BFS: generates, judges and dedups the successors of one queued world; the new ones that pass go on `frontier`. */
+  expand(item: FrontierItem, cursor: SuccessorCursor, frontier: Frontier): void {
+    const ancestry = this.ancestry;
+    const { draft } = cursor;
+    cursor.reset(item.state, this.o.choices, this.o.seed, item.fp);
+    const depth = item.depth;
+    const graph = this.graph;
+    if (depth >= this.o.depth) {
+      if (cursor.next()) this.depthBounded = true;
+      return;
+    }
+    graph?.expand(item.id);
+    while (this.stop === null && cursor.next()) {
+      this.states++;
+      this.noteEvents(cursor.events);
+      // The step's own message properties (properties/messages.ts), whatever world it reaches.
+      const broke = cursor.stepFailures;
+      if (broke) {
+        this.record(broke, [...ancestry.path(item.id), cursor.index]);
         continue;
       }
-      graph?.expand(item.id);
-      while (this.stop === null && cursor.next()) {
-        this.states++;
-        this.noteEvents(cursor.events);
-        // The step's own message properties (properties/messages.ts), whatever world it reaches.
-        const broke = cursor.stepFailures;
-        if (broke) {
-          this.record(broke, [...ancestry.path(item.id), cursor.index]);
-          continue;
-        }
-        if (draft.fp.hi === item.fp.hi && draft.fp.lo === item.fp.lo) {
-          draft.materialize();
-          if (this.busyLoop(item.state, draft.out.subarray(0, draft.length), undefined, cursor.action!, [...ancestry.path(item.id), cursor.index])) continue;
-        } else if (depth > 0 && draft.fp.hi === item.parentFp.hi && draft.fp.lo === item.parentFp.lo) {
-          // Back where the step to this world started: by fingerprint, as the visited set judges
-          // sameness (the parent's bytes are gone). Seen only when this world was first reached from there.
-          const message = NO_BUSY_LOOP.check(describeAction(item.state, this.s, cursor.action!), 2)!;
-          this.record([{ property: NO_BUSY_LOOP.name, message }], [...ancestry.path(item.id), cursor.index]);
-          continue;
-        }
-        const seen = this.visited.insert(draft.fp.hi, draft.fp.lo, ancestry.size);
-        if (seen >= 0) {
-          graph?.edge(seen);
-          continue;
-        }
-        const id = ancestry.add(item.id, cursor.index);
-        this.tick(depth + 1);
-        // A new successor is written straight into the frontier, and queued there if it passes.
-        const at = frontier.reserve(draft.length);
-        draft.writeTo(frontier.chunk, at);
-        // The parent passed every node-local property (BFS expands no violating world): judge the nodes that changed.
-        const failures = this.failures(frontier.chunk.subarray(at, at + draft.length), draft.changedNodes);
-        if (graph) {
-          graph.add(this.good);
-          graph.edge(id);
-        }
-        if (failures) {
-          this.record(failures, ancestry.path(id));
-          continue;
-        }
-        frontier.commit(draft.length, draft.fp, item.fp, depth + 1, id);
+      if (draft.fp.hi === item.fp.hi && draft.fp.lo === item.fp.lo) {
+        draft.materialize();
+        if (this.busyLoop(item.state, draft.out.subarray(0, draft.length), undefined, cursor.action!, [...ancestry.path(item.id), cursor.index])) continue;
+      } else if (depth > 0 && draft.fp.hi === item.parentFp.hi && draft.fp.lo === item.parentFp.lo) {
+        // Back where the step to this world started: by fingerprint, as the visited set judges
+        // sameness (the parent's bytes are gone). Seen only when this world was first reached from there.
+        const message = NO_BUSY_LOOP.check(describeAction(item.state, this.s, cursor.action!), 2)!;
+        this.record([{ property: NO_BUSY_LOOP.name, message }], [...ancestry.path(item.id), cursor.index]);
+        continue;
       }
+      const seen = this.visited.insert(draft.fp.hi, draft.fp.lo, ancestry.size);
+      if (seen >= 0) {
+        graph?.edge(seen);
+        continue;
+      }
+      const id = ancestry.add(item.id, cursor.index);
+      if (id < 0) {
+        this.stop = 'max-states'; // a parallel search's shared ancestry is full
+        return;
+      }
+      this.tick(depth + 1);
+      // A new successor is written straight into the frontier, and queued there if it passes.
+      const at = frontier.reserve(draft.length);
+      draft.writeTo(frontier.chunk, at);
+      // The parent passed every node-local property (BFS expands no violating world): judge the nodes that changed.
+      const failures = this.failures(frontier.chunk.subarray(at, at + draft.length), draft.changedNodes);
+      if (graph) {
+        graph.add(this.good);
+        graph.edge(id);
+      }
+      if (failures) {
+        this.record(failures, ancestry.path(id));
+        continue;
+      }
+      frontier.commit(draft.length, draft.fp, item.fp, depth + 1, id);
     }
   }
 
@@ -393,133 +430,18 @@ function sameWorld(a: World, b: World): boolean {
   return true;
 }
 
-const NO_PARENT = 0xffffffff;
-
-/**
- * For every state the BFS queued, by id: its parent's id and its index among the parent's
- * successors (8 bytes a state), so a state's path (for a counterexample) is rebuilt instead of
- * stored with it.
- */
-class Ancestry {
-  private parents = new Uint32Array(1 << 16);
-  private indexes = new Uint32Array(1 << 16);
-  /** The id the next state gets. */
-  size = 0;
-
-  /** Records a state; returns its id. */
-  add(parent: number, index: number): number {
-    if (this.size === this.parents.length) {
-      const parents = new Uint32Array(this.size * 2);
-      parents.set(this.parents);
-      this.parents = parents;
-      const indexes = new Uint32Array(this.size * 2);
-      indexes.set(this.indexes);
-      this.indexes = indexes;
-    }
-    this.parents[this.size] = parent;
-    this.indexes[this.size] = index;
-    return this.size++;
-  }
-
-  /** The successor indices from the initial state to state `id`. */
-  path(id: number): number[] {
-    const path: number[] = [];
-    for (let at = id; this.parents[at] !== NO_PARENT; at = this.parents[at]!) path.push(this.indexes[at]!);
-    return path.reverse();
-  }
-}
-
-/** A FIFO of (world, fingerprint, its parent's fingerprint, depth, id) records packed into large byte chunks. */
-class Frontier {
-  private static readonly CHUNK = 1 << 24;
-  private chunks: Uint8Array[] = [];
-  private writeChunk = -1;
-  private writePos = Frontier.CHUNK;
-  private readChunk = 0;
-  private readPos = 0;
-  private count = 0;
-
-  /** The chunk records are being written to. */
-  chunk: Uint8Array = EMPTY_CHUNK;
-
-  /** Makes room for a record whose world takes `len` bytes; returns where in `chunk` to write the world. */
-  reserve(len: number): number {
-    if (this.writePos + RECORD_BYTES + len > this.chunk.length) {
-      if (this.writeChunk >= 0) this.chunk[this.writePos] = 0xff; // end-of-chunk mark
-      this.chunk = new Uint8Array(Math.max(Frontier.CHUNK, RECORD_BYTES + 1 + len));
-      this.chunks.push(this.chunk);
-      this.writeChunk = this.chunks.length - 1;
-      this.writePos = 0;
-    }
-    return this.writePos + 4;
-  }
-
-  /** Queues the record last reserved, its world of `len` bytes written. */
-  commit(len: number, fp: Fingerprint, parentFp: Fingerprint, depth: number, id: number): void {
-    const c = this.chunk;
-    let p = this.writePos;
-    c[p++] = len & 0x7f;
-    c[p++] = len >> 7;
-    c[p++] = depth & 0xff;
-    c[p++] = depth >> 8;
-    p += len;
-    writeU32(c, p, fp.hi);
-    writeU32(c, p + 4, fp.lo);
-    writeU32(c, p + 8, id);
-    writeU32(c, p + 12, parentFp.hi);
-    writeU32(c, p + 16, parentFp.lo);
-    this.writePos = p + 20;
-    this.count++;
-  }
-
-  push(state: Uint8Array, len: number, fp: Fingerprint, parentFp: Fingerprint, depth: number, id: number): void {
-    const at = this.reserve(len); // before reading `chunk`: reserving may start a new one
-    this.chunk.set(state.subarray(0, len), at);
-    this.commit(len, fp, parentFp, depth, id);
-  }
-
-  shift(): { state: Uint8Array; fp: Fingerprint; parentFp: Fingerprint; depth: number; id: number } | null {
-    if (this.count === 0) return null;
-    let c = this.chunks[this.readChunk]!;
-    if (this.readPos >= c.length || c[this.readPos] === 0xff) {
-      this.chunks[this.readChunk] = EMPTY_CHUNK; // let the consumed chunk be collected
-      this.readChunk++;
-      this.readPos = 0;
-      c = this.chunks[this.readChunk]!;
-    }
-    let p = this.readPos;
-    const len = c[p]! | (c[p + 1]! << 7);
-    const depth = c[p + 2]! | (c[p + 3]! << 8);
-    p += 4;
-    const state = c.subarray(p, p + len);
-    p += len;
-    const fp = { hi: readU32(c, p), lo: readU32(c, p + 4) };
-    const id = readU32(c, p + 8) >>> 0;
-    const parentFp = { hi: readU32(c, p + 12), lo: readU32(c, p + 16) };
-    this.readPos = p + 20;
-    this.count--;
-    return { state, fp, parentFp, depth, id };
-  }
-}
-const EMPTY_CHUNK = new Uint8Array(0);
-/** A record's bytes besides its world: length and depth (4), fingerprint (8), id (4), parent's fingerprint (8). */
-const RECORD_BYTES = 24;
-
-function writeU32(c: Uint8Array, p: number, v: number): void {
-  c[p] = v & 0xff;
-  c[p + 1] = (v >>> 8) & 0xff;
-  c[p + 2] = (v >>> 16) & 0xff;
-  c[p + 3] = (v >>> 24) & 0xff;
-}
-
-const readU32 = (c: Uint8Array, p: number): number => c[p]! | (c[p + 1]! << 8) | (c[p + 2]! << 16) | (c[p + 3]! << 24);
-
+/** Runs the search in this thread (`checkParallel` in parallel.ts runs BFS on worker threads). */
 export function check(input: Partial<CheckOptions> = {}, hooks: CheckHooks = {}): CheckResult {
-  const o = resolveOptions(input);
+  const o = resolveOptions({ ...input, workers: 1 });
   const search = new Search(o, hooks);
   if (o.strategy === 'bfs') search.bfs();
   else if (o.strategy === 'dfs') search.dfs();
   else search.random();
+  return summarise(o, search);
+}
+
+/** The result of a finished search: verdict, counts, and each violation with its trace and replay token. */
+export function summarise(o: CheckOptions, search: Search): CheckResult {
   const seconds = search.seconds();
   const violations: Violation[] = [];
   const violation = (property: string, message: string, path: readonly number[]): Violation => {

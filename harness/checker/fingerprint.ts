@@ -113,6 +113,79 @@ export class VisitedSet {
   }
 }
 
+/**
+ * A fixed-capacity fingerprint set in shared memory that worker threads add to at once (the
+ * parallel BFS). A slot is two words; its high word is claimed by compare-and-swap, then the low
+ * word is stored, and a reader that finds its high word waits for the low one. Neither word of a
+ * stored fingerprint is 0 (a 0 word is stored as 1), so an empty or half-written slot is known.
+ */
+export class SharedVisitedSet {
+  private readonly table: Int32Array;
+  private readonly counter: Int32Array;
+  private readonly capacity: number;
+
+  constructor(readonly buffers: SharedVisitedBuffers) {
+    this.table = new Int32Array(buffers.table);
+    this.counter = new Int32Array(buffers.counter);
+    this.capacity = this.table.length / 2;
+  }
+
+  /** Room for `states` fingerprints at the load the growable set keeps. */
+  static buffers(states: number): SharedVisitedBuffers {
+    return { table: new SharedArrayBuffer(8 * Math.ceil(states / MAX_LOAD + 1)), counter: new SharedArrayBuffer(4) };
+  }
+
+  /** Additions of this thread not yet counted in the shared counter (counted in batches: one counter for all threads is a contended line). */
+  private pending = 0;
+
+  /** The states every thread has counted, and this thread's own not yet published. */
+  get size(): number {
+    return Atomics.load(this.counter, 0) + this.pending;
+  }
+
+  /** Publishes this thread's additions, so that `size` is exact for every thread. */
+  flush(): void {
+    if (this.pending > 0) Atomics.add(this.counter, 0, this.pending);
+    this.pending = 0;
+  }
+
+  get bytes(): number {
+    return this.table.byteLength;
+  }
+
+  add(hi: number, lo: number): boolean {
+    return this.insert(hi, lo) < 0;
+  }
+
+  /** -1 when the fingerprint was not there before (it is now); 0 when it was. */
+  insert(hi: number, lo: number, _id = 0): number {
+    hi = hi | 0 || 1;
+    lo = lo | 0 || 1;
+    const t = this.table;
+    let slot = slotOf(hi >>> 0, this.capacity);
+    for (;;) {
+      let h = Atomics.load(t, 2 * slot);
+      if (h === 0) h = Atomics.compareExchange(t, 2 * slot, 0, hi);
+      if (h === 0) {
+        Atomics.store(t, 2 * slot + 1, lo);
+        if (++this.pending === 256) this.flush();
+        return -1;
+      }
+      if (h === hi) {
+        let l = Atomics.load(t, 2 * slot + 1);
+        while (l === 0) l = Atomics.load(t, 2 * slot + 1);
+        if (l === lo) return 0;
+      }
+      if (++slot === this.capacity) slot = 0;
+    }
+  }
+}
+
+export interface SharedVisitedBuffers {
+  readonly table: SharedArrayBuffer;
+  readonly counter: SharedArrayBuffer;
+}
+
 /** Multiply-shift range reduction: any capacity works, so growth need not double. */
 function slotOf(hi: number, capacity: number): number {
   return Math.floor((hi / 4294967296) * capacity);

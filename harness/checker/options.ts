@@ -38,6 +38,8 @@ export interface CheckOptions {
   seed: number;
   /** Random-walk strategy: how many walks at most. */
   walks: number;
+  /** BFS threads (parallel.ts): 1 searches in this thread; the counts do not depend on it. */
+  workers: number;
   /** `sometimes` guards that must be reached, else the verdict is fail. */
   expect: string[];
   /**
@@ -74,6 +76,7 @@ export const DEFAULT_OPTIONS: CheckOptions = {
   choices: 'enumerate',
   seed: 1,
   walks: 100_000,
+  workers: 1,
   expect: [],
   liveness: 'off',
   from: [],
@@ -90,6 +93,7 @@ const LIMITS: Partial<Record<keyof CheckOptions, [number, number]>> = {
   cycles: [0, 255],
   seed: [-(2 ** 31), 2 ** 31 - 1],
   walks: [1, 2 ** 31],
+  workers: [1, 64],
 };
 
 /** Merges user options over the defaults and validates every field; throws ConfigError. */
@@ -114,6 +118,9 @@ export function resolveOptions(input: Partial<CheckOptions> = {}): CheckOptions 
   }
   if (!LIVENESS_MODES.includes(o.liveness)) throw new ConfigError('liveness', `must be ${LIVENESS_MODES.join(', ')}, got ${JSON.stringify(o.liveness)}`);
   if (o.liveness === 'restored' && o.strategy !== 'bfs') throw new ConfigError('liveness', `restored needs --strategy bfs (it analyses the whole explored graph), got ${o.strategy}`);
+  if (o.workers > 1 && (o.strategy !== 'bfs' || o.liveness !== 'off')) {
+    throw new ConfigError('workers', `more than one needs --strategy bfs without --liveness (the others search in one thread), got ${o.strategy}${o.liveness !== 'off' ? ' with --liveness' : ''}`);
+  }
   if (o.liveness !== 'off' && o.strategy === 'dfs') throw new ConfigError('liveness', 'needs --strategy bfs (the explored graph) or random (continuations tried from each broken state), got dfs');
   if (!Array.isArray(o.from) || o.from.some((i) => !Number.isInteger(i) || i < 0)) throw new ConfigError('from', 'must be a path of successor indices');
   scenarioOf(o); // validates the protocol parameters

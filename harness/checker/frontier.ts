@@ -1,0 +1,220 @@
+// The BFS queue and the ancestry that rebuilds a state's path, in plain memory for one thread
+// or in SharedArrayBuffers for the parallel search (parallel.ts), where a level's records are
+// handed between worker threads chunk by chunk and every state's id is drawn from one counter.
+import type { Fingerprint } from './fingerprint.ts';
+
+export const NO_PARENT = 0xffffffff;
+
+/**
+ * For every state the BFS queued, by id: its parent's id and its index among the parent's
+ * successors (8 bytes a state), so a state's path (for a counterexample) is rebuilt instead of
+ * stored with it. Shared: fixed capacity, ids drawn atomically, readable by every thread.
+ */
+export class Ancestry {
+  private parents: Uint32Array;
+  private indexes: Uint32Array;
+  private count = 0;
+  /** Shared: the next id, drawn atomically. */
+  private readonly counter: Int32Array | undefined;
+
+  constructor(shared?: SharedAncestry) {
+    this.parents = shared ? new Uint32Array(shared.parents) : new Uint32Array(1 << 16);
+    this.indexes = shared ? new Uint32Array(shared.indexes) : new Uint32Array(1 << 16);
+    this.counter = shared && new Int32Array(shared.counter);
+  }
+
+  /** The id the next state gets (shared: ids drawn so far by every thread, some not used yet). */
+  get size(): number {
+    return this.counter ? Atomics.load(this.counter, 0) : this.count;
+  }
+
+  /** Shared: the block of ids this thread drew and has not used yet, [next, end). */
+  private next = 0;
+  private end = 0;
+
+  /** Records a state; returns its id, or -1 when a shared ancestry is full. */
+  add(parent: number, index: number): number {
+    if (this.counter) {
+      // Ids are drawn in blocks: one counter for every thread is a contended line.
+      if (this.next === this.end) {
+        this.next = Atomics.add(this.counter, 0, ID_BLOCK);
+        this.end = this.next + ID_BLOCK;
+      }
+      const id = this.next++;
+      if (id >= this.parents.length) return -1;
+      this.parents[id] = parent;
+      this.indexes[id] = index;
+      return id;
+    }
+    if (this.count === this.parents.length) {
+      const parents = new Uint32Array(this.count * 2);
+      parents.set(this.parents);
+      this.parents = parents;
+      const indexes = new Uint32Array(this.count * 2);
+      indexes.set(this.indexes);
+      this.indexes = indexes;
+    }
+    this.parents[this.count] = parent;
+    this.indexes[this.count] = index;
+    return this.count++;
+  }
+
+  /** The successor indices from the initial state to state `id`. */
+  path(id: number): number[] {
+    const path: number[] = [];
+    for (let at = id; this.parents[at] !== NO_PARENT; at = this.parents[at]!) path.push(this.indexes[at]!);
+    return path.reverse();
+  }
+}
+
+/** The buffers of an ancestry shared between threads (postable to a worker). */
+export interface SharedAncestry {
+  readonly parents: SharedArrayBuffer;
+  readonly indexes: SharedArrayBuffer;
+  /** One Int32: the next id. */
+  readonly counter: SharedArrayBuffer;
+}
+
+/** Ids a thread draws at once from a shared ancestry; its capacity needs this much room per thread. */
+export const ID_BLOCK = 256;
+
+export function sharedAncestry(capacity: number): SharedAncestry {
+  return { parents: new SharedArrayBuffer(4 * capacity), indexes: new SharedArrayBuffer(4 * capacity), counter: new SharedArrayBuffer(4) };
+}
+
+export interface FrontierItem {
+  readonly state: Uint8Array;
+  readonly fp: Fingerprint;
+  readonly parentFp: Fingerprint;
+  readonly depth: number;
+  readonly id: number;
+}
+
+/** Chunks of queued records handed from one thread to others, with the number of records in each. */
+export interface SealedChunks {
+  readonly chunks: Uint8Array[];
+  readonly counts: number[];
+}
+
+/**
+ * A FIFO of (world, fingerprint, its parent's fingerprint, depth, id) records packed into large
+ * byte chunks. A shared frontier writes small chunks of shared memory, so that a level's chunks
+ * can be sealed and read by whichever worker claims each.
+ */
+export class Frontier {
+  private chunks: Uint8Array[] = [];
+  private counts: number[] = [];
+  private writeChunk = -1;
+  private writePos = 0;
+  private readChunk = 0;
+  private readPos = 0;
+  private count = 0;
+
+  /** The chunk records are being written to. */
+  chunk: Uint8Array = EMPTY_CHUNK;
+
+  constructor(
+    private readonly chunkBytes = 1 << 24,
+    private readonly shared = false,
+  ) {}
+
+  /** A frontier that reads the `count` records of one sealed chunk. */
+  static reading(chunk: Uint8Array, count: number): Frontier {
+    const f = new Frontier();
+    f.chunks = [chunk];
+    f.counts = [count];
+    f.count = count;
+    return f;
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** Makes room for a record whose world takes `len` bytes; returns where in `chunk` to write the world. */
+  reserve(len: number): number {
+    if (this.writePos + RECORD_BYTES + len > this.chunk.length) {
+      if (this.writeChunk >= 0) this.chunk[this.writePos] = 0xff; // end-of-chunk mark
+      const bytes = Math.max(this.chunkBytes, RECORD_BYTES + 1 + len);
+      this.chunk = new Uint8Array(this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+      this.chunks.push(this.chunk);
+      this.counts.push(0);
+      this.writeChunk = this.chunks.length - 1;
+      this.writePos = 0;
+    }
+    return this.writePos + 4;
+  }
+
+  /** Queues the record last reserved, its world of `len` bytes written. */
+  commit(len: number, fp: Fingerprint, parentFp: Fingerprint, depth: number, id: number): void {
+    const c = this.chunk;
+    let p = this.writePos;
+    c[p++] = len & 0x7f;
+    c[p++] = len >> 7;
+    c[p++] = depth & 0xff;
+    c[p++] = depth >> 8;
+    p += len;
+    writeU32(c, p, fp.hi);
+    writeU32(c, p + 4, fp.lo);
+    writeU32(c, p + 8, id);
+    writeU32(c, p + 12, parentFp.hi);
+    writeU32(c, p + 16, parentFp.lo);
+    this.writePos = p + 20;
+    this.counts[this.writeChunk]!++;
+    this.count++;
+  }
+
+  push(state: Uint8Array, len: number, fp: Fingerprint, parentFp: Fingerprint, depth: number, id: number): void {
+    const at = this.reserve(len); // before reading `chunk`: reserving may start a new one
+    this.chunk.set(state.subarray(0, len), at);
+    this.commit(len, fp, parentFp, depth, id);
+  }
+
+  shift(): FrontierItem | null {
+    if (this.count === 0) return null;
+    let c = this.chunks[this.readChunk]!;
+    if (this.readPos >= c.length || c[this.readPos] === 0xff) {
+      this.chunks[this.readChunk] = EMPTY_CHUNK; // let the consumed chunk be collected
+      this.readChunk++;
+      this.readPos = 0;
+      c = this.chunks[this.readChunk]!;
+    }
+    let p = this.readPos;
+    const len = c[p]! | (c[p + 1]! << 7);
+    const depth = c[p + 2]! | (c[p + 3]! << 8);
+    p += 4;
+    const state = c.subarray(p, p + len);
+    p += len;
+    const fp = { hi: readU32(c, p), lo: readU32(c, p + 4) };
+    const id = readU32(c, p + 8) >>> 0;
+    const parentFp = { hi: readU32(c, p + 12), lo: readU32(c, p + 16) };
+    this.readPos = p + 20;
+    this.count--;
+    return { state, fp, parentFp, depth, id };
+  }
+
+  /** Hands over every chunk written so far (with its record count) and starts afresh. */
+  seal(): SealedChunks {
+    if (this.writeChunk >= 0 && this.writePos < this.chunk.length) this.chunk[this.writePos] = 0xff;
+    const sealed = { chunks: this.chunks, counts: this.counts };
+    this.chunks = [];
+    this.counts = [];
+    this.chunk = EMPTY_CHUNK;
+    this.writeChunk = -1;
+    this.writePos = 0;
+    this.readChunk = this.readPos = this.count = 0;
+    return sealed;
+  }
+}
+const EMPTY_CHUNK = new Uint8Array(0);
+/** A record's bytes besides its world: length and depth (4), fingerprint (8), id (4), parent's fingerprint (8). */
+const RECORD_BYTES = 24;
+
+function writeU32(c: Uint8Array, p: number, v: number): void {
+  c[p] = v & 0xff;
+  c[p + 1] = (v >>> 8) & 0xff;
+  c[p + 2] = (v >>> 16) & 0xff;
+  c[p + 3] = (v >>> 24) & 0xff;
+}
+
+const readU32 = (c: Uint8Array, p: number): number => c[p]! | (c[p + 1]! << 8) | (c[p + 2]! << 16) | (c[p + 3]! << 24);
