@@ -89,7 +89,7 @@ export function reproduceCommand(o: CheckOptions): string {
 
 function printCheck(r: CheckResult, o: CheckOptions): void {
   const overrides = Object.entries(o.decisions ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
-  const mode = `${o.variant} variant${overrides ? ` (${overrides})` : ''}${o.mutant ? `, mutant ${o.mutant}` : ''}, ${o.nodes} nodes, ${r.strategy}${o.workers > 1 ? ` on ${o.workers} workers` : ''}, choices ${r.choices}, seed ${r.seed}`;
+  const mode = `${o.variant} variant${overrides ? ` (${overrides})` : ''}${o.mutant ? `, mutant ${o.mutant}` : ''}, ${o.nodes} nodes, ${r.strategy}${r.threads > 1 ? ` on ${r.threads} threads` : ''}, choices ${r.choices}, seed ${r.seed}`;
   console.log(`hyparview-harness check: ${mode}`);
   console.log(`  ${r.states} states, ${r.unique} unique, depth ${r.maxDepth}, ${r.seconds.toFixed(2)} s (${Math.round(r.statesPerSecond)} unique/s); stopped: ${r.stopReason}${r.depthBounded ? ` (depth bound ${o.depth} reached)` : ''}`);
   const reached = Object.entries(r.sometimes).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ');

@@ -51,6 +51,8 @@ export interface CheckResult {
   readonly quiescentStates: number;
   /** Random walks under --liveness: quiescent states that broke a liveness property and from which a continuation restored it. */
   readonly recovered: number;
+  /** Threads that expanded states: 1, or with --workers those that started (parallel.ts starts them at the first large level). */
+  readonly threads: number;
   readonly violations: readonly Violation[];
   /** Which `sometimes` guards some explored transition reached. */
   readonly sometimes: Readonly<Record<string, boolean>>;
@@ -473,6 +475,7 @@ export function summarise(o: CheckOptions, search: Search): CheckResult {
     graphBytes: search.graph?.bytes ?? 0,
     quiescentStates: search.quiescentStates,
     recovered: search.recovered,
+    threads: 1,
     violations,
     sometimes: Object.fromEntries(SOMETIMES.map((g) => [g.name, search.reached.has(g.event)])),
   };

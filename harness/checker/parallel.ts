@@ -3,7 +3,7 @@
 // one at a time, expand them with the single-thread code (Search.expand) into chunks of their own,
 // and this thread hands every chunk written to the next level. The visited set and the ancestry
 // are shared (fingerprint.ts, frontier.ts), so the counts are those of one thread.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { type CheckHooks, type CheckResult, Search, type SharedSearch, STOP_REASONS, summarise } from './check.ts';
 import { worldFingerprint } from './encode.ts';
 import { SharedVisitedSet } from './fingerprint.ts';
@@ -11,6 +11,7 @@ import { Frontier, ID_BLOCK, NO_PARENT, type SealedChunks, sharedAncestry } from
 import { type CheckOptions, resolveOptions } from './options.ts';
 import { SuccessorCursor } from './successors.ts';
 import type { Failure } from './judge.ts';
+import { startWorker } from '../threads.ts';
 
 /** A level: the chunks to expand. */
 export interface LevelRequest {
@@ -62,7 +63,11 @@ function cursorOf(search: Search): SuccessorCursor {
   return c;
 }
 
-export async function checkParallel(input: Partial<CheckOptions>, hooks: CheckHooks = {}): Promise<CheckResult> {
+/**
+ * BFS on `workers` threads; the same counts and verdicts as check() with one. `threadsFrom`: the
+ * level size from which the threads start (tests lower it to make them start at once).
+ */
+export async function checkParallel(input: Partial<CheckOptions>, hooks: CheckHooks = {}, threadsFrom = THREADS_FROM): Promise<CheckResult> {
   const o = resolveOptions(input);
   if (o.workers <= 1) throw new RangeError('checkParallel needs workers > 1; check() runs one thread');
   let shared: SharedSearch;
@@ -100,14 +105,12 @@ export async function checkParallel(input: Partial<CheckOptions>, hooks: CheckHo
         break;
       }
       Atomics.store(claimWord, 0, 0);
-      if (workers.length === 0 && level.counts.reduce((a, b) => a + b, 0) < THREADS_FROM) {
+      if (workers.length === 0 && level.counts.reduce((a, b) => a + b, 0) < threadsFrom) {
         // Small levels are expanded here: starting threads costs more than they would save.
         level = expandLevel(search, level, claimWord);
       } else {
         if (workers.length === 0) {
-          // From source the thread needs tsx's loader first (worker.mjs); compiled, worker.js runs as is.
-          const entry = new URL(import.meta.url.endsWith('.ts') ? './worker.mjs' : './worker.js', import.meta.url);
-          for (let k = 1; k < o.workers; k++) workers.push(new Worker(entry, { workerData: setup }));
+          for (let k = 1; k < o.workers; k++) workers.push(startWorker(import.meta.url, setup));
           replies = workers.map((w) => replyQueue(w));
         }
         for (const w of workers) w.postMessage(level satisfies LevelRequest);
@@ -137,7 +140,7 @@ export async function checkParallel(input: Partial<CheckOptions>, hooks: CheckHo
     }
     const word = Atomics.load(stopWord, 0);
     search.stop = word === 0 ? 'exhausted' : STOP_REASONS[word]!;
-    return summarise(o, search);
+    return { ...summarise(o, search), threads: workers.length + 1 };
   } finally {
     clearInterval(progress);
     await Promise.all(workers.map((w) => w.terminate()));

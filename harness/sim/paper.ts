@@ -3,9 +3,9 @@
 // run on worker threads, each deterministic from its seed, so the results do not depend on how
 // many workers ran them or in which order.
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { PROTOCOLS, type ProtocolName } from './protocols.ts';
 import { afterFailure, type MessageStats, type OverlayStats, resolveSimulateOptions, type SimulateOptions, type SimulateResult, stabilise } from './simulate.ts';
+import { startWorker } from '../threads.ts';
 
 export const PAPER_FAIL_LEVELS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95] as const;
 /** Beyond the paper: steady churn, a share of the live nodes replaced every cycle. */
@@ -123,9 +123,7 @@ export async function runJobs(jobs: readonly Job[], workers: number, onProgress?
 
 function inWorker(job: Job, onStep: (step: number) => void): Promise<JobResult> {
   return new Promise((resolve, reject) => {
-    // From source the thread needs tsx's loader first (worker.mjs); compiled, worker.js runs as is.
-    const entry = new URL(import.meta.url.endsWith('.ts') ? './worker.mjs' : './worker.js', import.meta.url);
-    const worker = new Worker(entry, { workerData: job });
+    const worker = startWorker(import.meta.url, job);
     let result: JobResult | undefined;
     worker.on('message', (m: { step?: number; result?: JobResult }) => {
       if (m.result) result = m.result;

@@ -51,6 +51,8 @@ for (const [args, pattern] of [
   [['check', '--mutant', 'no-such-bug'], /--mutant/],
   [['check', '--active', '0'], /--active: must be at least 1/],
   [['check', '--frobnicate'], /unknown option/],
+  [['check', '--workers', '2', '--strategy', 'dfs'], /--workers: more than one needs --strategy bfs/],
+  [['check', '--workers', 'lots'], /--workers takes a whole number/],
   [['replay', 'not-a-token'], /not a replay token/],
   [['replay', Buffer.from('{"v":2,"o":{"nodes":2},"p":"99"}').toString('base64url')], /picks successor 99/],
   [['replay', Buffer.from('{"v":1,"o":{"nodes":2},"p":"0"}').toString('base64url')], /older checker \(version 1/],

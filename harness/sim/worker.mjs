@@ -1,6 +1,0 @@
-// From source (tests, bin/) a worker thread starts without tsx's loader: register it, then run
-// worker.ts. The compiled package starts dist/harness/sim/worker.js directly.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('./worker.ts');
