@@ -1,27 +1,29 @@
-// `npm run bench:checker`: the fixed scenario of BENCHMARKS.md, to exhaustion or 5M unique states,
-// with BFS and then DFS, each in a process of its own (so each peak RSS is its own);
-// `-- --strategy bfs|dfs` runs one.
+// `npm run bench:checker`: the fixed scenario of BENCHMARKS.md, to exhaustion or 5M unique states:
+// BFS on one thread, BFS on every core (--workers), and DFS, each in a process of its own (so
+// each peak RSS is its own); `-- --part bfs|parallel|dfs` runs one.
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import v8 from 'node:v8';
 
-const flag = process.argv.indexOf('--strategy');
-const strategy = flag > 0 ? process.argv[flag + 1] : undefined;
-if (strategy !== undefined && strategy !== 'bfs' && strategy !== 'dfs') {
-  console.error(`bench:checker: --strategy must be bfs or dfs, got ${strategy}`);
+const PARTS = ['bfs', 'parallel', 'dfs'] as const;
+const flag = process.argv.indexOf('--part');
+const part = flag > 0 ? process.argv[flag + 1] : undefined;
+if (part !== undefined && !(PARTS as readonly string[]).includes(part)) {
+  console.error(`bench:checker: --part must be one of ${PARTS.join(', ')}, got ${part}`);
   process.exit(2);
 }
-if (strategy === undefined) {
-  for (const s of ['bfs', 'dfs']) execFileSync(process.execPath, [...process.execArgv, process.argv[1]!, '--strategy', s], { stdio: 'inherit' });
+if (part === undefined) {
+  for (const p of PARTS) execFileSync(process.execPath, [...process.execArgv, process.argv[1]!, '--part', p], { stdio: 'inherit' });
   process.exit(0);
 }
 
 // The same young-generation size the CLI sets (harness/main.ts).
 v8.setFlagsFromString('--max-semi-space-size=64');
 const { check } = await import('./check.ts');
+const { checkParallel } = await import('./parallel.ts');
 
 const maxStates = Number(process.env.BENCH_MAX_STATES ?? 5_000_000);
-const result = check({
+const scenario = {
   nodes: 4,
   active: 2,
   passive: 3,
@@ -32,15 +34,18 @@ const result = check({
   shuffleWalk: 2,
   crashes: 1,
   cycles: 1,
-  strategy,
+  strategy: part === 'dfs' ? 'dfs' : 'bfs',
   depth: 10_000,
   maxStates,
   timeLimit: 600,
-});
+} as const;
+const workers = part === 'parallel' ? os.availableParallelism() : 1;
+const result = workers > 1 ? await checkParallel({ ...scenario, workers }) : check(scenario);
 const peakRss = process.resourceUsage().maxRSS * 1024;
 const row = {
   machine: `${os.cpus()[0]?.model ?? 'unknown'} (${os.cpus().length} cores), Node ${process.version}`,
-  strategy,
+  part,
+  threads: result.threads,
   verdict: result.verdict,
   stopReason: result.stopReason,
   unique: result.unique,
