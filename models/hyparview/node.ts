@@ -161,12 +161,17 @@ function addPassive(s: NodeState, peer: NodeId, ctx: StepContext): void {
 
 /** Shuffle merge: like addPassive, but evicts the ids in `replaceFirst` before random ones. */
 function mergePassive(s: NodeState, ids: readonly NodeId[], replaceFirst: readonly NodeId[], ctx: StepContext): void {
-  const first = replaceFirst.slice().sort((a, b) => a - b);
+  const first = isSorted(replaceFirst) ? replaceFirst : replaceFirst.slice().sort((a, b) => a - b);
   for (const id of ids) {
     if (id === s.id && !isMutant(ctx, 'merge-self-into-passive')) continue;
     if (has(s.active, id) && !isMutant(ctx, 'merge-active-into-passive')) continue;
     if (!has(s.passive, id)) insertPassive(s, id, ctx, first);
   }
+}
+
+function isSorted(ids: readonly NodeId[]): boolean {
+  for (let i = 1; i < ids.length; i++) if (ids[i - 1]! > ids[i]!) return false;
+  return true;
 }
 
 /** Inserts into the passive view; when full, evicts a random id of `sortedFirst` it holds, else a random one. */
@@ -337,17 +342,24 @@ function tryPromote(s: NodeState, ctx: StepContext): void {
     s.tried.length = 0;
     return;
   }
-  // pickOne over the untried candidates, counted and then found again rather than filtered out.
-  const untried = (id: NodeId): boolean => !has(s.tried, id) && !has(s.abandoned, id);
+  // pickOne over the untried candidates, counted and then found again rather than filtered out
+  // (no closure per call: this runs on most steps of a large simulation).
+  const passive = s.passive;
   let count = 0;
-  for (const id of s.passive) if (untried(id)) count++;
+  for (let i = 0; i < passive.length; i++) if (untried(s, passive[i]!)) count++;
   if (count === 0) {
     s.tried.length = 0;
     return;
   }
   let k = ctx.chooser.pick(count);
-  const peer = s.passive.find((id) => untried(id) && k-- === 0)!;
-  ask(s, peer, s.active.length <= (isMutant(ctx, 'high-priority-too-early') ? 1 : 0), ctx);
+  let i = 0;
+  while (!untried(s, passive[i]!) || k-- !== 0) i++;
+  ask(s, passive[i]!, s.active.length <= (isMutant(ctx, 'high-priority-too-early') ? 1 : 0), ctx);
+}
+
+/** A refill candidate not yet tried in this round and owing us no answer. */
+function untried(s: NodeState, id: NodeId): boolean {
+  return !has(s.tried, id) && !has(s.abandoned, id);
 }
 
 /** The one outstanding NEIGHBOR request, with its timeout armed. */
