@@ -339,7 +339,7 @@ function markTried(s: NodeState, peer: NodeId): void {
 function tryPromote(s: NodeState, ctx: StepContext): void {
   if (s.pending !== NONE) return;
   if (s.active.length >= ctx.config.activeSize + (isMutant(ctx, 'refill-low-when-full') ? 1 : 0)) {
-    s.tried.length = 0;
+    if (s.tried.length > 0) s.tried.length = 0;
     return;
   }
   // pickOne over the untried candidates, counted and then found again rather than filtered out
@@ -425,9 +425,16 @@ function onCycle(s: NodeState, ctx: StepContext): void {
 /** A full node asks a random passive peer with HIGH priority; on acceptance addActive evicts one of ours. */
 function swapIn(s: NodeState, ctx: StepContext): void {
   if (s.pending !== NONE || s.active.length < ctx.config.activeSize) return;
-  const candidates = s.passive.filter((id) => !has(s.abandoned, id));
-  if (candidates.length === 0 || !ctx.chooser.chance(1, SWAP_ODDS)) return;
-  ask(s, pickOne(candidates, ctx.chooser), true, ctx);
+  // pickOne over the passive ids owing us no answer, counted and then found again (the same
+  // draws as filtering them out, without an array on every cycle of every full node).
+  const passive = s.passive;
+  let count = 0;
+  for (let i = 0; i < passive.length; i++) if (!has(s.abandoned, passive[i]!)) count++;
+  if (count === 0 || !ctx.chooser.chance(1, SWAP_ODDS)) return;
+  let k = ctx.chooser.pick(count);
+  let i = 0;
+  while (has(s.abandoned, passive[i]!) || k-- !== 0) i++;
+  ask(s, passive[i]!, true, ctx);
 }
 
 function onShuffle(s: NodeState, from: NodeId, origin: NodeId, ids: readonly NodeId[], ttl: number, ctx: StepContext): void {

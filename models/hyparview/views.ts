@@ -18,21 +18,29 @@ function lowerBound(view: readonly NodeId[], id: NodeId): number {
 export function insert(view: NodeId[], id: NodeId): boolean {
   const i = lowerBound(view, id);
   if (view[i] === id) return false;
-  view.splice(i, 0, id);
+  insertAt(view, i, id);
   return true;
 }
 
 /** Inserts `id` keeping the array sorted, once more even when present (a multiset). */
 export function insertAgain(view: NodeId[], id: NodeId): void {
-  view.splice(lowerBound(view, id), 0, id);
+  insertAt(view, lowerBound(view, id), id);
 }
 
 /** Removes `id`; returns false when it was not there. */
 export function remove(view: NodeId[], id: NodeId): boolean {
   const i = view.indexOf(id);
   if (i < 0) return false;
-  view.splice(i, 1);
+  for (let j = i + 1; j < view.length; j++) view[j - 1] = view[j]!;
+  view.pop();
   return true;
+}
+
+/** `splice(i, 0, id)` without the array splice returns (views are short; this runs on most steps). */
+function insertAt(view: NodeId[], i: number, id: NodeId): void {
+  view.push(id);
+  for (let j = view.length - 1; j > i; j--) view[j] = view[j - 1]!;
+  view[i] = id;
 }
 
 export function without(view: readonly NodeId[], id: NodeId): NodeId[] {
