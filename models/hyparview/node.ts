@@ -169,6 +169,13 @@ function mergePassive(s: NodeState, ids: readonly NodeId[], replaceFirst: readon
   }
 }
 
+/** The k-th id of `view` other than `skip` (`without(view, skip)[k]`). */
+function nthOther(view: readonly NodeId[], skip: NodeId, k: number): NodeId {
+  let i = 0;
+  while (view[i] === skip || k-- !== 0) i++;
+  return view[i]!;
+}
+
 function isSorted(ids: readonly NodeId[]): boolean {
   for (let i = 1; i < ids.length; i++) if (ids[i - 1]! > ids[i]!) return false;
   return true;
@@ -440,9 +447,10 @@ function swapIn(s: NodeState, ctx: StepContext): void {
 function onShuffle(s: NodeState, from: NodeId, origin: NodeId, ids: readonly NodeId[], ttl: number, ctx: StepContext): void {
   repairAsymmetry(s, from, ctx);
   const left = ttl - 1;
-  const next = without(s.active, from);
-  if (left > 0 && s.active.length > 1 && next.length > 0) {
-    send(ctx, pickOne(next, ctx.chooser), { t: MsgType.Shuffle, origin, ids, ttl: isMutant(ctx, 'shuffle-ttl-never-decremented') ? ttl : left });
+  // The next hop: pickOne over the active view without the sender, found by its rank (no array per hop).
+  const others = s.active.length - (has(s.active, from) ? 1 : 0);
+  if (left > 0 && s.active.length > 1 && others > 0) {
+    send(ctx, nthOther(s.active, from, ctx.chooser.pick(others)), { t: MsgType.Shuffle, origin, ids, ttl: isMutant(ctx, 'shuffle-ttl-never-decremented') ? ttl : left });
     return;
   }
   if (origin === s.id) return;
