@@ -133,8 +133,8 @@ export async function checkParallel(input: Partial<CheckOptions>, hooks: CheckHo
       search.depthBounded ||= t.depthBounded;
       for (const e of t.reached) search.reached.add(e);
     }
-    // Each property's shortest trace; among equals the first in successor order, so the verdict
-    // does not depend on which worker got there first.
+    // Each property's shortest trace, the first in successor order among those recorded (which of
+    // several equally short ones a thread records first may vary with timing; their length does not).
     for (const { failure, path } of tallies.flatMap((t) => t.found).sort((a, b) => comparePaths(a.path, b.path))) {
       if (!search.found.has(failure.property) && (hooks.keepGoing || search.found.size === 0)) search.found.set(failure.property, { failure, path });
     }
