@@ -34,7 +34,7 @@ export interface SimProtocol<S = unknown> {
   step(s: S, input: SimInput, chooser: Chooser, out: SimEffect[]): void;
   /** Out-neighbours: the overlay's edges, for its statistics. */
   neighbours(s: S): readonly NodeId[];
-  /** Where a node sends a broadcast it delivers for the first time (`from` = -1 at the origin). */
+  /** Where a node sends a broadcast it delivers for the first time (`from` = -1 at the origin); valid until the next call (read it at once). */
   gossipTargets(s: S, from: NodeId, chooser: Chooser): readonly NodeId[];
   /** Peers a node holds a connection to (TCP protocols): a crash of one of them breaks it. */
   links(s: S): readonly NodeId[];
@@ -57,6 +57,8 @@ export const DEFAULT_FANOUT = 4;
 
 function hyparview(config: HyParViewConfig): SimProtocol<NodeState> {
   const ctx = { config, chooser: undefined as unknown as Chooser, out: [] as Effect[] };
+  // The flood's targets, rewritten for every copy: the engine reads them at once (a first delivery in a large run).
+  const targets: NodeId[] = [];
   return {
     name: 'hyparview',
     connections: true,
@@ -78,7 +80,12 @@ function hyparview(config: HyParViewConfig): SimProtocol<NodeState> {
       }
     },
     neighbours: (s) => s.active,
-    gossipTargets: (s, from) => (from < 0 ? s.active : s.active.filter((p) => p !== from)),
+    gossipTargets(s, from) {
+      if (from < 0) return s.active;
+      targets.length = 0;
+      for (const p of s.active) if (p !== from) targets.push(p);
+      return targets;
+    },
     links(s) {
       const held = s.pending === NONE ? s.active.slice() : [...s.active, s.pending];
       for (const p of s.abandoned) if (!held.includes(p)) held.push(p);
