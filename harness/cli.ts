@@ -84,6 +84,7 @@ export function reproduceCommand(o: CheckOptions): string {
   if (o.mutant) flags.push(`--mutant ${o.mutant}`);
   if (o.liveness !== 'off') flags.push(`--liveness ${o.liveness}`);
   if (o.from.length > 0) flags.push(`--from ${encodeToken(o, o.from)}`);
+  if (o.shard) flags.push(`--shard ${o.shard.index}/${o.shard.count}`);
   return `npx hyparview-harness check ${flags.join(' ')}`;
 }
 
@@ -160,13 +161,15 @@ export function buildProgram(): Command {
     .option('--json', 'print one JSON object on stdout')
     .option('--junit <file>', 'also write JUnit XML: one test case per property, a failure with its message, trace and replay command')
     .option('--out <dir>', 'also write result.json (the --json object) and, for each violation, its trace to DIR (explore DIR opens the first)')
-    .option('--shard <K/N>', 'random walks: run shard K of N (its own seed, derived from --seed; its share of --walks); merge combines the shards')
+    .option('--shard <K/N>', 'run shard K of N: random walks get their own seed (derived from --seed) and share of --walks; DFS searches every N-th subtree below the first level wide enough; merge combines the shards')
     .option('--workers <n>', 'BFS threads (default: one per core for BFS without --liveness, else 1); the counts and verdicts do not depend on it', integer('--workers'))
     .action(async (flags) => {
       const { json, keepGoing, expect, decide, from, liveness, junit, out, shard: shardFlag, workers, ...rest } = flags;
       const shard = shardFlag === undefined ? undefined : parseShard(shardFlag);
-      if (shard && (rest.strategy !== 'random' || from !== undefined)) throw new UsageError('--shard: splits random walks; use it with --strategy random (and without --from)');
-      if (shard) Object.assign(rest, { seed: shardSeed(rest.seed, shard.index), walks: shardWalks(rest.walks, shard) });
+      if (shard && (rest.strategy === 'bfs' || from !== undefined)) throw new UsageError('--shard: splits random walks or DFS; use it with --strategy random or dfs (and without --from)');
+      // Random walks split by seed and count; DFS splits the search itself (check.ts).
+      if (shard && rest.strategy === 'random') Object.assign(rest, { seed: shardSeed(rest.seed, shard.index), walks: shardWalks(rest.walks, shard) });
+      if (shard && rest.strategy === 'dfs') Object.assign(rest, { shard });
       const start = from === undefined ? undefined : decodeToken(from);
       const o = resolveOptions({
         ...rest,

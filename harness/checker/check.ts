@@ -72,6 +72,9 @@ export interface CheckHooks {
   keepGoing?: boolean;
 }
 
+/** DFS shards split the search at the first BFS level with this many worlds per shard. */
+const SHARD_SPLIT = 4;
+
 /** Random walks under --liveness: continuations tried from a quiescent state where a liveness property fails. */
 export const RECOVERY_WALKS = 100;
 
@@ -327,9 +330,50 @@ export class Search {
     const init = this.start();
     if (!init) return;
     const cache = new StepCache(this.s.config);
+    const roots = this.o.shard ? this.shardRoots(init) : [{ world: init, path: [] }];
+    for (const root of roots) {
+      if (this.stop !== null) break;
+      this.dfsFrom(root.world, root.path, cache);
+    }
+    this.stop ??= 'exhausted';
+  }
+
+  /**
+   * A DFS shard's roots: a BFS from `init` down to the first level holding SHARD_SPLIT worlds per
+   * shard (every shard makes the same one, judging what it meets); shard K of N keeps the K-th of
+   * every N of them, in order. Empty when the space ends above that level (each shard saw it all).
+   */
+  private shardRoots(init: World): Array<{ world: World; path: readonly number[] }> {
+    const { index, count } = this.o.shard!;
+    let level: Array<{ world: World; path: readonly number[] }> = [{ world: init, path: [] }];
+    while (level.length < SHARD_SPLIT * count && this.stop === null) {
+      const next: typeof level = [];
+      for (const { world, path } of level) {
+        successors(this.s, world, this.o.choices, this.o.seed).forEach((succ, i) => {
+          const to = [...path, i];
+          this.states++;
+          this.noteEvents(succ.events);
+          if (succ.stepFailures) return this.record(succ.stepFailures, to);
+          if (this.busyLoop(world, succ.world, undefined, succ.action, to) || !this.visited.add(succ.fingerprint.hi, succ.fingerprint.lo)) return;
+          this.tick(to.length);
+          if (!this.judge(succ.world, to) && to.length < this.o.depth) next.push({ world: succ.world, path: to });
+        });
+      }
+      if (next.length === 0) return [];
+      level = next;
+    }
+    return level.filter((_, k) => k % count === index - 1);
+  }
+
+  /**
+   * Depth-first from `root` (reached by `prefix`) on the same incremental successor path as BFS:
+   * one cursor per level (sharing one step cache), each level's world kept in that level's own
+   * buffer, so the stack is the current path's worlds and nothing else.
+   */
+  private dfsFrom(root: World, prefix: readonly number[], cache: StepCache): void {
     const cursors: SuccessorCursor[] = [];
     /** Each level's world, a view of that level's buffer. */
-    const worlds: Uint8Array[] = [init];
+    const worlds: Uint8Array[] = [root];
     const buffers: Uint8Array[] = [];
     /** Each level's world's fingerprint (hi, lo). */
     const fps = new Int32Array(2 * (this.o.depth + 1));
@@ -339,10 +383,10 @@ export class Search {
       fps[2 * level + 1] = fp.lo;
       (cursors[level] ??= new SuccessorCursor(this.s, cache)).reset(w, this.o.choices, this.o.seed, fp);
     };
-    const path = (level: number, last: number): number[] => [...cursors.slice(0, level).map((c) => c.index), last];
-    const initFp: Fingerprint = { hi: 0, lo: 0 };
-    worldFingerprint(init, initFp);
-    enter(0, init, initFp);
+    const path = (level: number, last: number): number[] => [...prefix, ...cursors.slice(0, level).map((c) => c.index), last];
+    const rootFp: Fingerprint = { hi: 0, lo: 0 };
+    worldFingerprint(root, rootFp);
+    enter(0, root, rootFp);
     let top = 0;
     while (top >= 0 && this.stop === null) {
       const cursor = cursors[top]!;
@@ -367,12 +411,13 @@ export class Search {
         if (this.busyLoop(worlds[top]!, draft.out.subarray(0, draft.length), top > 0 ? worlds[top - 1] : undefined, cursor.action!, path(top, cursor.index))) continue;
       }
       if (!this.visited.add(fp.hi, fp.lo)) continue;
-      const depth = top + 1;
+      const depth = prefix.length + top + 1;
       this.tick(depth);
-      let buf = buffers[depth];
-      if (!buf || buf.length < draft.length) buf = buffers[depth] = new Uint8Array(Math.max(256, 2 * draft.length));
+      const level = top + 1;
+      let buf = buffers[level];
+      if (!buf || buf.length < draft.length) buf = buffers[level] = new Uint8Array(Math.max(256, 2 * draft.length));
       draft.writeTo(buf, 0);
-      const w = (worlds[depth] = buf.subarray(0, draft.length));
+      const w = (worlds[level] = buf.subarray(0, draft.length));
       // The parent passed every node-local property (DFS expands no violating world): judge the nodes that changed.
       const failures = this.failures(w, draft.changedNodes);
       if (failures) {
@@ -386,10 +431,9 @@ export class Search {
         }
         continue;
       }
-      enter(depth, w, fp);
-      top = depth;
+      enter(level, w, fp);
+      top = level;
     }
-    this.stop ??= 'exhausted';
   }
 
   random(): void {

@@ -40,6 +40,8 @@ export interface CheckOptions {
   walks: number;
   /** BFS threads (parallel.ts): 1 searches in this thread; the counts do not depend on it. */
   workers: number;
+  /** DFS: search only shard `index` (1-based) of `count` (check.ts splits at a BFS level); `merge` combines the shards. */
+  shard?: { readonly index: number; readonly count: number } | undefined;
   /** `sometimes` guards that must be reached, else the verdict is fail. */
   expect: string[];
   /**
@@ -120,6 +122,11 @@ export function resolveOptions(input: Partial<CheckOptions> = {}): CheckOptions 
   if (o.liveness === 'restored' && o.strategy !== 'bfs') throw new ConfigError('liveness', `restored needs --strategy bfs (it analyses the whole explored graph), got ${o.strategy}`);
   if (o.workers > 1 && (o.strategy !== 'bfs' || o.liveness !== 'off')) {
     throw new ConfigError('workers', `more than one needs --strategy bfs without --liveness (the others search in one thread), got ${o.strategy}${o.liveness !== 'off' ? ' with --liveness' : ''}`);
+  }
+  if (o.shard !== undefined) {
+    const { index, count } = o.shard as { index: unknown; count: unknown };
+    if (o.strategy !== 'dfs') throw new ConfigError('shard', `splits DFS in the search (random walks are split by their seeds), got ${o.strategy}`);
+    if (!Number.isInteger(count) || !Number.isInteger(index) || (index as number) < 1 || (index as number) > (count as number)) throw new ConfigError('shard', 'must be K of N with 1 <= K <= N');
   }
   if (o.liveness !== 'off' && o.strategy === 'dfs') throw new ConfigError('liveness', 'needs --strategy bfs (the explored graph) or random (continuations tried from each broken state), got dfs');
   if (!Array.isArray(o.from) || o.from.some((i) => !Number.isInteger(i) || i < 0)) throw new ConfigError('from', 'must be a path of successor indices');

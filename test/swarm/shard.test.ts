@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { execa } from 'execa';
+import { check, type CheckResult } from '../../harness/checker/check.ts';
+import { decodeToken, replayPath } from '../../harness/checker/trace.ts';
 import { parseShard, shardSeed, shardWalks } from '../../harness/swarm/shard.ts';
 
 const cli = (...args: string[]) => execa('node', ['bin/hyparview-harness.js', ...args], { reject: false, env: { CI: 'true' } });
@@ -85,5 +87,33 @@ test('merge: passing shards pass; a missing shard of a passing run exits 2; anot
   t.regex(junk.stderr, /junk\.json: not the output of `check --json`/);
   const bfs = await cli('check', '--nodes', '2', '--shard', '1/2');
   t.is(bfs.exitCode, 2);
-  t.regex(bfs.stderr, /--shard: splits random walks; use it with --strategy random/);
+  t.regex(bfs.stderr, /--shard: splits random walks or DFS; use it with --strategy random or dfs/);
+});
+
+test('DFS shards split the search below a BFS level: each explores part, together they find what one DFS finds; a shard reruns exactly; merge combines them', async (t) => {
+  const scenario = { nodes: 3, variant: 'paper', strategy: 'dfs' } as const;
+  const whole = check(scenario, { keepGoing: true });
+  const shards = [1, 2, 3].map((index) => check({ ...scenario, shard: { index, count: 3 } }, { keepGoing: true }));
+  const properties = (r: CheckResult) => r.violations.map((v) => v.property);
+  t.deepEqual([...new Set(shards.flatMap(properties))].sort(), [...new Set(properties(whole))].sort());
+  for (const r of shards) t.true(r.unique < whole.unique, `a shard explores part of the ${whole.unique} states, not ${r.unique}`);
+  t.true(shards.reduce((a, r) => a + r.unique, 0) >= whole.unique, 'together they cover the space');
+  t.is(check({ ...scenario, shard: { index: 2, count: 3 } }, { keepGoing: true }).unique, shards[1]!.unique);
+  for (const v of shards.flatMap((r) => r.violations)) {
+    const { options, path } = decodeToken(v.replay);
+    t.true(replayPath(options, path).failures.some((f) => f.property === v.property) || v.property === 'no-busy-loop', v.property);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'dfs-shards-'));
+  const files: string[] = [];
+  for (const k of [1, 2]) {
+    const r = await cli('check', '--variant', 'paper', '--strategy', 'dfs', '--keep-going', '--json', '--shard', `${k}/2`);
+    t.is(r.exitCode, 1, r.stderr);
+    const out = JSON.parse(r.stdout);
+    t.regex(out.reproduce, new RegExp(`--strategy dfs .*--shard ${k}/2`));
+    files.push(join(dir, `s${k}.json`));
+    writeFileSync(files.at(-1)!, r.stdout);
+  }
+  const merged = await cli('merge', ...files, '--json');
+  t.is(merged.exitCode, 1, merged.stderr);
+  t.deepEqual([...new Set(JSON.parse(merged.stdout).violations.map((v: { property: string }) => v.property))].sort(), [...new Set(properties(whole))].sort());
 });
