@@ -1,5 +1,6 @@
 // The typed API: use the checker, the simulator, or a chaos cluster of real nodes, from your own ava or vitest tests.
 export { check, type CheckHooks, type CheckResult, type Progress, type Violation } from './harness/checker/check.ts';
+export { checkParallel } from './harness/checker/parallel.ts';
 export { type CheckOptions, DEFAULT_OPTIONS, resolveOptions } from './harness/checker/options.ts';
 export { decodeToken, encodeToken, formatTrace, replayPath, type Trace } from './harness/checker/trace.ts';
 export { runMutant, mutantNames, type MutantResult } from './harness/checker/mutants.ts';
