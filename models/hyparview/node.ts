@@ -156,60 +156,45 @@ function addActive(s: NodeState, peer: NodeId, ctx: StepContext): boolean {
 /** Paper's addNodePassiveView: skips self and known ids, evicts at random when full. */
 function addPassive(s: NodeState, peer: NodeId, ctx: StepContext): void {
   if (peer === s.id || has(s.active, peer) || has(s.passive, peer)) return;
-  insertPassive(s, peer, ctx, []);
+  const capacity = passiveCapacity(ctx);
+  if (capacity === 0) return;
+  if (s.passive.length >= capacity) removePassive(s, pickOne(s.passive, ctx.chooser));
+  insert(s.passive, peer);
 }
 
-/** Shuffle merge: like addPassive, but evicts the ids in `replaceFirst` before random ones. */
+/**
+ * Shuffle merge: like addPassive, but a full view evicts one of the ids in `replaceFirst` it
+ * holds (drawn in passive order) before a random one. Those ids are found once and kept up to
+ * date through the merge, which draws exactly as filtering the view before each eviction would
+ * (the simulator's hottest model path).
+ */
 function mergePassive(s: NodeState, ids: readonly NodeId[], replaceFirst: readonly NodeId[], ctx: StepContext): void {
-  const first = isSorted(replaceFirst) ? replaceFirst : replaceFirst.slice().sort((a, b) => a - b);
+  const capacity = passiveCapacity(ctx);
+  if (capacity === 0) return;
+  // The replace-first ids the view holds, ascending: the view's own order.
+  const held: NodeId[] = [];
+  for (const id of replaceFirst) if (has(s.passive, id)) insert(held, id);
   for (const id of ids) {
     if (id === s.id && !isMutant(ctx, 'merge-self-into-passive')) continue;
     if (has(s.active, id) && !isMutant(ctx, 'merge-active-into-passive')) continue;
-    if (!has(s.passive, id)) insertPassive(s, id, ctx, first);
+    if (has(s.passive, id)) continue;
+    if (s.passive.length >= capacity) {
+      const victim = held.length > 0 ? held[ctx.chooser.pick(held.length)]! : pickOne(s.passive, ctx.chooser);
+      removePassive(s, victim);
+      remove(held, victim);
+    }
+    insert(s.passive, id);
+    if (has(replaceFirst, id)) insert(held, id);
   }
 }
+
+const passiveCapacity = (ctx: StepContext): number => ctx.config.passiveSize + (isMutant(ctx, 'passive-capacity-off-by-one') ? 1 : 0);
 
 /** The k-th id of `view` other than `skip` (`without(view, skip)[k]`). */
 function nthOther(view: readonly NodeId[], skip: NodeId, k: number): NodeId {
   let i = 0;
   while (view[i] === skip || k-- !== 0) i++;
   return view[i]!;
-}
-
-function isSorted(ids: readonly NodeId[]): boolean {
-  for (let i = 1; i < ids.length; i++) if (ids[i - 1]! > ids[i]!) return false;
-  return true;
-}
-
-/** Inserts into the passive view; when full, evicts a random id of `sortedFirst` it holds, else a random one. */
-function insertPassive(s: NodeState, peer: NodeId, ctx: StepContext, sortedFirst: readonly NodeId[]): void {
-  const capacity = ctx.config.passiveSize + (isMutant(ctx, 'passive-capacity-off-by-one') ? 1 : 0);
-  if (capacity === 0) return;
-  if (s.passive.length >= capacity) removePassive(s, evictionVictim(s.passive, sortedFirst, ctx.chooser));
-  insert(s.passive, peer);
-}
-
-/**
- * pickOne over the passive ids that are also in `sortedFirst` (in passive order), or over the
- * whole view when none is: the same draw as filtering first, without the filter. Both arrays are
- * sorted, so one merge pass counts them and a second finds the one drawn (the simulator's hottest
- * model path).
- */
-function evictionVictim(passive: readonly NodeId[], sortedFirst: readonly NodeId[], chooser: Chooser): NodeId {
-  let count = 0;
-  for (let i = 0, j = 0; i < passive.length && j < sortedFirst.length; ) {
-    if (passive[i]! < sortedFirst[j]!) i++;
-    else if (passive[i]! > sortedFirst[j]!) j++;
-    else (count++, i++, j++);
-  }
-  if (count === 0) return pickOne(passive, chooser);
-  let k = chooser.pick(count);
-  for (let i = 0, j = 0; ; ) {
-    if (passive[i]! < sortedFirst[j]!) i++;
-    else if (passive[i]! > sortedFirst[j]!) j++;
-    else if (k-- === 0) return passive[i]!;
-    else (i++, j++);
-  }
 }
 
 // ---- JOIN and FORWARD_JOIN -----------------------------------------------------------------
