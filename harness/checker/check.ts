@@ -5,7 +5,7 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { NO_BUSY_LOOP } from '../../properties/progress.ts';
 import { guardNamed, SOMETIMES } from '../../properties/sometimes.ts';
-import { At, worldFingerprint } from './encode.ts';
+import { withFreshCycles, worldFingerprint } from './encode.ts';
 import { type Fingerprint, SharedVisitedSet, type SharedVisitedBuffers, VisitedSet } from './fingerprint.ts';
 import { Ancestry, Frontier, type FrontierItem, NO_PARENT, type SharedAncestry } from './frontier.ts';
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
@@ -174,10 +174,7 @@ export class Search {
    */
   recovers(w: World, path: readonly number[]): boolean {
     const broken = new Map(this.unrestored.map((f) => [f.property, f.message]));
-    const start = w.slice();
-    start[At.CrashesLeft] = 0;
-    start[At.LinkFailuresLeft] = 0;
-    start.fill(0, At.Cycles, At.Cycles + this.s.nodes);
+    const start = withFreshCycles(w);
     for (let walk = 0; walk < RECOVERY_WALKS && broken.size > 0; walk++) {
       let x: World = start;
       for (let step = 0; step < this.o.depth && broken.size > 0; step++) {
@@ -234,15 +231,15 @@ export class Search {
     }
   }
 
-  /** Visits and judges the world the search starts from (the end of `from`); null when it already fails. */
-  start(): World | null {
-    const init = replayPath(this.o, this.o.from).final;
+  /** Visits and judges the world the search starts from (the end of `from`), with its fingerprint; null when it already fails. */
+  start(): { world: World; fp: Fingerprint } | null {
+    const world = replayPath(this.o, this.o.from).final;
     const fp: Fingerprint = { hi: 0, lo: 0 };
-    worldFingerprint(init, fp);
+    worldFingerprint(world, fp);
     this.visited.insert(fp.hi, fp.lo, 0);
-    const failed = this.judge(init, []);
+    const failed = this.judge(world, []);
     this.graph?.add(this.good);
-    return failed ? null : init;
+    return failed ? null : { world, fp };
   }
 
   bfs(): void {
@@ -250,8 +247,7 @@ export class Search {
     const init = this.start();
     if (!init) return;
     const cursor = new SuccessorCursor(this.s);
-    cursor.draft.load(init);
-    frontier.push(init, init.length, cursor.draft.parentFp, cursor.draft.parentFp, 0, this.ancestry.add(NO_PARENT, 0));
+    frontier.push(init.world, init.world.length, init.fp, init.fp, 0, this.ancestry.add(NO_PARENT, 0));
     while (this.stop === null) {
       const item = frontier.shift();
       if (!item) {
@@ -321,19 +317,15 @@ export class Search {
     }
   }
 
-  /**
-   * Depth-first on the same incremental successor path as BFS: one cursor per level (sharing
-   * one step cache), each level's world kept in that level's own buffer, so the stack is the
-   * current path's worlds and nothing else.
-   */
+  /** Depth-first from the start, or, for a shard (--shard), from each of its roots in turn. */
   dfs(): void {
     const init = this.start();
     if (!init) return;
     const cache = new StepCache(this.s.config);
-    const roots = this.o.shard ? this.shardRoots(init) : [{ world: init, path: [] }];
+    const roots = this.o.shard ? this.shardRoots(init) : [{ ...init, path: [] }];
     for (const root of roots) {
       if (this.stop !== null) break;
-      this.dfsFrom(root.world, root.path, cache);
+      this.dfsFrom(root.world, root.fp, root.path, cache);
     }
     this.stop ??= 'exhausted';
   }
@@ -343,9 +335,9 @@ export class Search {
    * shard (every shard makes the same one, judging what it meets); shard K of N keeps the K-th of
    * every N of them, in order. Empty when the space ends above that level (each shard saw it all).
    */
-  private shardRoots(init: World): Array<{ world: World; path: readonly number[] }> {
+  private shardRoots(init: { world: World; fp: Fingerprint }): Array<{ world: World; fp: Fingerprint; path: readonly number[] }> {
     const { index, count } = this.o.shard!;
-    let level: Array<{ world: World; path: readonly number[] }> = [{ world: init, path: [] }];
+    let level: Array<{ world: World; fp: Fingerprint; path: readonly number[] }> = [{ ...init, path: [] }];
     while (level.length < SHARD_SPLIT * count && this.stop === null) {
       const next: typeof level = [];
       for (const { world, path } of level) {
@@ -356,7 +348,7 @@ export class Search {
           if (succ.stepFailures) return this.record(succ.stepFailures, to);
           if (this.busyLoop(world, succ.world, undefined, succ.action, to) || !this.visited.add(succ.fingerprint.hi, succ.fingerprint.lo)) return;
           this.tick(to.length);
-          if (!this.judge(succ.world, to) && to.length < this.o.depth) next.push({ world: succ.world, path: to });
+          if (!this.judge(succ.world, to) && to.length < this.o.depth) next.push({ world: succ.world, fp: succ.fingerprint, path: to });
         });
       }
       if (next.length === 0) return [];
@@ -366,11 +358,11 @@ export class Search {
   }
 
   /**
-   * Depth-first from `root` (reached by `prefix`) on the same incremental successor path as BFS:
-   * one cursor per level (sharing one step cache), each level's world kept in that level's own
-   * buffer, so the stack is the current path's worlds and nothing else.
+   * Depth-first from `root` (fingerprint `rootFp`, reached by `prefix`) on the same incremental
+   * successor path as BFS: one cursor per level (sharing one step cache), each level's world kept
+   * in that level's own buffer, so the stack is the current path's worlds and nothing else.
    */
-  private dfsFrom(root: World, prefix: readonly number[], cache: StepCache): void {
+  private dfsFrom(root: World, rootFp: Fingerprint, prefix: readonly number[], cache: StepCache): void {
     const cursors: SuccessorCursor[] = [];
     /** Each level's world, a view of that level's buffer. */
     const worlds: Uint8Array[] = [root];
@@ -384,8 +376,6 @@ export class Search {
       (cursors[level] ??= new SuccessorCursor(this.s, cache)).reset(w, this.o.choices, this.o.seed, fp);
     };
     const path = (level: number, last: number): number[] => [...prefix, ...cursors.slice(0, level).map((c) => c.index), last];
-    const rootFp: Fingerprint = { hi: 0, lo: 0 };
-    worldFingerprint(root, rootFp);
     enter(0, root, rootFp);
     let top = 0;
     while (top >= 0 && this.stop === null) {
@@ -441,7 +431,7 @@ export class Search {
     const init = this.start();
     if (!init) return;
     for (let walk = 0; walk < this.o.walks && this.stop === null; walk++) {
-      let w = init;
+      let w = init.world;
       let before: World | undefined;
       const path: number[] = [];
       while (path.length < this.o.depth && this.stop === null) {

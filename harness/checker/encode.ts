@@ -27,6 +27,15 @@ export const enum At {
 /** Where node i's mask of armed NEIGHBOR timers is, in an n-node world's header. */
 export const timersAt = (n: number, i: number): number => At.Cycles + n + i;
 
+/** A copy of world `w` in which every node has its whole cycle budget again and no fault is left to inject. */
+export function withFreshCycles(w: Uint8Array): Uint8Array {
+  const fresh = w.slice();
+  fresh[At.CrashesLeft] = 0;
+  fresh[At.LinkFailuresLeft] = 0;
+  fresh.fill(0, At.Cycles, At.Cycles + w[At.N]!);
+  return fresh;
+}
+
 /** Bytes in an n-node world's header. */
 export const headerLength = (n: number): number => At.Cycles + 2 * n;
 

@@ -5,7 +5,6 @@
 // are shared (fingerprint.ts, frontier.ts), so the counts are those of one thread.
 import type { Worker } from 'node:worker_threads';
 import { type CheckHooks, type CheckResult, Search, type SharedSearch, STOP_REASONS, summarise } from './check.ts';
-import { worldFingerprint } from './encode.ts';
 import { SharedVisitedSet } from './fingerprint.ts';
 import { Frontier, ID_BLOCK, NO_PARENT, type SealedChunks, sharedAncestry } from './frontier.ts';
 import { type CheckOptions, resolveOptions } from './options.ts';
@@ -45,8 +44,8 @@ export const SHARED_CHUNK_BYTES = 1 << 18;
 /** The threads start at the first level this large; the levels before it are expanded in the calling thread. */
 const THREADS_FROM = 20_000;
 
-/** Expands every chunk of `level` still unclaimed, in this thread; returns the chunks written. */
-export function expandLevel(search: Search, level: LevelRequest, claim: Int32Array, cursor = cursorOf(search)): SealedChunks {
+/** Expands every chunk of `level` still unclaimed, in this thread, with `cursor`; returns the chunks written. */
+export function expandLevel(search: Search, level: LevelRequest, claim: Int32Array, cursor: SuccessorCursor): SealedChunks {
   const out = new Frontier(SHARED_CHUNK_BYTES, true);
   for (let k = Atomics.add(claim, 0, 1); k < level.chunks.length && search.stop === null; k = Atomics.add(claim, 0, 1)) {
     const chunk = Frontier.reading(level.chunks[k]!, level.counts[k]!);
@@ -56,12 +55,6 @@ export function expandLevel(search: Search, level: LevelRequest, claim: Int32Arr
   return out.seal();
 }
 
-const cursors = new WeakMap<Search, SuccessorCursor>();
-function cursorOf(search: Search): SuccessorCursor {
-  let c = cursors.get(search);
-  if (!c) cursors.set(search, (c = new SuccessorCursor(search.s)));
-  return c;
-}
 
 /**
  * BFS on `workers` threads; the same counts and verdicts as check() with one. `threadsFrom`: the
@@ -85,9 +78,7 @@ export async function checkParallel(input: Partial<CheckOptions>, hooks: CheckHo
   let level: SealedChunks = { chunks: [], counts: [] };
   if (init) {
     const first = new Frontier(SHARED_CHUNK_BYTES, true);
-    const fp = { hi: 0, lo: 0 };
-    worldFingerprint(init, fp);
-    first.push(init, init.length, fp, fp, 0, search.ancestry.add(NO_PARENT, 0));
+    first.push(init.world, init.world.length, init.fp, init.fp, 0, search.ancestry.add(NO_PARENT, 0));
     level = first.seal();
   }
   (search.visited as SharedVisitedSet).flush();
@@ -98,6 +89,7 @@ export async function checkParallel(input: Partial<CheckOptions>, hooks: CheckHo
   const progress = hooks.onProgress ? setInterval(() => hooks.onProgress!({ states: search.states, unique: search.visited.size, depth, seconds: search.seconds() }), 1000) : undefined;
   const stopWord = new Int32Array(shared.stop);
   const claimWord = new Int32Array(claim);
+  const cursor = new SuccessorCursor(search.s);
   try {
     while (level.chunks.length > 0 && Atomics.load(stopWord, 0) === 0) {
       if (search.seconds() >= o.timeLimit) {
@@ -107,7 +99,7 @@ export async function checkParallel(input: Partial<CheckOptions>, hooks: CheckHo
       Atomics.store(claimWord, 0, 0);
       if (workers.length === 0 && level.counts.reduce((a, b) => a + b, 0) < threadsFrom) {
         // Small levels are expanded here: starting threads costs more than they would save.
-        level = expandLevel(search, level, claimWord);
+        level = expandLevel(search, level, claimWord, cursor);
       } else {
         if (workers.length === 0) {
           for (let k = 1; k < o.workers; k++) workers.push(startWorker(import.meta.url, setup));
@@ -115,7 +107,7 @@ export async function checkParallel(input: Partial<CheckOptions>, hooks: CheckHo
         }
         for (const w of workers) w.postMessage(level satisfies LevelRequest);
         // This thread is one of the workers: it claims chunks beside them.
-        const mine = expandLevel(search, level, claimWord);
+        const mine = expandLevel(search, level, claimWord, cursor);
         const written = [mine, ...(await Promise.all(replies.map((r) => r.next('level'))))];
         level = { chunks: written.flatMap((x) => x.chunks), counts: written.flatMap((x) => x.counts) };
       }
