@@ -334,24 +334,31 @@ function tryPromote(s: NodeState, ctx: StepContext): void {
     if (s.tried.length > 0) s.tried.length = 0;
     return;
   }
-  // pickOne over the untried candidates, counted and then found again rather than filtered out
-  // (no closure per call: this runs on most steps of a large simulation).
-  const passive = s.passive;
-  let count = 0;
-  for (let i = 0; i < passive.length; i++) if (untried(s, passive[i]!)) count++;
+  const count = countPassive(s, untried);
   if (count === 0) {
     s.tried.length = 0;
     return;
   }
-  let k = ctx.chooser.pick(count);
-  let i = 0;
-  while (!untried(s, passive[i]!) || k-- !== 0) i++;
-  ask(s, passive[i]!, s.active.length <= (isMutant(ctx, 'high-priority-too-early') ? 1 : 0), ctx);
+  ask(s, nthPassive(s, untried, ctx.chooser.pick(count)), s.active.length <= (isMutant(ctx, 'high-priority-too-early') ? 1 : 0), ctx);
 }
 
 /** A refill candidate not yet tried in this round and owing us no answer. */
-function untried(s: NodeState, id: NodeId): boolean {
-  return !has(s.tried, id) && !has(s.abandoned, id);
+const untried = (s: NodeState, id: NodeId): boolean => !has(s.tried, id) && !has(s.abandoned, id);
+const owesNoAnswer = (s: NodeState, id: NodeId): boolean => !has(s.abandoned, id);
+
+// pickOne over the passive ids that pass a test is countPassive, a draw, then nthPassive: the same
+// draws as filtering them out, without an array (this runs on most steps of a large simulation).
+function countPassive(s: NodeState, ok: (s: NodeState, id: NodeId) => boolean): number {
+  let count = 0;
+  for (let i = 0; i < s.passive.length; i++) if (ok(s, s.passive[i]!)) count++;
+  return count;
+}
+
+/** The k-th passive id that passes `ok`. */
+function nthPassive(s: NodeState, ok: (s: NodeState, id: NodeId) => boolean, k: number): NodeId {
+  let i = 0;
+  while (!ok(s, s.passive[i]!) || k-- !== 0) i++;
+  return s.passive[i]!;
 }
 
 /** The one outstanding NEIGHBOR request, with its timeout armed. */
@@ -417,16 +424,9 @@ function onCycle(s: NodeState, ctx: StepContext): void {
 /** A full node asks a random passive peer with HIGH priority; on acceptance addActive evicts one of ours. */
 function swapIn(s: NodeState, ctx: StepContext): void {
   if (s.pending !== NONE || s.active.length < ctx.config.activeSize) return;
-  // pickOne over the passive ids owing us no answer, counted and then found again (the same
-  // draws as filtering them out, without an array on every cycle of every full node).
-  const passive = s.passive;
-  let count = 0;
-  for (let i = 0; i < passive.length; i++) if (!has(s.abandoned, passive[i]!)) count++;
+  const count = countPassive(s, owesNoAnswer);
   if (count === 0 || !ctx.chooser.chance(1, SWAP_ODDS)) return;
-  let k = ctx.chooser.pick(count);
-  let i = 0;
-  while (has(s.abandoned, passive[i]!) || k-- !== 0) i++;
-  ask(s, passive[i]!, true, ctx);
+  ask(s, nthPassive(s, owesNoAnswer, ctx.chooser.pick(count)), true, ctx);
 }
 
 function onShuffle(s: NodeState, from: NodeId, origin: NodeId, ids: readonly NodeId[], ttl: number, ctx: StepContext): void {
