@@ -79,6 +79,7 @@ const NUMBER_FLAGS: ReadonlyArray<{ field: keyof CheckOptions; flag: string; hel
 /** The command line that reruns exactly this check. */
 export function reproduceCommand(o: CheckOptions): string {
   const flags = NUMBER_FLAGS.map(({ field, flag }) => `--${flag} ${o[field]}`);
+  if (o.sequential) flags.push('--sequential');
   flags.push(`--strategy ${o.strategy}`, `--choices ${o.choices}`, `--variant ${o.variant}`);
   for (const [key, choice] of Object.entries(o.decisions ?? {})) flags.push(`--decide ${key}=${choice}`);
   if (o.mutant) flags.push(`--mutant ${o.mutant}`);
@@ -149,6 +150,7 @@ export function buildProgram(): Command {
     checkCommand.option(`--${flag} <n>`, help, parse(`--${flag}`), DEFAULT_OPTIONS[field] as number);
   }
   checkCommand
+    .option('--sequential', "joins and shuffle timers only while nothing is in flight (the paper's sequential joins; a shuffle period far longer than any latency): a smaller space to exhaust")
     .addOption(new Option('--strategy <s>', 'search strategy').choices(['bfs', 'dfs', 'random']).default(DEFAULT_OPTIONS.strategy))
     .addOption(new Option('--choices <mode>', 'random choices: branch on each alternative, or fix them by seed').choices(['enumerate', 'seeded']).default(DEFAULT_OPTIONS.choices))
     .addOption(new Option('--variant <v>', 'protocol decisions').choices(['reference', 'paper']).default(DEFAULT_OPTIONS.variant))

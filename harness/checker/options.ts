@@ -34,6 +34,8 @@ export interface CheckOptions {
   earlyTimeouts: number;
   /** Shuffle-timer firings per node. */
   cycles: number;
+  /** Joins and shuffle timers only while nothing is in flight (sequential joins, a period far longer than any latency): a smaller space. */
+  sequential: boolean;
   choices: ChoiceMode;
   seed: number;
   /** Random-walk strategy: how many walks at most. */
@@ -75,6 +77,7 @@ export const DEFAULT_OPTIONS: CheckOptions = {
   linkFailures: 0,
   earlyTimeouts: 0,
   cycles: 1,
+  sequential: false,
   choices: 'enumerate',
   seed: 1,
   walks: 100_000,
@@ -109,6 +112,7 @@ export function resolveOptions(input: Partial<CheckOptions> = {}): CheckOptions 
     }
   }
   if (!['bfs', 'dfs', 'random'].includes(o.strategy)) throw new ConfigError('strategy', `must be bfs, dfs or random, got ${JSON.stringify(o.strategy)}`);
+  if (typeof o.sequential !== 'boolean') throw new ConfigError('sequential', `must be true or false, got ${JSON.stringify(o.sequential)}`);
   if (!['enumerate', 'seeded'].includes(o.choices)) throw new ConfigError('choices', `must be enumerate or seeded, got ${JSON.stringify(o.choices)}`);
   // Own names only: "toString" or "__proto__" are found `in` any object (a replay token can carry them).
   if (o.variant !== 'reference' && o.variant !== 'paper') throw new ConfigError('variant', `must be reference or paper, got ${JSON.stringify(o.variant)}`);
@@ -151,6 +155,7 @@ export function scenarioOf(o: CheckOptions): Scenario {
     nodes: o.nodes,
     config,
     budgets: { crashes: o.crashes, linkFailures: o.linkFailures, earlyTimeouts: o.earlyTimeouts, cycles: o.cycles },
+    sequential: o.sequential,
   };
 }
 

@@ -8,7 +8,7 @@ import { successors } from './successors.ts';
 import { describeAction, initialWorld, nodeOf, steppedNode, timersOf, type World } from './world.ts';
 
 // Options that shape the explored world; search limits are not part of a trace's identity.
-const SCENARIO_FIELDS = ['nodes', 'active', 'passive', 'arwl', 'prwl', 'ka', 'kp', 'shuffleWalk', 'variant', 'decisions', 'mutant', 'crashes', 'linkFailures', 'earlyTimeouts', 'cycles', 'choices', 'seed'] as const;
+const SCENARIO_FIELDS = ['nodes', 'active', 'passive', 'arwl', 'prwl', 'ka', 'kp', 'shuffleWalk', 'variant', 'decisions', 'mutant', 'crashes', 'linkFailures', 'earlyTimeouts', 'cycles', 'sequential', 'choices', 'seed'] as const;
 // Version 2: the world holds each node's armed NEIGHBOR timers, so successor lists (and paths into
 // them) differ from version 1's.
 const TOKEN_VERSION = 2;

@@ -34,6 +34,8 @@ export interface Scenario {
   /** Node 0 starts alone; every other node joins through it, in any order. */
   readonly config: HyParViewConfig;
   readonly budgets: Budgets;
+  /** Joins and shuffle timers start only while nothing is in flight: the paper's sequential joins, and a shuffle period far longer than any message's latency. */
+  readonly sequential: boolean;
 }
 
 /**
@@ -122,11 +124,11 @@ export function enabledActions(s: Scenario, w: WorldIndex): Action[] {
   const all = (actionTables[n] ??= new ActionTable(n));
   const out: Action[] = [];
   for (let q = 0; q < n * n; q++) if (w.queueLength(q) > 0) out.push(all.deliver[q]!);
-  for (let i = 1; i < n; i++) if (!w.joined(i)) out.push(all.join[i]!);
   const quiet = w.inFlight === 0;
+  if (quiet || !s.sequential) for (let i = 1; i < n; i++) if (!w.joined(i)) out.push(all.join[i]!);
   for (let i = 0; i < n; i++) {
     if (!w.alive(i) || !w.joined(i)) continue;
-    if (b[At.Cycles + i]! < s.budgets.cycles) out.push(all.cycle[i]!);
+    if (b[At.Cycles + i]! < s.budgets.cycles && (quiet || !s.sequential)) out.push(all.cycle[i]!);
     if (quiet || b[At.EarlyTimeoutsLeft]! > 0) {
       for (let armed = w.timers(i), p = 0; armed !== 0; armed >>>= 1, p++) if (armed & 1) out.push(all.timeout[i * n + p]!);
     }
