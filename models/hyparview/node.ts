@@ -387,9 +387,8 @@ function onDisconnect(s: NodeState, from: NodeId, ctx: StepContext): void {
 function onLinkDown(s: NodeState, peer: NodeId, ctx: StepContext): void {
   if (has(s.active, peer) && !isMutant(ctx, 'ignore-link-down')) {
     dropFromActive(s, peer, ctx);
-    // A broken link is not always a dead peer: keep it as a candidate; if it is dead, the connect
-    // fails. Only into a free slot: evicting a live candidate for it can strand a node (F6).
-    if (ctx.config.decisions.isolation === 'seedAndPromote' && s.passive.length < passiveCapacity(ctx)) addPassive(s, peer, ctx);
+    // A broken link is not always a dead peer: keep it as a candidate; if it is dead, the connect fails.
+    if (ctx.config.decisions.isolation === 'seedAndPromote') addPassive(s, peer, ctx);
   }
   if (s.pending === peer) {
     s.pending = NONE;
