@@ -3,6 +3,12 @@ import test from 'ava';
 import { check, type CheckResult } from '../../harness/checker/check.ts';
 import { MUTANT_SCENARIOS } from '../../harness/checker/mutants.ts';
 import { decodeToken, replayPath } from '../../harness/checker/trace.ts';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { resolveOptions, scenarioOf } from '../../harness/checker/options.ts';
+import { successors } from '../../harness/checker/successors.ts';
+import { describeAction, inFlight, initialWorld } from '../../harness/checker/world.ts';
+import { reproduceCommand } from '../../harness/cli.ts';
 
 const explain = (r: CheckResult): string => r.violations.map((v) => `${v.property}: ${v.message}\n${v.trace}\nreplay ${v.replay}`).join('\n');
 
@@ -123,4 +129,36 @@ test('bad options are rejected with the field named', (t) => {
   t.throws(() => check({ prwl: 9 }), { message: /prwl: must not exceed arwl/ });
   t.throws(() => check({ strategy: 'astar' as never }), { message: /strategy/ });
   t.throws(() => check({ expect: ['nonsense'] }), { message: /unknown sometimes guard/ });
+});
+
+test('--sequential: joins and shuffle timers start only while nothing is in flight; a smaller space, carried by tokens', (t) => {
+  const seed = Number(process.env.HYPARVIEW_TEST_SEED ?? 4_242);
+  const o = resolveOptions({ nodes: 4, active: 2, passive: 1, arwl: 1, prwl: 1, shuffleWalk: 1, cycles: 1, sequential: true });
+  const s = scenarioOf(o);
+  const rng = xoroshiro128plus(seed);
+  let starts = 0;
+  for (let walk = 0; walk < 200; walk++) {
+    let w = initialWorld(s);
+    for (let step = 0; step < 80; step++) {
+      const next = successors(s, w, o.choices, o.seed);
+      if (next.length === 0) break;
+      for (const x of next) {
+        if (x.action.k !== 'join' && x.action.k !== 'cycle') continue;
+        starts++;
+        if (inFlight(w) > 0) return t.fail(`seed ${seed}: ${describeAction(w, s, x.action)} offered with ${inFlight(w)} in flight`);
+      }
+      w = next[uniformInt(rng, 0, next.length - 1)]!.world;
+    }
+  }
+  t.true(starts > 200, `${starts} joins and cycles offered`);
+  const plain = check({ nodes: 4, active: 3, crashes: 0, cycles: 1, maxStates: 200_000 });
+  const sequential = check({ nodes: 4, active: 3, crashes: 0, cycles: 1, sequential: true });
+  t.is(sequential.stopReason, 'exhausted');
+  t.true(sequential.unique < plain.unique, `${sequential.unique} sequential, ${plain.unique} not`);
+  const failing = check({ nodes: 3, variant: 'paper', sequential: true });
+  const v = failing.violations[0]!;
+  const token = decodeToken(v.replay!);
+  t.true(token.options.sequential);
+  t.true(replayPath(token.options, token.path).failures.some((f) => f.property === v.property));
+  t.regex(reproduceCommand(resolveOptions({ sequential: true })), / --sequential /);
 });
