@@ -25,16 +25,21 @@ export function pickOne<T>(items: readonly T[], chooser: Chooser): T {
 }
 
 /**
- * k distinct elements of `items`, in their original order (Knuth's selection sampling).
- * Uniform under a seeded chooser; under an enumerating chooser it yields exactly the
- * C(n, k) combinations, one binary choice per element.
+ * k distinct elements of `items` other than `skip`, in their original order (Knuth's selection
+ * sampling), appended to `out`. Uniform under a seeded chooser; under an enumerating chooser it
+ * yields exactly the C(n, k) combinations, one binary choice per element. The draws are those of
+ * sampling a copy without `skip`, without making the copy (a hot path of large simulations).
  */
-export function sample<T>(items: readonly T[], k: number, chooser: Chooser): T[] {
-  const n = items.length;
-  if (k >= n) return items.slice();
-  const out: T[] = [];
-  for (let i = 0; i < n && out.length < k; i++) {
-    if (chooser.chance(k - out.length, n - i)) out.push(items[i]!);
+export function sample<T>(items: readonly T[], k: number, chooser: Chooser, skip?: T, out: T[] = []): T[] {
+  let n = 0;
+  for (let i = 0; i < items.length; i++) if (items[i] !== skip) n++;
+  for (let i = 0, left = n, taken = 0; taken < k && left > 0; i++) {
+    if (items[i] === skip) continue;
+    if (k >= n || chooser.chance(k - taken, left)) {
+      out.push(items[i]!);
+      taken++;
+    }
+    left--;
   }
   return out;
 }

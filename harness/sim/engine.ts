@@ -8,7 +8,7 @@ import { type Chooser, seededChooser } from '../../models/chooser.ts';
 import type { NodeId } from '../../models/hyparview/messages.ts';
 import { ALWAYS, QUIESCENT, type Property } from '../../properties/invariants.ts';
 import type { ClusterSnapshot, NodeSnapshot } from '../../properties/snapshot.ts';
-import { type SimEffect, type SimProtocol } from './protocols.ts';
+import type { SimEffect, SimInput, SimProtocol } from './protocols.ts';
 import { EventQueue } from './queue.ts';
 
 export interface EngineOptions {
@@ -44,16 +44,19 @@ const enum Kind {
   Originate,
 }
 
+/** Reused once processed (Simulation.event): events outlive young-generation GCs, so fresh ones cost promotions. */
+const CYCLE: SimInput = { t: 'cycle' };
+
 interface Ev {
-  readonly k: Kind;
-  readonly to: NodeId;
+  k: Kind;
+  to: NodeId;
   /** The sender, the failed peer, the timer's peer, the joining contact. */
-  readonly peer: NodeId;
+  peer: NodeId;
   /** Broadcast index (Copy, Originate) or timer generation (Timeout). */
-  readonly x: number;
+  x: number;
   /** Hop count of a broadcast copy. */
-  readonly hop: number;
-  readonly msg: unknown;
+  hop: number;
+  msg: unknown;
 }
 
 /** One broadcast: who got it, how far it travelled, how many copies it cost. */
@@ -117,6 +120,10 @@ export class Simulation {
   private readonly armed: Map<number, number>;
   private timerGen = 0;
   private readonly out: SimEffect[] = [];
+  /** Processed events, for reuse. */
+  private readonly spare: Ev[] = [];
+  /** The input handed to the protocol, rewritten for each event (models read it, never keep it). */
+  private readonly input: { t: SimInput['t']; from: NodeId; msg: unknown; peer: NodeId; contact: NodeId } = { t: 'message', from: 0, msg: null, peer: 0, contact: 0 };
   private readonly latencySalt: number;
 
   /**
@@ -177,7 +184,7 @@ export class Simulation {
   /** `node` joins through `contact` at time `at`. */
   join(node: NodeId, contact: NodeId, at = this.now): void {
     this.membershipInFlight++;
-    this.q.push(at, { k: Kind.Join, to: node, peer: contact, x: 0, hop: 0, msg: null });
+    this.q.push(at, this.event(Kind.Join, node, contact, 0, 0, null));
   }
 
   /**
@@ -235,7 +242,7 @@ export class Simulation {
   broadcast(at = this.now, origin: NodeId = -1): BroadcastRecord {
     const rec: BroadcastRecord = { origin, sentAt: at, live: 0, delivered: 0, received: 0, lost: 0, lastHop: 0, pending: 1, hops: null };
     this.broadcasts.push(rec);
-    this.q.push(at, { k: Kind.Originate, to: origin, peer: -1, x: this.broadcasts.length - 1, hop: 0, msg: null });
+    this.q.push(at, this.event(Kind.Originate, origin, -1, this.broadcasts.length - 1, 0, null));
     return rec;
   }
 
@@ -263,7 +270,7 @@ export class Simulation {
         const at = base + this.phase[id]!;
         this.runUntil(at);
         this.now = at;
-        if (this.alive[id]) this.apply(id, { t: 'cycle' });
+        if (this.alive[id]) this.apply(id, CYCLE);
       }
       this.runUntil(base + T);
       this.now = base + T;
@@ -292,26 +299,62 @@ export class Simulation {
     const e = this.q.pop();
     this.now = time;
     this.eventsProcessed++;
+    this.handle(e, time);
+    e.msg = null;
+    this.spare.push(e);
+  }
+
+  private event(k: Kind, to: NodeId, peer: NodeId, x: number, hop: number, msg: unknown): Ev {
+    const e = this.spare.pop();
+    if (e === undefined) return { k, to, peer, x, hop, msg };
+    e.k = k;
+    e.to = to;
+    e.peer = peer;
+    e.x = x;
+    e.hop = hop;
+    e.msg = msg;
+    return e;
+  }
+
+  private handle(e: Ev, time: number): void {
+    const input = this.input;
     switch (e.k) {
       case Kind.Message:
         this.membershipInFlight--;
-        if (this.alive[e.to]) this.apply(e.to, { t: 'message', from: e.peer, msg: e.msg });
+        if (this.alive[e.to]) {
+          input.t = 'message';
+          input.from = e.peer;
+          input.msg = e.msg;
+          this.apply(e.to, input as SimInput);
+        }
         // The connection it travelled on is gone: the sender hears of it.
         else if (this.protocol.connections && this.alive[e.peer]) this.linkDown(e.peer, e.to, time + this.latency(e.to, e.peer));
         return;
       case Kind.LinkDown:
         this.membershipInFlight--;
-        if (this.alive[e.to]) this.apply(e.to, { t: 'linkDown', peer: e.peer });
+        if (this.alive[e.to]) {
+          input.t = 'linkDown';
+          input.peer = e.peer;
+          this.apply(e.to, input as SimInput);
+        }
         return;
       case Kind.Join:
         this.membershipInFlight--;
-        if (this.alive[e.to]) this.apply(e.to, { t: 'join', contact: e.peer });
+        if (this.alive[e.to]) {
+          input.t = 'join';
+          input.contact = e.peer;
+          this.apply(e.to, input as SimInput);
+        }
         return;
       case Kind.Timeout: {
         const key = e.to * 2 ** 24 + e.peer;
         if (this.armed.get(key) !== e.x) return; // re-armed since, or the node restarted
         this.armed.delete(key);
-        if (this.alive[e.to]) this.apply(e.to, { t: 'timeout', peer: e.peer });
+        if (this.alive[e.to]) {
+          input.t = 'timeout';
+          input.peer = e.peer;
+          this.apply(e.to, input as SimInput);
+        }
         return;
       }
       case Kind.Originate:
@@ -320,7 +363,7 @@ export class Simulation {
     }
   }
 
-  private apply(id: NodeId, input: Parameters<SimProtocol['step']>[1]): void {
+  private apply(id: NodeId, input: SimInput): void {
     const out = this.out;
     out.length = 0;
     this.protocol.step(this.states[id], input, this.protocolChooser, out);
@@ -333,7 +376,7 @@ export class Simulation {
         const { peer } = fx as Extract<SimEffect, { t: 'armNeighborTimeout' }>;
         const gen = ++this.timerGen;
         this.armed.set(id * 2 ** 24 + peer, gen);
-        this.q.push(this.now + this.options.neighborTimeoutMs, { k: Kind.Timeout, to: id, peer, x: gen, hop: 0, msg: null });
+        this.q.push(this.now + this.options.neighborTimeoutMs, this.event(Kind.Timeout, id, peer, gen, 0, null));
       }
     }
   }
@@ -342,7 +385,7 @@ export class Simulation {
     this.messagesSent++;
     if (this.alive[to]) {
       this.membershipInFlight++;
-      this.q.push(this.now + this.latency(from, to), { k: Kind.Message, to, peer: from, x: 0, hop: 0, msg });
+      this.q.push(this.now + this.latency(from, to), this.event(Kind.Message, to, from, 0, 0, msg));
     } else if (this.protocol.connections) {
       // The connect (or the write on a reset connection) fails: a round trip later.
       this.linkDown(from, to, this.now + 2 * this.latency(from, to));
@@ -351,7 +394,7 @@ export class Simulation {
 
   private linkDown(at: NodeId, peer: NodeId, time: number): void {
     this.membershipInFlight++;
-    this.q.push(time, { k: Kind.LinkDown, to: at, peer, x: 0, hop: 0, msg: null });
+    this.q.push(time, this.event(Kind.LinkDown, at, peer, 0, 0, null));
   }
 
   private copyArrives(e: Ev): void {
@@ -376,7 +419,7 @@ export class Simulation {
     if (e.hop > rec.lastHop) rec.lastHop = e.hop;
     for (const to of this.protocol.gossipTargets(this.states[id], e.peer, this.protocolChooser)) {
       rec.pending++;
-      if (this.alive[to]) this.q.push(this.now + this.latency(id, to), { k: Kind.Copy, to, peer: id, x: e.x, hop: e.hop + 1, msg: null });
+      if (this.alive[to]) this.q.push(this.now + this.latency(id, to), this.event(Kind.Copy, to, id, e.x, e.hop + 1, null));
       else {
         // Sent into a dead link: lost, and (over TCP) the sender hears of it.
         rec.pending--;

@@ -55,10 +55,14 @@ export interface ProtocolOptions {
 /** The paper's comparison: every overlay forwards a broadcast to 4 peers (HyParView: active 5 minus the sender). */
 export const DEFAULT_FANOUT = 4;
 
+const SHUFFLE_TIMER = { t: 'shuffleTimer' } as const;
+
 function hyparview(config: HyParViewConfig): SimProtocol<NodeState> {
   const ctx = { config, chooser: undefined as unknown as Chooser, out: [] as Effect[] };
   // The flood's targets, rewritten for every copy: the engine reads them at once (a first delivery in a large run).
   const targets: NodeId[] = [];
+  // The timer inputs, reused: the node reads an input, never keeps it.
+  const timeout = { t: 'neighborTimeout' as const, peer: 0 };
   return {
     name: 'hyparview',
     connections: true,
@@ -70,9 +74,10 @@ function hyparview(config: HyParViewConfig): SimProtocol<NodeState> {
       ctx.out = out as Effect[];
       switch (input.t) {
         case 'cycle':
-          return step(s, { t: 'shuffleTimer' }, ctx);
+          return step(s, SHUFFLE_TIMER, ctx);
         case 'timeout':
-          return step(s, { t: 'neighborTimeout', peer: input.peer }, ctx);
+          timeout.peer = input.peer;
+          return step(s, timeout, ctx);
         case 'message':
           return step(s, input as Parameters<typeof step>[1], ctx);
         default:

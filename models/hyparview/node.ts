@@ -163,29 +163,35 @@ function addPassive(s: NodeState, peer: NodeId, ctx: StepContext): void {
 }
 
 /**
- * Shuffle merge: like addPassive, but a full view evicts one of the ids in `replaceFirst` it
- * holds (drawn in passive order) before a random one. Those ids are found once and kept up to
- * date through the merge, which draws exactly as filtering the view before each eviction would
- * (the simulator's hottest model path).
+ * Shuffle merge of `first` (unless NONE) and then `ids`: like addPassive, but a full view evicts
+ * one of the ids in `replaceFirst` it holds (drawn in passive order) before a random one. Those
+ * ids are found once and kept up to date through the merge, which draws exactly as filtering the
+ * view before each eviction would (the simulator's hottest model path).
  */
-function mergePassive(s: NodeState, ids: readonly NodeId[], replaceFirst: readonly NodeId[], ctx: StepContext): void {
+function mergePassive(s: NodeState, first: NodeId, ids: readonly NodeId[], replaceFirst: readonly NodeId[], ctx: StepContext): void {
   const capacity = passiveCapacity(ctx);
   if (capacity === 0) return;
   // The replace-first ids the view holds, ascending: the view's own order.
-  const held: NodeId[] = [];
+  held.length = 0;
   for (const id of replaceFirst) if (has(s.passive, id)) insert(held, id);
-  for (const id of ids) {
-    if (id === s.id && !isMutant(ctx, 'merge-self-into-passive')) continue;
-    if (has(s.active, id) && !isMutant(ctx, 'merge-active-into-passive')) continue;
-    if (has(s.passive, id)) continue;
-    if (s.passive.length >= capacity) {
-      const victim = held.length > 0 ? held[ctx.chooser.pick(held.length)]! : pickOne(s.passive, ctx.chooser);
-      removePassive(s, victim);
-      remove(held, victim);
-    }
-    insert(s.passive, id);
-    if (has(replaceFirst, id)) insert(held, id);
+  if (first !== NONE) mergeOne(s, first, replaceFirst, capacity, ctx);
+  for (const id of ids) mergeOne(s, id, replaceFirst, capacity, ctx);
+}
+
+/** mergePassive's replace-first ids in the view: scratch, as merges do not nest. */
+const held: NodeId[] = [];
+
+function mergeOne(s: NodeState, id: NodeId, replaceFirst: readonly NodeId[], capacity: number, ctx: StepContext): void {
+  if (id === s.id && !isMutant(ctx, 'merge-self-into-passive')) return;
+  if (has(s.active, id) && !isMutant(ctx, 'merge-active-into-passive')) return;
+  if (has(s.passive, id)) return;
+  if (s.passive.length >= capacity) {
+    const victim = held.length > 0 ? held[ctx.chooser.pick(held.length)]! : pickOne(s.passive, ctx.chooser);
+    removePassive(s, victim);
+    remove(held, victim);
   }
+  insert(s.passive, id);
+  if (has(replaceFirst, id)) insert(held, id);
 }
 
 const passiveCapacity = (ctx: StepContext): number => ctx.config.passiveSize + (isMutant(ctx, 'passive-capacity-off-by-one') ? 1 : 0);
@@ -222,7 +228,7 @@ function onJoin(s: NodeState, newNode: NodeId, ctx: StepContext): void {
   }
   if (d.isolation === 'seedAndPromote') {
     // Without this, a joiner whose walks all die knows nobody but its contact, and is lost with it.
-    const ids = sample(without(s.active, newNode), ctx.config.ka, ctx.chooser).concat(sample(without(s.passive, newNode), ctx.config.kp, ctx.chooser));
+    const ids = sample(s.passive, ctx.config.kp, ctx.chooser, newNode, sample(s.active, ctx.config.ka, ctx.chooser, newNode));
     if (ids.length > 0) send(ctx, newNode, { t: MsgType.ShuffleReply, ids });
   }
 }
@@ -416,7 +422,7 @@ function onCycle(s: NodeState, ctx: StepContext): void {
   if (decisions.isolation === 'seedAndPromote') tryPromote(s, ctx);
   if (decisions.fullViewSwap === 'sometimes') swapIn(s, ctx);
   if (s.active.length === 0) return;
-  const ids = sample(s.active, ka, ctx.chooser).concat(sample(s.passive, kp, ctx.chooser));
+  const ids = sample(s.passive, kp, ctx.chooser, undefined, sample(s.active, ka, ctx.chooser));
   s.exchanged = ids.slice().sort((a, b) => a - b);
   send(ctx, pickOne(s.active, ctx.chooser), { t: MsgType.Shuffle, origin: s.id, ids, ttl: shuffleWalk });
 }
@@ -440,16 +446,14 @@ function onShuffle(s: NodeState, from: NodeId, origin: NodeId, ids: readonly Nod
   }
   if (origin === s.id) return;
   const wanted = ids.length + 1;
-  let reply = sample(without(s.passive, origin), wanted, ctx.chooser);
-  if (reply.length < wanted && ctx.config.decisions.shuffleReply === 'fillFromActive') {
-    reply = reply.concat(sample(without(s.active, origin), wanted - reply.length, ctx.chooser));
-  }
+  const reply = sample(s.passive, wanted, ctx.chooser, origin);
+  if (reply.length < wanted && ctx.config.decisions.shuffleReply === 'fillFromActive') sample(s.active, wanted - reply.length, ctx.chooser, origin, reply);
   send(ctx, isMutant(ctx, 'shuffle-reply-to-sender') ? from : origin, { t: MsgType.ShuffleReply, ids: reply });
-  mergePassive(s, [origin, ...ids], reply, ctx);
+  mergePassive(s, origin, ids, reply, ctx);
 }
 
 function onShuffleReply(s: NodeState, ids: readonly NodeId[], ctx: StepContext): void {
-  mergePassive(s, ids, s.exchanged, ctx);
+  mergePassive(s, NONE, ids, s.exchanged, ctx);
   // A reply with nothing of ours outstanding is a contact's seed after JOIN, not a finished shuffle.
   if (s.exchanged.length > 0) emit(ctx, 'shuffleCompleted', NONE);
   s.exchanged = [];
