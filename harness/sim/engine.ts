@@ -44,9 +44,9 @@ const enum Kind {
   Originate,
 }
 
-/** Reused once processed (Simulation.event): events outlive young-generation GCs, so fresh ones cost promotions. */
 const CYCLE: SimInput = { t: 'cycle' };
 
+/** Reused once processed (Simulation.event): events outlive young-generation GCs, so fresh ones cost promotions. */
 interface Ev {
   k: Kind;
   to: NodeId;
