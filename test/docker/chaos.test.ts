@@ -28,6 +28,13 @@ async function leftovers(): Promise<string[]> {
   return [...containers.map((c) => c.Names[0] ?? c.Id), ...networks.map((n) => `network ${n.Name}`)];
 }
 
+/** The last lines of a node's log, for a failure message. */
+async function logTail(id: string, lines: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'chaos-logs-'));
+  await cluster!.backend.saveLogs(dir);
+  return readFileSync(join(dir, `${id}.log`), 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
 async function converges(t: ExecutionContext, what: string, withinMs: number): Promise<number> {
   const r = await cluster!.converge(withinMs + 1000);
   t.true(r.converged && r.seconds * 1000 <= withinMs, `seed ${SEED}: ${what}: ${r.converged ? `converged after ${r.seconds.toFixed(2)} s, bound ${withinMs} ms` : 'did not converge'}\n${r.violations.map((v) => `${v.property}: ${v.message}`).join('\n')}\n${describeViews(r.last, r.judgement)}`);
@@ -123,7 +130,8 @@ test.serial('a one-way partition is detected (the cut-off sender drops its peer)
   })();
   await cluster!.oneWay(from, to);
   const detected = await within(boundMs, (v) => !v.get(from)?.active.includes(to));
-  t.true(detected, `seed ${SEED}: ${from} still has ${to} active ${boundMs} ms after its link to ${to} was blackholed`);
+  // A miss was seen once in CI and never reproduced: its log says whether the keepalive fired.
+  t.true(detected, `seed ${SEED}: ${from} still has ${to} active ${boundMs} ms after its link to ${to} was blackholed${detected ? '' : `\n${await logTail(from, 40)}`}`);
   await cluster!.heal();
   await converges(t, `after healing ${from}->${to}`, boundMs);
 });
