@@ -164,7 +164,9 @@ test.serial('a paused node is dropped by its peers (keepalive) and rejoins after
 
 test.serial('with 200 ms ± 50 ms on every link the cluster still converges and broadcasts reach every node', async (t) => {
   await cluster!.latency('all', 200, 50);
-  await settles(t, '8 nodes, 200 ± 50 ms', boundMs);
+  // Each swap of the island remedy (a node in four per cycle) leaves a link one-sided for a round
+  // trip, over 400 ms here, so two clean snapshots in a row are rarer: twice the usual bound.
+  await settles(t, '8 nodes, 200 ± 50 ms', 2 * boundMs + 2000);
   await reachesEveryNodeUp(t, 'under latency');
   // A crash and a restart under latency: the failure is seen and the overlay re-forms through slow links.
   const victim = cluster!.ids[(SEED + 3) % 8]!;
