@@ -103,8 +103,9 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void, sta
   const now = (): number => Math.round((performance.now() - t0) / 100) / 10;
   const stamp = (): string => `[${now().toFixed(1).padStart(6)} s]`;
   const onSignal = (): void => {
+    // Once: more signals while the cluster is being removed change nothing.
+    if (!interrupted) log('interrupted: removing the cluster...');
     interrupted = true;
-    log('interrupted: removing the cluster...');
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

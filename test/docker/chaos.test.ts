@@ -190,13 +190,15 @@ async function chaos(args: string[], opts: { signalAfter?: RegExp } = {}) {
   if (opts.signalAfter) {
     const re = opts.signalAfter;
     let seen = '';
-    proc.stderr!.on('data', (d: Buffer) => {
+    // One SIGINT, as a user's Ctrl-C: a signal on every later line of output could land after
+    // the CLI has removed its handler and kill it outright (a CI failure).
+    const onData = (d: Buffer): void => {
       seen += d.toString();
-      if (re.test(seen)) {
-        re.lastIndex = 0;
-        proc.kill('SIGINT');
-      }
-    });
+      if (!re.test(seen)) return;
+      proc.stderr!.off('data', onData);
+      proc.kill('SIGINT');
+    };
+    proc.stderr!.on('data', onData);
   }
   return proc;
 }
