@@ -55,7 +55,6 @@ export function expandLevel(search: Search, level: LevelRequest, claim: Int32Arr
   return out.seal();
 }
 
-
 /**
  * BFS on `workers` threads; the same counts and verdicts as check() with one. `threadsFrom`: the
  * level size from which the threads start (tests lower it to make them start at once).

@@ -125,10 +125,12 @@ export function enabledActions(s: Scenario, w: WorldIndex): Action[] {
   const out: Action[] = [];
   for (let q = 0; q < n * n; q++) if (w.queueLength(q) > 0) out.push(all.deliver[q]!);
   const quiet = w.inFlight === 0;
-  if (quiet || !s.sequential) for (let i = 1; i < n; i++) if (!w.joined(i)) out.push(all.join[i]!);
+  /** Joins and cycles may start now (--sequential: only in quiescence). */
+  const starts = quiet || !s.sequential;
+  if (starts) for (let i = 1; i < n; i++) if (!w.joined(i)) out.push(all.join[i]!);
   for (let i = 0; i < n; i++) {
     if (!w.alive(i) || !w.joined(i)) continue;
-    if (b[At.Cycles + i]! < s.budgets.cycles && (quiet || !s.sequential)) out.push(all.cycle[i]!);
+    if (starts && b[At.Cycles + i]! < s.budgets.cycles) out.push(all.cycle[i]!);
     if (quiet || b[At.EarlyTimeoutsLeft]! > 0) {
       for (let armed = w.timers(i), p = 0; armed !== 0; armed >>>= 1, p++) if (armed & 1) out.push(all.timeout[i * n + p]!);
     }
