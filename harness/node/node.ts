@@ -63,7 +63,7 @@ export interface NodeView {
   readonly awaiting: string[];
   /** Outbound connections with bytes not yet handed to the kernel. */
   readonly inFlight: number;
-  readonly connections: { readonly inbound: number; readonly handshaking: number; readonly outbound: number };
+  readonly connections: { readonly inbound: number; readonly handshaking: number; readonly outbound: number; readonly dialing: number };
   readonly knownPeers: number;
   readonly dial: Record<string, string>;
   readonly config: { readonly activeSize: number; readonly passiveSize: number; readonly shufflePeriodMs: number; readonly variant: string };
@@ -183,7 +183,7 @@ export class HyParViewNode {
   /** A dial we refused is a link that could not be opened: linkDown, as a failed connect gives. */
   private failRefusedDials(): void {
     for (let peer = this.refusedDials.shift(); peer !== undefined; peer = this.refusedDials.shift()) {
-      if (!this.out.has(peer)) this.apply({ t: 'linkDown', peer });
+      if (!this.out.has(peer)) this.linkDown(peer, 'connect', 'dial-refused', 'a dial limit refused or evicted it');
     }
   }
 
@@ -332,7 +332,7 @@ export class HyParViewNode {
   private connectionTo(peer: NodeId): Connection | null {
     const existing = this.out.get(peer);
     if (existing?.open) return existing;
-    const refusal = this.dialRefusal();
+    const refusal = this.dialRefusal(this.state.active.includes(peer));
     if (refusal !== null) {
       this.metrics.count('connectionsRejected', refusal);
       if (this.warnings.take()) this.log.warn({ peer: this.dir.name(peer), reason: refusal }, 'dial refused');
@@ -348,15 +348,35 @@ export class HyParViewNode {
     return c;
   }
 
-  /** Why a new dial may not start now, or null; at the connection limit, an idle lingering connection makes room. */
-  private dialRefusal(): string | null {
+  /**
+   * Why a new dial may not start now, or null. At the connection limit, an idle lingering
+   * connection makes room. At the concurrency limit, a dial nobody awaits any more makes room;
+   * and a dial for an active peer may evict the oldest dial for a peer we only await an answer
+   * from (peers name those by the thousand: a joiner must not wait for their handshakes to time
+   * out). That peer gets the linkDown of a refused dial.
+   */
+  private dialRefusal(forActive: boolean): string | null {
     let dialing = 0;
     let idle: NodeId | undefined;
+    let unwanted: NodeId | undefined;
+    let owed: NodeId | undefined;
     for (const [peer, c] of this.out) {
-      if (!c.peer) dialing++;
-      else if (idle === undefined && c.lingering) idle = peer;
+      if (c.peer) {
+        if (c.lingering) idle ??= peer;
+        continue;
+      }
+      dialing++;
+      if (c.lingering || !c.open) unwanted ??= peer;
+      else if (!this.state.active.includes(peer)) owed ??= peer;
     }
-    if (dialing >= this.config.maxDialing) return 'dial-concurrency';
+    if (dialing >= this.config.maxDialing) {
+      const victim = unwanted ?? (forActive ? owed : undefined);
+      if (victim === undefined) return 'dial-concurrency';
+      this.metrics.count('connectionsRejected', 'dial-evicted');
+      this.out.get(victim)?.close('dial-evicted', 'evicted: a dial that matters more needed the slot');
+      this.out.delete(victim);
+      if (victim === owed && !this.refusedDials.includes(victim)) this.refusedDials.push(victim);
+    }
     if (this.out.size >= this.config.maxOutbound) {
       if (idle === undefined) return 'outbound-limit';
       this.out.get(idle)?.finish();
@@ -575,7 +595,9 @@ export class HyParViewNode {
   /** Dials `contact` (HOST:PORT), learns its id from its HELLO, then steps `join`. */
   join(contact: string): Promise<string> {
     if (this.stopped) return Promise.reject(new Error('the node has stopped'));
-    const refusal = this.dialRefusal();
+    // The contact becomes an active peer: its dial may evict one for a peer that only owes us.
+    const refusal = this.dialRefusal(true);
+    this.failRefusedDials();
     if (refusal !== null) return Promise.reject(new Error(`cannot dial now (${refusal})`));
     const c = this.dial(contact);
     return new Promise((resolve, reject) => this.joins.set(c, { resolve, reject }));
@@ -592,7 +614,11 @@ export class HyParViewNode {
     let handshaking = 0;
     for (const c of this.inbound) if (!c.peer) handshaking++;
     let inFlight = 0;
-    for (const c of this.out.values()) if (c.unflushed > 0) inFlight++;
+    let dialing = 0;
+    for (const c of this.out.values()) {
+      if (c.unflushed > 0) inFlight++;
+      if (!c.peer) dialing++;
+    }
     return {
       id: this.name,
       address: this.address,
@@ -603,7 +629,7 @@ export class HyParViewNode {
       tried: names(this.state.tried),
       awaiting: names(this.state.abandoned),
       inFlight,
-      connections: { inbound: this.inbound.size, handshaking, outbound: this.out.size },
+      connections: { inbound: this.inbound.size, handshaking, outbound: this.out.size, dialing },
       knownPeers: this.dir.size - 1,
       dial: Object.fromEntries(this.dialMap),
       config: {

@@ -1,6 +1,6 @@
 // Peers that speak the protocol correctly and lie: each attack below crashed the node or grew one
 // of its tables without bound before the limits of harness/node (see the README's resource table).
-// Target: n1 of a real 5-node cluster (n4 and n5 start outside the overlay, to join under attack).
+// Target: n1 of a real 6-node cluster (n4, n5 and n6 start outside the overlay, to join under attack).
 import net from 'node:net';
 import test, { type ExecutionContext } from 'ava';
 import { LOCAL_CLUSTER_CONFIG, LocalCluster } from '../../clusters/local/cluster.ts';
@@ -45,10 +45,10 @@ test.after.always(async () => {
   silent?.close();
 });
 
-/** n1..n3 joined; n4 and n5 up but outside the overlay. */
+/** n1..n3 joined; n4, n5 and n6 up but outside the overlay. */
 function cluster(): Promise<LocalCluster> {
   shared ??= (async () => {
-    const c = (started = await LocalCluster.start({ nodes: 5, seed: SEED, config: CONFIG }));
+    const c = (started = await LocalCluster.start({ nodes: 6, seed: SEED, config: CONFIG }));
     await c.join('n2', 'n1');
     await c.join('n3', 'n1');
     await waitFor('n1 to have n2 and n3 active', 5000, async () => (await state(c)).active.length === 2);
@@ -139,6 +139,30 @@ test.serial(`FORWARD_JOINs with ttl 0 naming fresh ids never let answers owed pa
   await healthy(t, c);
 });
 
+test.serial(`every dial slot (${LIMITS.maxDialing}) held by peers that never answer cannot keep n6 from joining`, async (t) => {
+  // Seen in CI: n1's dial to a joiner was refused while FORWARD_JOINs naming a silent listener held
+  // its dial slots; the joiner lost n1 at once and, its own connection left open, kept n1 alone.
+  const c = await cluster();
+  const a = await attacker(c, 'atk-dial');
+  const addr = await silentAddr();
+  const dialing = async () => (await state(c)).connections.dialing;
+  for (let batch = 0; batch < 20 && (await dialing()) < LIMITS.maxDialing; batch++) {
+    a.send(Buffer.concat(fresh(`hang${batch}-`, 8, addr).map((newNode) => encodeFrame({ t: 'forwardJoin', newNode, ttl: 0 }))));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  t.is(await dialing(), LIMITS.maxDialing, 'the flood did not take every dial slot');
+  const evicted = async () => (await state(c)).counters.connectionsRejected['dial-evicted'] ?? 0;
+  const evictedBefore = await evicted();
+  await c.join('n6', 'n1');
+  await waitFor('n1 and n6 in each other active views', 2000, async () => {
+    const [n1, n6] = await Promise.all([state(c), c.api<NodeView>('n6', '/state')]);
+    return n1.active.includes('n6') && n6.active.includes('n1');
+  });
+  t.true((await evicted()) > evictedBefore, 'no dial was evicted for n6');
+  a.socket.destroy();
+  await healthy(t, c);
+});
+
 test.serial(`SHUFFLEs naming fresh origins: dials stay within ${LIMITS.maxOutbound} connections, ${LIMITS.maxDialing} at once`, async (t) => {
   const c = await cluster();
   const a = await attacker(c, 'atk-sh');
@@ -168,7 +192,10 @@ test.serial('a full passive view (255, a valid configuration) and then a SHUFFLE
   // Before the lists from peers were cut to our ka + kp, n1 built a 256-id SHUFFLE_REPLY here and exited.
   const c = await cluster();
   const a = await attacker(c, 'atk-big');
-  a.send(encodeFrame({ t: 'shuffleReply', ids: fresh('full', 255, '127.0.0.1:9') }));
+  // n1 takes ka + kp + 1 ids from one reply: enough replies to fill the view, with ids that never
+  // answer (rather than refuse), so that n1's refill drains them only one NEIGHBOR timeout at a time.
+  const addr = await silentAddr();
+  a.send(Buffer.concat(Array.from({ length: 64 }, (_, f) => encodeFrame({ t: 'shuffleReply', ids: fresh(`full${f}x`, 8, addr) }))));
   await waitFor('n1 passive view to fill', 5000, async () => (await state(c)).passive.length === 255);
   a.send(encodeFrame({ t: 'shuffle', origin: { id: 'atk-big', addr: '127.0.0.1:9' }, ids: fresh('big', 255, '127.0.0.1:9'), ttl: 0 }));
   await new Promise((r) => setTimeout(r, 300));
