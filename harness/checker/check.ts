@@ -14,7 +14,7 @@ import { StepCache } from './steps.ts';
 import { type Failure, Judge } from './judge.ts';
 import { goodBits, isLivenessProperty, type LivenessFailure, StateGraph } from './liveness.ts';
 import { encodeToken, formatTrace, replayPath } from './trace.ts';
-import { type Action, describeAction, type Scenario, type World } from './world.ts';
+import { type Action, describeAction, type Draft, type Scenario, type World } from './world.ts';
 
 export interface Violation {
   readonly property: string;
@@ -212,6 +212,13 @@ export class Search {
     return true;
   }
 
+  /** Whether the draft is exactly the world that state `id` was reached from (its bytes rebuilt by replay: rare, only where the tags match). */
+  isParentOf(id: number, draft: Draft): boolean {
+    draft.materialize();
+    const parent = replayPath(this.o, [...this.o.from, ...this.ancestry.path(this.ancestry.parent(id))]).final;
+    return sameWorld(parent, draft.out.subarray(0, draft.length));
+  }
+
   noteEvents(events: readonly string[]): void {
     for (const e of events) this.reached.add(e);
   }
@@ -247,7 +254,7 @@ export class Search {
     const init = this.start();
     if (!init) return;
     const cursor = new SuccessorCursor(this.s);
-    frontier.push(init.world, init.world.length, init.fp, init.fp, 0, this.ancestry.add(NO_PARENT, 0));
+    frontier.push(init.world, init.world.length, init.fp, init.fp.lo, 0, this.ancestry.add(NO_PARENT, 0));
     while (this.stop === null) {
       const item = frontier.shift();
       if (!item) {
@@ -282,9 +289,8 @@ export class Search {
       if (draft.fp.hi === item.fp.hi && draft.fp.lo === item.fp.lo) {
         draft.materialize();
         if (this.busyLoop(item.state, draft.out.subarray(0, draft.length), undefined, cursor.action!, [...ancestry.path(item.id), cursor.index])) continue;
-      } else if (depth > 0 && draft.fp.hi === item.parentFp.hi && draft.fp.lo === item.parentFp.lo) {
-        // Back where the step to this world started: by fingerprint, as the visited set judges
-        // sameness (the parent's bytes are gone). Seen only when this world was first reached from there.
+      } else if (depth > 0 && draft.fp.lo === item.parentTag && this.isParentOf(item.id, draft)) {
+        // Back where the step to this world started. Seen only when this world was first reached from there.
         const message = NO_BUSY_LOOP.check(describeAction(item.state, this.s, cursor.action!), 2)!;
         this.record([{ property: NO_BUSY_LOOP.name, message }], [...ancestry.path(item.id), cursor.index]);
         continue;
@@ -313,7 +319,7 @@ export class Search {
         this.record(failures, ancestry.path(id));
         continue;
       }
-      frontier.commit(draft.length, draft.fp, item.fp, depth + 1, id);
+      frontier.commit(draft.length, draft.fp, item.fp.lo, depth + 1, id);
     }
   }
 

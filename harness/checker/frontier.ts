@@ -8,19 +8,23 @@ export const NO_PARENT = 0xffffffff;
 /**
  * For every state the BFS queued, by id: its parent's id and its index among the parent's
  * successors (8 bytes a state), so a state's path (for a counterexample) is rebuilt instead of
- * stored with it. Shared: fixed capacity, ids drawn atomically, readable by every thread.
+ * stored with it. One thread's grows by blocks (no copy, no doubled capacity at the peak).
+ * Shared: fixed capacity, ids drawn atomically, readable by every thread.
  */
 export class Ancestry {
-  private parents: Uint32Array;
-  private indexes: Uint32Array;
+  /** Blocks of BLOCK ids each (one block, the whole capacity, when shared). */
+  private readonly parents: Uint32Array[];
+  private readonly indexes: Uint32Array[];
   private count = 0;
   /** Shared: the next id, drawn atomically. */
   private readonly counter: Int32Array | undefined;
+  private readonly capacity: number;
 
   constructor(shared?: SharedAncestry) {
-    this.parents = shared ? new Uint32Array(shared.parents) : new Uint32Array(1 << 16);
-    this.indexes = shared ? new Uint32Array(shared.indexes) : new Uint32Array(1 << 16);
+    this.parents = shared ? [new Uint32Array(shared.parents)] : [];
+    this.indexes = shared ? [new Uint32Array(shared.indexes)] : [];
     this.counter = shared && new Int32Array(shared.counter);
+    this.capacity = shared ? this.parents[0]!.length : Infinity;
   }
 
   /** The id the next state gets (shared: ids drawn so far by every thread, some not used yet). */
@@ -41,31 +45,40 @@ export class Ancestry {
         this.end = this.next + ID_BLOCK;
       }
       const id = this.next++;
-      if (id >= this.parents.length) return -1;
-      this.parents[id] = parent;
-      this.indexes[id] = index;
+      if (id >= this.capacity) return -1;
+      this.parents[0]![id] = parent;
+      this.indexes[0]![id] = index;
       return id;
     }
-    if (this.count === this.parents.length) {
-      const parents = new Uint32Array(this.count * 2);
-      parents.set(this.parents);
-      this.parents = parents;
-      const indexes = new Uint32Array(this.count * 2);
-      indexes.set(this.indexes);
-      this.indexes = indexes;
+    const id = this.count++;
+    const at = id & (BLOCK - 1);
+    if (at === 0) {
+      this.parents.push(new Uint32Array(BLOCK));
+      this.indexes.push(new Uint32Array(BLOCK));
     }
-    this.parents[this.count] = parent;
-    this.indexes[this.count] = index;
-    return this.count++;
+    this.parents[this.parents.length - 1]![at] = parent;
+    this.indexes[this.indexes.length - 1]![at] = index;
+    return id;
+  }
+
+  /** The id of state `id`'s parent (NO_PARENT for the first state). */
+  parent(id: number): number {
+    return this.counter ? this.parents[0]![id]! : this.parents[id >>> BLOCK_BITS]![id & (BLOCK - 1)]!;
   }
 
   /** The successor indices from the initial state to state `id`. */
   path(id: number): number[] {
     const path: number[] = [];
-    for (let at = id; this.parents[at] !== NO_PARENT; at = this.parents[at]!) path.push(this.indexes[at]!);
+    for (let at = id, parent = this.parent(at); parent !== NO_PARENT; at = parent, parent = this.parent(at)) path.push(this.index(at));
     return path.reverse();
   }
+
+  private index(id: number): number {
+    return this.counter ? this.indexes[0]![id]! : this.indexes[id >>> BLOCK_BITS]![id & (BLOCK - 1)]!;
+  }
 }
+const BLOCK_BITS = 20;
+const BLOCK = 1 << BLOCK_BITS;
 
 /** The buffers of an ancestry shared between threads (postable to a worker). */
 export interface SharedAncestry {
@@ -85,7 +98,8 @@ export function sharedAncestry(capacity: number): SharedAncestry {
 export interface FrontierItem {
   readonly state: Uint8Array;
   readonly fp: Fingerprint;
-  readonly parentFp: Fingerprint;
+  /** The low word of the parent's fingerprint: a tag, confirmed exactly where it matches. */
+  readonly parentTag: number;
   readonly depth: number;
   readonly id: number;
 }
@@ -97,7 +111,7 @@ export interface SealedChunks {
 }
 
 /**
- * A FIFO of (world, fingerprint, its parent's fingerprint, depth, id) records packed into large
+ * A FIFO of (world, fingerprint, its parent's tag, depth, id) records packed into large
  * byte chunks. A shared frontier writes small chunks of shared memory, so that a level's chunks
  * can be sealed and read by whichever worker claims each.
  */
@@ -109,6 +123,8 @@ export class Frontier {
   private readChunk = 0;
   private readPos = 0;
   private count = 0;
+  /** Chunks read to the end, written again before a new one is made: the BFS reads and writes at the same pace, and a 16 MB buffer waits for a full GC to go. */
+  private readonly spare: Uint8Array[] = [];
 
   /** The chunk records are being written to. */
   chunk: Uint8Array = EMPTY_CHUNK;
@@ -120,7 +136,7 @@ export class Frontier {
 
   /** A frontier that reads the `count` records of one sealed chunk. */
   static reading(chunk: Uint8Array, count: number): Frontier {
-    const f = new Frontier();
+    const f = new Frontier(chunk.length, true);
     f.chunks = [chunk];
     f.counts = [count];
     f.count = count;
@@ -136,7 +152,7 @@ export class Frontier {
     if (this.writePos + RECORD_BYTES + len > this.chunk.length) {
       if (this.writeChunk >= 0) this.chunk[this.writePos] = 0xff; // end-of-chunk mark
       const bytes = Math.max(this.chunkBytes, RECORD_BYTES + 1 + len);
-      this.chunk = new Uint8Array(this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+      this.chunk = bytes === this.chunkBytes && this.spare.length > 0 ? this.spare.pop()! : new Uint8Array(this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
       this.chunks.push(this.chunk);
       this.counts.push(0);
       this.writeChunk = this.chunks.length - 1;
@@ -146,7 +162,7 @@ export class Frontier {
   }
 
   /** Queues the record last reserved, its world of `len` bytes written. */
-  commit(len: number, fp: Fingerprint, parentFp: Fingerprint, depth: number, id: number): void {
+  commit(len: number, fp: Fingerprint, parentTag: number, depth: number, id: number): void {
     const c = this.chunk;
     let p = this.writePos;
     c[p++] = len & 0x7f;
@@ -157,24 +173,26 @@ export class Frontier {
     writeU32(c, p, fp.hi);
     writeU32(c, p + 4, fp.lo);
     writeU32(c, p + 8, id);
-    writeU32(c, p + 12, parentFp.hi);
-    writeU32(c, p + 16, parentFp.lo);
-    this.writePos = p + 20;
+    writeU32(c, p + 12, parentTag);
+    this.writePos = p + 16;
     this.counts[this.writeChunk]!++;
     this.count++;
   }
 
-  push(state: Uint8Array, len: number, fp: Fingerprint, parentFp: Fingerprint, depth: number, id: number): void {
+  push(state: Uint8Array, len: number, fp: Fingerprint, parentTag: number, depth: number, id: number): void {
     const at = this.reserve(len); // before reading `chunk`: reserving may start a new one
     this.chunk.set(state.subarray(0, len), at);
-    this.commit(len, fp, parentFp, depth, id);
+    this.commit(len, fp, parentTag, depth, id);
   }
 
+  /** The oldest record; its `state` stays valid until the next shift. */
   shift(): FrontierItem | null {
     if (this.count === 0) return null;
     let c = this.chunks[this.readChunk]!;
     if (this.readPos >= c.length || c[this.readPos] === 0xff) {
-      this.chunks[this.readChunk] = EMPTY_CHUNK; // let the consumed chunk be collected
+      // The record last shifted lay in this chunk, and its expansion is over: the chunk may be written again.
+      if (!this.shared && c.length === this.chunkBytes && this.spare.length < 2) this.spare.push(c);
+      this.chunks[this.readChunk] = EMPTY_CHUNK;
       this.readChunk++;
       this.readPos = 0;
       c = this.chunks[this.readChunk]!;
@@ -187,10 +205,10 @@ export class Frontier {
     p += len;
     const fp = { hi: readU32(c, p), lo: readU32(c, p + 4) };
     const id = readU32(c, p + 8) >>> 0;
-    const parentFp = { hi: readU32(c, p + 12), lo: readU32(c, p + 16) };
-    this.readPos = p + 20;
+    const parentTag = readU32(c, p + 12);
+    this.readPos = p + 16;
     this.count--;
-    return { state, fp, parentFp, depth, id };
+    return { state, fp, parentTag, depth, id };
   }
 
   /** Hands over every chunk written so far (with its record count) and starts afresh. */
@@ -207,8 +225,8 @@ export class Frontier {
   }
 }
 const EMPTY_CHUNK = new Uint8Array(0);
-/** A record's bytes besides its world: length and depth (4), fingerprint (8), id (4), parent's fingerprint (8). */
-const RECORD_BYTES = 24;
+/** A record's bytes besides its world: length and depth (4), fingerprint (8), id (4), parent's tag (4). */
+const RECORD_BYTES = 20;
 
 function writeU32(c: Uint8Array, p: number, v: number): void {
   c[p] = v & 0xff;

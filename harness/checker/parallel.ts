@@ -77,7 +77,7 @@ export async function checkParallel(input: Partial<CheckOptions>, hooks: CheckHo
   let level: SealedChunks = { chunks: [], counts: [] };
   if (init) {
     const first = new Frontier(SHARED_CHUNK_BYTES, true);
-    first.push(init.world, init.world.length, init.fp, init.fp, 0, search.ancestry.add(NO_PARENT, 0));
+    first.push(init.world, init.world.length, init.fp, init.fp.lo, 0, search.ancestry.add(NO_PARENT, 0));
     level = first.seal();
   }
   (search.visited as SharedVisitedSet).flush();
