@@ -80,6 +80,7 @@ const NUMBER_FLAGS: ReadonlyArray<{ field: keyof CheckOptions; flag: string; hel
 export function reproduceCommand(o: CheckOptions): string {
   const flags = NUMBER_FLAGS.map(({ field, flag }) => `--${flag} ${o[field]}`);
   if (o.sequential) flags.push('--sequential');
+  if (!o.symmetry) flags.push('--no-symmetry');
   flags.push(`--strategy ${o.strategy}`, `--choices ${o.choices}`, `--variant ${o.variant}`);
   for (const [key, choice] of Object.entries(o.decisions ?? {})) flags.push(`--decide ${key}=${choice}`);
   if (o.mutant) flags.push(`--mutant ${o.mutant}`);
@@ -95,6 +96,7 @@ function printCheck(r: CheckResult, o: CheckOptions): void {
   console.log(`hyparview-harness check: ${mode}`);
   console.log(`  ${r.states} states, ${r.unique} unique, depth ${r.maxDepth}, ${r.seconds.toFixed(2)} s (${Math.round(r.statesPerSecond)} unique/s); stopped: ${r.stopReason}${r.depthBounded ? ` (depth bound ${o.depth} reached)` : ''}`);
   const reached = Object.entries(r.sometimes).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ');
+  console.log(`  symmetry: ${r.symmetryOff === null ? `on: one state per renaming of nodes 1..${o.nodes - 1} (unique counts those classes)` : `off: ${r.symmetryOff}`}`);
   console.log(`  sometimes: ${reached}`);
   console.log(`  quiescent states checked: ${r.quiescentStates}`);
   if (o.liveness !== 'off') {
@@ -151,6 +153,7 @@ export function buildProgram(): Command {
   }
   checkCommand
     .option('--sequential', "joins and shuffle timers only while nothing is in flight (the paper's sequential joins; a shuffle period far longer than any latency): a smaller space to exhaust")
+    .option('--no-symmetry', 'keep every renaming of nodes 1..n-1 apart (by default BFS and DFS keep one of each, where that is sound: see the README)')
     .addOption(new Option('--strategy <s>', 'search strategy').choices(['bfs', 'dfs', 'random']).default(DEFAULT_OPTIONS.strategy))
     .addOption(new Option('--choices <mode>', 'random choices: branch on each alternative, or fix them by seed').choices(['enumerate', 'seeded']).default(DEFAULT_OPTIONS.choices))
     .addOption(new Option('--variant <v>', 'protocol decisions').choices(['reference', 'paper']).default(DEFAULT_OPTIONS.variant))

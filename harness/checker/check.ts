@@ -11,6 +11,7 @@ import { Ancestry, Frontier, type FrontierItem, NO_PARENT, type SharedAncestry }
 import { type CheckOptions, resolveOptions, scenarioOf } from './options.ts';
 import { SuccessorCursor, successors } from './successors.ts';
 import { StepCache } from './steps.ts';
+import { Canonicalizer, symmetryUnsound } from './symmetry.ts';
 import { type Failure, Judge } from './judge.ts';
 import { goodBits, isLivenessProperty, type LivenessFailure, StateGraph } from './liveness.ts';
 import { encodeToken, formatTrace, replayPath } from './trace.ts';
@@ -34,8 +35,10 @@ export interface CheckResult {
   readonly seed: number;
   /** Transitions taken (successor states generated, visited or not). */
   readonly states: number;
-  /** Distinct states (by 64-bit fingerprint). */
+  /** Distinct states (by 64-bit fingerprint); with symmetry, distinct classes of renamed states. */
   readonly unique: number;
+  /** Why BFS and DFS did not reduce by symmetry, or null when they did (symmetry.ts). */
+  readonly symmetryOff: string | null;
   readonly maxDepth: number;
   readonly seconds: number;
   /** Unique states per second. */
@@ -122,6 +125,27 @@ export class Search {
     this.visited = shared ? new SharedVisitedSet(shared.visited) : new VisitedSet(1 << 16, this.graph !== undefined);
     this.ancestry = new Ancestry(shared?.ancestry);
     this.sharedStop = shared && new Int32Array(shared.stop);
+    this.symmetryOff = o.symmetry ? symmetryUnsound(o) : 'turned off (--no-symmetry)';
+    this.canon = this.symmetryOff === null && o.strategy !== 'random' ? new Canonicalizer(o.nodes) : undefined;
+  }
+
+  /** Why the search does not reduce by symmetry, or null when it does (symmetry.ts). */
+  readonly symmetryOff: string | null;
+  private readonly canon: Canonicalizer | undefined;
+  private readonly classFp: Fingerprint = { hi: 0, lo: 0 };
+
+  /** What the visited set dedups a world on: its class under renaming with symmetry, else its own fingerprint. */
+  private keyOf(world: Uint8Array, len: number, fp: Fingerprint): Fingerprint {
+    if (!this.canon) return fp;
+    this.canon.fingerprint(world, len, this.classFp);
+    return this.classFp;
+  }
+
+  /** The draft's key (keyOf), writing its bytes out only when symmetry needs them. */
+  private draftKey(draft: Draft): Fingerprint {
+    if (!this.canon) return draft.fp;
+    draft.materialize();
+    return this.keyOf(draft.out, draft.length, draft.fp);
   }
 
   /** Why the search stopped, null while it goes on; a parallel search's threads stop together. */
@@ -219,6 +243,11 @@ export class Search {
     return sameWorld(parent, draft.out.subarray(0, draft.length));
   }
 
+  private isNew(world: World, fp: Fingerprint): boolean {
+    const key = this.keyOf(world, world.length, fp);
+    return this.visited.add(key.hi, key.lo);
+  }
+
   noteEvents(events: readonly string[]): void {
     for (const e of events) this.reached.add(e);
   }
@@ -243,7 +272,8 @@ export class Search {
     const world = replayPath(this.o, this.o.from).final;
     const fp: Fingerprint = { hi: 0, lo: 0 };
     worldFingerprint(world, fp);
-    this.visited.insert(fp.hi, fp.lo, 0);
+    const key = this.keyOf(world, world.length, fp);
+    this.visited.insert(key.hi, key.lo, 0);
     const failed = this.judge(world, []);
     this.graph?.add(this.good);
     return failed ? null : { world, fp };
@@ -295,7 +325,8 @@ export class Search {
         this.record([{ property: NO_BUSY_LOOP.name, message }], [...ancestry.path(item.id), cursor.index]);
         continue;
       }
-      const seen = this.visited.insert(draft.fp.hi, draft.fp.lo, ancestry.size);
+      const key = this.draftKey(draft);
+      const seen = this.visited.insert(key.hi, key.lo, ancestry.size);
       if (seen >= 0) {
         graph?.edge(seen);
         continue;
@@ -352,7 +383,7 @@ export class Search {
           this.states++;
           this.noteEvents(succ.events);
           if (succ.stepFailures) return this.record(succ.stepFailures, to);
-          if (this.busyLoop(world, succ.world, undefined, succ.action, to) || !this.visited.add(succ.fingerprint.hi, succ.fingerprint.lo)) return;
+          if (this.busyLoop(world, succ.world, undefined, succ.action, to) || !this.isNew(succ.world, succ.fingerprint)) return;
           this.tick(to.length);
           if (!this.judge(succ.world, to) && to.length < this.o.depth) next.push({ world: succ.world, fp: succ.fingerprint, path: to });
         });
@@ -406,7 +437,8 @@ export class Search {
         draft.materialize();
         if (this.busyLoop(worlds[top]!, draft.out.subarray(0, draft.length), top > 0 ? worlds[top - 1] : undefined, cursor.action!, path(top, cursor.index))) continue;
       }
-      if (!this.visited.add(fp.hi, fp.lo)) continue;
+      const key = this.draftKey(draft);
+      if (!this.visited.add(key.hi, key.lo)) continue;
       const depth = prefix.length + top + 1;
       this.tick(depth);
       const level = top + 1;
@@ -506,6 +538,7 @@ export function summarise(o: CheckOptions, search: Search): CheckResult {
     seed: o.seed,
     states: search.states,
     unique: search.visited.size,
+    symmetryOff: o.strategy === 'random' ? 'random walks do not dedup' : search.symmetryOff,
     maxDepth: search.maxDepth,
     seconds,
     statesPerSecond: seconds > 0 ? search.visited.size / seconds : 0,

@@ -56,6 +56,8 @@ export interface CheckOptions {
   liveness: LivenessMode;
   /** Start the search where this path (successor indices from the initial world, as in a replay token) ends. */
   from: number[];
+  /** BFS and DFS keep one world per class of renamings of nodes 1..n-1, where that is sound (symmetry.ts). */
+  symmetry: boolean;
 }
 
 /** A small cluster that the reference node must pass exhaustively; the CLI's defaults. */
@@ -85,6 +87,7 @@ export const DEFAULT_OPTIONS: CheckOptions = {
   expect: [],
   liveness: 'off',
   from: [],
+  symmetry: true,
 };
 
 const LIMITS: Partial<Record<keyof CheckOptions, [number, number]>> = {
@@ -112,6 +115,7 @@ export function resolveOptions(input: Partial<CheckOptions> = {}): CheckOptions 
     }
   }
   if (!['bfs', 'dfs', 'random'].includes(o.strategy)) throw new ConfigError('strategy', `must be bfs, dfs or random, got ${JSON.stringify(o.strategy)}`);
+  if (typeof o.symmetry !== 'boolean') throw new ConfigError('symmetry', `must be true or false, got ${JSON.stringify(o.symmetry)}`);
   if (typeof o.sequential !== 'boolean') throw new ConfigError('sequential', `must be true or false, got ${JSON.stringify(o.sequential)}`);
   if (!['enumerate', 'seeded'].includes(o.choices)) throw new ConfigError('choices', `must be enumerate or seeded, got ${JSON.stringify(o.choices)}`);
   // Own names only: "toString" or "__proto__" are found `in` any object (a replay token can carry them).
