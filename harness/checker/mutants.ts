@@ -59,6 +59,9 @@ export interface MutantResult {
   readonly replay: string | null;
 }
 
+/** The scenario of MUTANT_SCENARIOS in which the suite runs `mutant`. */
+export const mutantScenario = (mutant: MutantName): keyof typeof MUTANT_SCENARIOS => SCENARIO_OF[mutant];
+
 export function runMutant(mutant: MutantName): MutantResult {
   const scenario = SCENARIO_OF[mutant];
   const r = check({ ...MUTANT_SCENARIOS[scenario], mutant, strategy: 'bfs' });
