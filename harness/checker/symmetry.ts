@@ -9,8 +9,8 @@
 // overflow. A full view's merge evicts to make room, in the order of the ids a message lists, and
 // a sender lists them in the order of their names: a renamed world could then lose other ids.
 import { MsgType } from '../../models/hyparview/messages.ts';
-import { At, fingerprintOf, headerLength, NodeAt, timersAt, WorldIndex } from './encode.ts';
-import type { Fingerprint } from './fingerprint.ts';
+import { At, headerLength, NodeAt, timersAt, WorldIndex } from './encode.ts';
+import { type Fingerprint, hashRange } from './fingerprint.ts';
 import type { CheckOptions } from './options.ts';
 
 /** Why symmetry reduction would be unsound for these options, or null when it is sound. */
@@ -29,11 +29,11 @@ export function symmetryUnsound(o: CheckOptions): string | null {
 /**
  * The fingerprint every renaming of a world shares. Nodes 1..n-1 are ordered by a signature that
  * names none of them; only renamings that keep that order are tried (every one, where nodes tie),
- * and the least fingerprint of the renamed worlds is the class's.
+ * and the least hash of the renamed worlds' bytes is the class's (a fingerprint of its own kind:
+ * it is only ever compared with other class fingerprints).
  */
 export class Canonicalizer {
   private readonly index: WorldIndex;
-  private readonly renamedIndex: WorldIndex;
   private out = new Uint8Array(256);
   private readonly signature: Float64Array;
   private readonly order: Int32Array;
@@ -45,7 +45,6 @@ export class Canonicalizer {
 
   constructor(private readonly n: number) {
     this.index = new WorldIndex(n);
-    this.renamedIndex = new WorldIndex(n);
     this.signature = new Float64Array(n);
     this.order = new Int32Array(n - 1);
     this.perm = new Int32Array(n);
@@ -104,7 +103,7 @@ export class Canonicalizer {
     }
     if (this.out.length < this.index.length + 16) this.out = new Uint8Array(2 * this.index.length + 16);
     const len = renameWorld(this.index, perm, inverse, this.out);
-    fingerprintOf(this.renamedIndex.of(this.out.subarray(0, len)), fp);
+    hashRange(this.out, 0, len, CLASS_SEED, fp);
     const hi = fp.hi >>> 0;
     const bestHi = best.hi >>> 0;
     if (hi < bestHi || (hi === bestHi && fp.lo >>> 0 < best.lo >>> 0)) {
@@ -113,6 +112,8 @@ export class Canonicalizer {
     }
   }
 }
+
+const CLASS_SEED = 0x5e77;
 
 /** World `world` with node i renamed perm[i] (perm[0] = 0): for tests. */
 export function renamed(world: Uint8Array, perm: readonly number[]): Uint8Array {
