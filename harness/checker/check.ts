@@ -137,15 +137,16 @@ export class Search {
   /** What the visited set dedups a world on: its class under renaming with symmetry, else its own fingerprint. */
   private keyOf(world: Uint8Array, len: number, fp: Fingerprint): Fingerprint {
     if (!this.canon) return fp;
-    this.canon.fingerprint(world, len, this.classFp);
+    if (!this.canon.recall(fp, this.classFp)) this.canon.fingerprint(world, len, fp, this.classFp);
     return this.classFp;
   }
 
   /** The draft's key (keyOf), writing its bytes out only when symmetry needs them. */
   private draftKey(draft: Draft): Fingerprint {
-    if (!this.canon) return draft.fp;
+    if (!this.canon || this.canon.recall(draft.fp, this.classFp)) return this.canon ? this.classFp : draft.fp;
     draft.materialize();
-    return this.keyOf(draft.out, draft.length, draft.fp);
+    this.canon.fingerprint(draft.out, draft.length, draft.fp, this.classFp);
+    return this.classFp;
   }
 
   /** Why the search stopped, null while it goes on; a parallel search's threads stop together. */

@@ -42,6 +42,11 @@ export class Canonicalizer {
   private readonly inverse: Int32Array;
   private readonly fp: Fingerprint = { hi: 0, lo: 0 };
   private readonly best: Fingerprint = { hi: 0, lo: 0 };
+  /**
+   * Direct-mapped: a world's fingerprint, then its class's (four words a slot). Most transitions
+   * lead to a world met before (interleavings meet again), whose class is then not worked out again.
+   */
+  private readonly memo = new Int32Array(4 << MEMO_BITS);
 
   constructor(private readonly n: number) {
     this.index = new WorldIndex(n);
@@ -51,8 +56,28 @@ export class Canonicalizer {
     this.inverse = new Int32Array(n);
   }
 
-  /** The class fingerprint of world bytes[0, len) into `out`. */
-  fingerprint(bytes: Uint8Array, len: number, out: Fingerprint): void {
+  /** The class fingerprint of the world whose own fingerprint is `fp` into `out`, if it was worked out lately. */
+  recall(fp: Fingerprint, out: Fingerprint): boolean {
+    const at = 4 * (fp.lo & ((1 << MEMO_BITS) - 1));
+    const memo = this.memo;
+    if (memo[at] !== fp.hi || memo[at + 1] !== fp.lo) return false;
+    out.hi = memo[at + 2]!;
+    out.lo = memo[at + 3]!;
+    return true;
+  }
+
+  /** The class fingerprint of world bytes[0, len), whose own fingerprint is `fp`, into `out`. */
+  fingerprint(bytes: Uint8Array, len: number, fp: Fingerprint, out: Fingerprint): void {
+    this.classOf(bytes, len, out);
+    const at = 4 * (fp.lo & ((1 << MEMO_BITS) - 1));
+    this.memo[at] = fp.hi;
+    this.memo[at + 1] = fp.lo;
+    this.memo[at + 2] = out.hi;
+    this.memo[at + 3] = out.lo;
+  }
+
+  /** The class fingerprint of world bytes[0, len) into `out`, worked out (not recalled). */
+  classOf(bytes: Uint8Array, len: number, out: Fingerprint): void {
     const index = this.index.of(len === bytes.length ? bytes : bytes.subarray(0, len));
     const { signature: sig, order } = this;
     for (let i = 1; i < this.n; i++) sig[i] = signatureOf(index, i);
@@ -114,6 +139,7 @@ export class Canonicalizer {
 }
 
 const CLASS_SEED = 0x5e77;
+const MEMO_BITS = 20;
 
 /** World `world` with node i renamed perm[i] (perm[0] = 0): for tests. */
 export function renamed(world: Uint8Array, perm: readonly number[]): Uint8Array {
