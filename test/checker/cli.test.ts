@@ -44,6 +44,20 @@ test('human output names the mode, the seed, and the command that reproduces the
   t.is(again.states, first.states);
 });
 
+test('check says whether symmetry reduced the search; --no-symmetry turns it off and its reproduce line keeps it off', async (t) => {
+  const on = await cli('check', '--nodes', '3', '--crashes', '0', '--cycles', '0');
+  t.regex(on.stdout, /symmetry: on: one state per renaming of nodes 1\.\.2/);
+  const off = await cli('check', '--nodes', '3', '--crashes', '0', '--cycles', '0', '--no-symmetry');
+  t.regex(off.stdout, /symmetry: off: turned off \(--no-symmetry\)/);
+  const reproduce = /reproduce: npx hyparview-harness (check .*)/.exec(off.stdout)![1]!;
+  t.regex(reproduce, / --no-symmetry /);
+  const unique = (out: string) => Number(/(\d+) unique/.exec(out)![1]);
+  t.is(unique((await cli(...reproduce.split(' '))).stdout), unique(off.stdout));
+  t.true(unique(on.stdout) < unique(off.stdout));
+  const unsound = JSON.parse((await cli('check', '--nodes', '4', '--passive', '2', '--depth', '3', '--json')).stdout);
+  t.regex(unsound.symmetryOff, /passive view of 2 can overflow with 4 nodes/);
+});
+
 for (const [args, pattern] of [
   [['check', '--nodes', 'many'], /--nodes takes a whole number/],
   [['check', '--nodes', '40'], /--nodes: must be an integer from 1 to 8/],
