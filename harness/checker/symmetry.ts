@@ -150,7 +150,11 @@ export function renamed(world: Uint8Array, perm: readonly number[]): Uint8Array 
   return out.slice(0, renameWorld(new WorldIndex(n).of(world), Int32Array.from(perm), inverse, out));
 }
 
-/** A number that depends on node i's part of the world, never on its name or the others' (node 0 is no other). */
+/**
+ * A number that depends on node i's part of the world, never on its name or the others' (node 0
+ * is no other). Nodes with equal numbers are tried in every order, so two parts that happen to
+ * give one number cost time, never soundness.
+ */
 function signatureOf(w: WorldIndex, i: number): number {
   const b = w.bytes;
   const n = w.n;
@@ -165,13 +169,12 @@ function signatureOf(w: WorldIndex, i: number): number {
   for (let field = NodeAt.Active; field <= NodeAt.Exchanged; field++) {
     if (field === NodeAt.Pending) continue;
     const m = b[at + field]!;
-    s = s * 32 + popcount(m) * 2 + (m & 1) + 16 * ((b[node0 + field]! >> i) & 1);
+    s = s * 64 + popcount(m) * 2 + (m & 1) + 32 * ((b[node0 + field]! >> i) & 1);
   }
   const pending = b[at + NodeAt.Pending]! - 1;
   s = s * 6 + (pending < 0 ? 0 : pending === 0 ? 1 : 2) + 3 * (b[node0 + NodeAt.Pending]! - 1 === i ? 1 : 0);
   s = s * 16 + b[at + NodeAt.AbandonedCount]!;
-  // Packets this node has queued for node 0 and node 0 for it, and the same with the others
-  // (a float keeps a signature exact; it only has to tell nodes apart, so ties are rare).
+  // Packets this node has queued for node 0 and node 0 for it, and the same with the others.
   let others = 0;
   for (let j = 1; j < n; j++) if (j !== i) others += w.queueLength(i * n + j) + 8 * w.queueLength(j * n + i);
   s = s * 64 + Math.min(w.queueLength(i * n) + 8 * w.queueLength(i), 63);
