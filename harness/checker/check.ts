@@ -143,9 +143,11 @@ export class Search {
 
   /** The draft's key (keyOf), writing its bytes out only when symmetry needs them. */
   private draftKey(draft: Draft): Fingerprint {
-    if (!this.canon || this.canon.recall(draft.fp, this.classFp)) return this.canon ? this.classFp : draft.fp;
-    draft.materialize();
-    this.canon.fingerprint(draft.out, draft.length, draft.fp, this.classFp);
+    if (!this.canon) return draft.fp;
+    if (!this.canon.recall(draft.fp, this.classFp)) {
+      draft.materialize();
+      this.canon.fingerprint(draft.out, draft.length, draft.fp, this.classFp);
+    }
     return this.classFp;
   }
 
