@@ -6,7 +6,8 @@
 // paths, replay tokens and traces stay those of real runs.
 //
 // Sound only where the renaming is exact: with enumerated choices, and where no passive view can
-// overflow. A full view's merge evicts to make room, in the order of the ids a message lists, and
+// overflow. (--liveness then analyses a graph of classes, which has the paths of the graph of
+// worlds, so it decides the same.) A full view's merge evicts to make room, in the order of the ids a message lists, and
 // a sender lists them in the order of their names: a renamed world could then lose other ids.
 import { MsgType } from '../../models/hyparview/messages.ts';
 import { At, headerLength, NodeAt, timersAt, WorldIndex } from './encode.ts';
@@ -22,7 +23,6 @@ export function symmetryUnsound(o: CheckOptions): string | null {
   const room = o.nodes - 1 + (o.mutant === 'merge-self-into-passive' ? 1 : 0);
   const capacity = o.passive + (o.mutant === 'passive-capacity-off-by-one' ? 1 : 0);
   if (capacity < room) return `a passive view of ${o.passive} can overflow with ${o.nodes} nodes, and a merge then evicts in an order the names decide (use --passive ${room} or more)`;
-  if (o.liveness !== 'off') return '--liveness analyses the graph of concrete worlds';
   return null;
 }
 
