@@ -6,9 +6,10 @@
 // paths, replay tokens and traces stay those of real runs.
 //
 // Sound only where the renaming is exact: with enumerated choices, and where no passive view can
-// overflow. (--liveness then analyses a graph of classes, which has the paths of the graph of
-// worlds, so it decides the same.) A full view's merge evicts to make room, in the order of the ids a message lists, and
+// overflow. A full view's merge evicts to make room, in the order of the ids a message lists, and
 // a sender lists them in the order of their names: a renamed world could then lose other ids.
+// --liveness then analyses a graph of classes, which has the paths of the graph of worlds, so it
+// decides the same.
 import { MsgType } from '../../models/hyparview/messages.ts';
 import { At, headerLength, NodeAt, timersAt, WorldIndex } from './encode.ts';
 import { type Fingerprint, hashRange } from './fingerprint.ts';
