@@ -19,12 +19,17 @@ export class Ancestry {
   /** Shared: the next id, drawn atomically. */
   private readonly counter: Int32Array | undefined;
   private readonly capacity: number;
+  /** Id `id` is at [id >>> bits][id & mask]: blocks of BLOCK ids, or the one shared array. */
+  private readonly bits: number;
+  private readonly mask: number;
 
   constructor(shared?: SharedAncestry) {
     this.parents = shared ? [new Uint32Array(shared.parents)] : [];
     this.indexes = shared ? [new Uint32Array(shared.indexes)] : [];
     this.counter = shared && new Int32Array(shared.counter);
     this.capacity = shared ? this.parents[0]!.length : Infinity;
+    this.bits = shared ? 31 : BLOCK_BITS;
+    this.mask = 2 ** this.bits - 1;
   }
 
   /** The id the next state gets (shared: ids drawn so far by every thread, some not used yet). */
@@ -63,18 +68,14 @@ export class Ancestry {
 
   /** The id of state `id`'s parent (NO_PARENT for the first state). */
   parent(id: number): number {
-    return this.counter ? this.parents[0]![id]! : this.parents[id >>> BLOCK_BITS]![id & (BLOCK - 1)]!;
+    return this.parents[id >>> this.bits]![id & this.mask]!;
   }
 
   /** The successor indices from the initial state to state `id`. */
   path(id: number): number[] {
     const path: number[] = [];
-    for (let at = id, parent = this.parent(at); parent !== NO_PARENT; at = parent, parent = this.parent(at)) path.push(this.index(at));
+    for (let at = id, parent = this.parent(at); parent !== NO_PARENT; at = parent, parent = this.parent(at)) path.push(this.indexes[at >>> this.bits]![at & this.mask]!);
     return path.reverse();
-  }
-
-  private index(id: number): number {
-    return this.counter ? this.indexes[0]![id]! : this.indexes[id >>> BLOCK_BITS]![id & (BLOCK - 1)]!;
   }
 }
 const BLOCK_BITS = 20;

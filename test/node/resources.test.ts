@@ -149,18 +149,16 @@ test.serial('every dial slot held by peers that never answer cannot keep a joine
     await c.destroy();
     c.removeLogs();
   });
-  const n1 = () => c.api<NodeView>('n1', '/state');
-  const a = await rawConnect(c.member('n1').listen);
-  a.send({ t: 'hello', peer: { id: 'atk-dial', addr: '127.0.0.1:9' } });
+  const a = await attacker(c, 'atk-dial');
   a.send(Buffer.concat(fresh('hang', 3 * maxDialing, await silentAddr()).map((newNode) => encodeFrame({ t: 'forwardJoin', newNode, ttl: 0 }))));
-  await waitFor('n1 to hold every dial slot', 5000, async () => (await n1()).connections.dialing === maxDialing);
-  const evictedBefore = (await n1()).counters.connectionsRejected['dial-evicted'] ?? 0;
+  await waitFor('n1 to hold every dial slot', 5000, async () => (await state(c)).connections.dialing === maxDialing);
+  const evictedBefore = (await state(c)).counters.connectionsRejected['dial-evicted'] ?? 0;
   await c.join('n2', 'n1');
   await waitFor('n1 and n2 in each other active views', 5000, async () => {
-    const [v1, v2] = await Promise.all([n1(), c.api<NodeView>('n2', '/state')]);
+    const [v1, v2] = await Promise.all([state(c), c.api<NodeView>('n2', '/state')]);
     return v1.active.includes('n2') && v2.active.includes('n1');
   });
-  t.true(((await n1()).counters.connectionsRejected['dial-evicted'] ?? 0) > evictedBefore, 'no dial was evicted for n2');
+  t.true(((await state(c)).counters.connectionsRejected['dial-evicted'] ?? 0) > evictedBefore, 'no dial was evicted for n2');
   a.socket.destroy();
 });
 
