@@ -57,9 +57,15 @@ export class Ancestry {
     }
     const id = this.count++;
     const at = id & (BLOCK - 1);
+    const last = this.parents.length - 1;
     if (at === 0) {
-      this.parents.push(new Uint32Array(BLOCK));
-      this.indexes.push(new Uint32Array(BLOCK));
+      // The first block starts small and doubles: most searches (the mutation suite's) stay small.
+      const size = last < 0 ? FIRST_BLOCK : BLOCK;
+      this.parents.push(new Uint32Array(size));
+      this.indexes.push(new Uint32Array(size));
+    } else if (at === this.parents[last]!.length) {
+      this.parents[last] = grown(this.parents[last]!);
+      this.indexes[last] = grown(this.indexes[last]!);
     }
     this.parents[this.parents.length - 1]![at] = parent;
     this.indexes[this.indexes.length - 1]![at] = index;
@@ -80,6 +86,13 @@ export class Ancestry {
 }
 const BLOCK_BITS = 20;
 const BLOCK = 1 << BLOCK_BITS;
+const FIRST_BLOCK = 1 << 12;
+
+function grown(block: Uint32Array): Uint32Array {
+  const bigger = new Uint32Array(2 * block.length);
+  bigger.set(block);
+  return bigger;
+}
 
 /** The buffers of an ancestry shared between threads (postable to a worker). */
 export interface SharedAncestry {
@@ -152,7 +165,9 @@ export class Frontier {
   reserve(len: number): number {
     if (this.writePos + RECORD_BYTES + len > this.chunk.length) {
       if (this.writeChunk >= 0) this.chunk[this.writePos] = 0xff; // end-of-chunk mark
-      const bytes = Math.max(this.chunkBytes, RECORD_BYTES + 1 + len);
+      // One thread's chunks start small and double up to chunkBytes: most searches (the mutation suite's) stay small.
+      const size = this.shared ? this.chunkBytes : Math.min(this.chunkBytes, 2 * this.chunk.length || FIRST_CHUNK);
+      const bytes = Math.max(size, RECORD_BYTES + 1 + len);
       this.chunk = bytes === this.chunkBytes && this.spare.length > 0 ? this.spare.pop()! : new Uint8Array(this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
       this.chunks.push(this.chunk);
       this.counts.push(0);
@@ -226,6 +241,7 @@ export class Frontier {
   }
 }
 const EMPTY_CHUNK = new Uint8Array(0);
+const FIRST_CHUNK = 1 << 16;
 /** A record's bytes besides its world: length and depth (4), fingerprint (8), id (4), parent's tag (4). */
 const RECORD_BYTES = 20;
 

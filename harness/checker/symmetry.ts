@@ -46,8 +46,12 @@ export class Canonicalizer {
   /**
    * Direct-mapped: a world's fingerprint, then its class's (four words a slot). Most transitions
    * lead to a world met before (interleavings meet again), whose class is then not worked out again.
+   * It starts small and doubles (forgetting) as it fills, to 2^20 slots: a small search, such as
+   * each of the mutation suite's, does not pay for 16 MiB.
    */
-  private readonly memo = new Int32Array(4 << MEMO_BITS);
+  private memo = new Int32Array(4 << MEMO_START_BITS);
+  private memoMask = (1 << MEMO_START_BITS) - 1;
+  private memoStored = 0;
 
   constructor(private readonly n: number) {
     this.index = new WorldIndex(n);
@@ -59,7 +63,7 @@ export class Canonicalizer {
 
   /** The class fingerprint of the world whose own fingerprint is `fp` into `out`, if it was worked out lately. */
   recall(fp: Fingerprint, out: Fingerprint): boolean {
-    const at = 4 * (fp.lo & ((1 << MEMO_BITS) - 1));
+    const at = 4 * (fp.lo & this.memoMask);
     const memo = this.memo;
     if (memo[at] !== fp.hi || memo[at + 1] !== fp.lo) return false;
     out.hi = memo[at + 2]!;
@@ -70,7 +74,12 @@ export class Canonicalizer {
   /** The class fingerprint of world bytes[0, len), whose own fingerprint is `fp`, into `out`. */
   fingerprint(bytes: Uint8Array, len: number, fp: Fingerprint, out: Fingerprint): void {
     this.classOf(bytes, len, out);
-    const at = 4 * (fp.lo & ((1 << MEMO_BITS) - 1));
+    if (++this.memoStored > this.memoMask && this.memoMask < MEMO_MASK) {
+      this.memoMask = 2 * this.memoMask + 1;
+      this.memo = new Int32Array(4 * (this.memoMask + 1));
+      this.memoStored = 0;
+    }
+    const at = 4 * (fp.lo & this.memoMask);
     this.memo[at] = fp.hi;
     this.memo[at + 1] = fp.lo;
     this.memo[at + 2] = out.hi;
@@ -140,7 +149,8 @@ export class Canonicalizer {
 }
 
 const CLASS_SEED = 0x5e77;
-const MEMO_BITS = 20;
+const MEMO_START_BITS = 12;
+const MEMO_MASK = (1 << 20) - 1;
 
 /** World `world` with node i renamed perm[i] (perm[0] = 0): for tests. */
 export function renamed(world: Uint8Array, perm: readonly number[]): Uint8Array {
