@@ -13,6 +13,7 @@ import { LIVENESS_PROPERTIES } from './checker/liveness.ts';
 import { runMutant, mutantNames, type MutantResult } from './checker/mutants.ts';
 import { type CheckOptions, DEFAULT_OPTIONS, resolveOptions } from './checker/options.ts';
 import { decodeToken, encodeToken, formatTrace, replayPath, scenarioOptions } from './checker/trace.ts';
+import { symmetryUnsound } from './checker/symmetry.ts';
 import { registerChaosCommand } from '../clusters/chaos/commands.ts';
 import { registerNodeCommands } from './node/commands.ts';
 import { registerSimCommands } from './sim/commands.ts';
@@ -153,6 +154,7 @@ export function buildProgram(): Command {
   }
   checkCommand
     .option('--sequential', "joins and shuffle timers only while nothing is in flight (the paper's sequential joins; a shuffle period far longer than any latency): a smaller space to exhaust")
+    .option('--symmetry', 'keep one state per renaming of nodes 1..n-1 (the default where it is sound; an error where it is not: see the README)')
     .option('--no-symmetry', 'keep every renaming of nodes 1..n-1 apart (by default BFS and DFS keep one of each, where that is sound: see the README)')
     .addOption(new Option('--strategy <s>', 'search strategy').choices(['bfs', 'dfs', 'random']).default(DEFAULT_OPTIONS.strategy))
     .addOption(new Option('--choices <mode>', 'random choices: branch on each alternative, or fix them by seed').choices(['enumerate', 'seeded']).default(DEFAULT_OPTIONS.choices))
@@ -184,6 +186,9 @@ export function buildProgram(): Command {
         workers: workers ?? (rest.strategy === 'bfs' && liveness === undefined ? availableParallelism() : 1),
         ...(start ? { ...scenarioOptions(start.options), from: start.path } : {}),
       });
+      // Asked for by name, symmetry must apply: a run that quietly searched the plain space instead would mislead.
+      const unsound = flags.symmetry === true ? symmetryUnsound(o) : null;
+      if (unsound) throw new UsageError(`--symmetry: not sound for this scenario: ${unsound}`);
       const progress = progressLine(!json);
       const hooks = { onProgress: progress.update, keepGoing: Boolean(keepGoing) };
       const result = o.workers > 1 ? await checkParallel(o, hooks) : check(o, hooks);

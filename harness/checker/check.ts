@@ -126,7 +126,7 @@ export class Search {
     this.ancestry = new Ancestry(shared?.ancestry);
     this.sharedStop = shared && new Int32Array(shared.stop);
     this.symmetryOff = o.symmetry ? symmetryUnsound(o) : 'turned off (--no-symmetry)';
-    this.canon = this.symmetryOff === null && o.strategy !== 'random' ? new Canonicalizer(o.nodes) : undefined;
+    this.canon = this.symmetryOff === null ? new Canonicalizer(o.nodes) : undefined;
   }
 
   /** Why the search does not reduce by symmetry, or null when it does (symmetry.ts). */
@@ -541,7 +541,7 @@ export function summarise(o: CheckOptions, search: Search): CheckResult {
     seed: o.seed,
     states: search.states,
     unique: search.visited.size,
-    symmetryOff: o.strategy === 'random' ? 'random walks do not dedup' : search.symmetryOff,
+    symmetryOff: search.symmetryOff,
     maxDepth: search.maxDepth,
     seconds,
     statesPerSecond: seconds > 0 ? search.visited.size / seconds : 0,

@@ -17,6 +17,7 @@ import type { CheckOptions } from './options.ts';
 
 /** Why symmetry reduction would be unsound for these options, or null when it is sound. */
 export function symmetryUnsound(o: CheckOptions): string | null {
+  if (o.strategy === 'random') return 'random walks do not dedup';
   if (o.nodes < 3) return 'fewer than two nodes to rename';
   if (o.choices !== 'enumerate') return 'seeded choices pick by position in a view sorted by name';
   // A passive view holds ids other than its node's own (a mutant may add its own): it never

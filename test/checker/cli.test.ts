@@ -58,6 +58,23 @@ test('check says whether symmetry reduced the search; --no-symmetry turns it off
   t.regex(unsound.symmetryOff, /passive view of 2 can overflow with 4 nodes/);
 });
 
+test('--symmetry asks for the reduction by name: the same search as the default where it is sound, exit 2 naming why where it is not', async (t) => {
+  const asked = await cli('check', '--nodes', '3', '--crashes', '0', '--cycles', '0', '--symmetry', '--json');
+  const byDefault = await cli('check', '--nodes', '3', '--crashes', '0', '--cycles', '0', '--json');
+  t.is(asked.exitCode, 0, asked.stderr);
+  t.is(JSON.parse(asked.stdout).symmetryOff, null);
+  t.is(JSON.parse(asked.stdout).unique, JSON.parse(byDefault.stdout).unique);
+  for (const [args, why] of [
+    [['--nodes', '4', '--passive', '2'], /--symmetry: not sound for this scenario: a passive view of 2 can overflow with 4 nodes/],
+    [['--strategy', 'random'], /--symmetry: not sound for this scenario: random walks do not dedup/],
+  ] as const) {
+    const r = await cli('check', ...args, '--symmetry');
+    t.is(r.exitCode, 2, args.join(' '));
+    t.regex(r.stderr, why);
+    t.notRegex(r.stderr, /\bat .*\.(ts|js):\d+/);
+  }
+});
+
 for (const [args, pattern] of [
   [['check', '--nodes', 'many'], /--nodes takes a whole number/],
   [['check', '--nodes', '40'], /--nodes: must be an integer from 1 to 8/],
