@@ -340,31 +340,39 @@ function tryPromote(s: NodeState, ctx: StepContext): void {
     if (s.tried.length > 0) s.tried.length = 0;
     return;
   }
-  const count = countPassive(s, untried);
+  // A refill candidate is a passive peer not yet tried in this round and owing us no answer.
+  const count = candidate(s, s.tried, ANY);
   if (count === 0) {
     s.tried.length = 0;
     return;
   }
-  ask(s, nthPassive(s, untried, ctx.chooser.pick(count)), s.active.length <= (isMutant(ctx, 'high-priority-too-early') ? 1 : 0), ctx);
+  ask(s, candidate(s, s.tried, ctx.chooser.pick(count)), s.active.length <= (isMutant(ctx, 'high-priority-too-early') ? 1 : 0), ctx);
 }
 
-/** A refill candidate not yet tried in this round and owing us no answer. */
-const untried = (s: NodeState, id: NodeId): boolean => !has(s.tried, id) && !has(s.abandoned, id);
-const owesNoAnswer = (s: NodeState, id: NodeId): boolean => !has(s.abandoned, id);
+/** `candidate`'s k for counting. */
+const ANY = -1;
+const NO_IDS: readonly NodeId[] = [];
 
-// pickOne over the passive ids that pass a test is countPassive, a draw, then nthPassive: the same
-// draws as filtering them out, without an array (this runs on most steps of a large simulation).
-function countPassive(s: NodeState, ok: (s: NodeState, id: NodeId) => boolean): number {
-  let count = 0;
-  for (let i = 0; i < s.passive.length; i++) if (ok(s, s.passive[i]!)) count++;
-  return count;
-}
-
-/** The k-th passive id that passes `ok`. */
-function nthPassive(s: NodeState, ok: (s: NodeState, id: NodeId) => boolean, k: number): NodeId {
-  let i = 0;
-  while (!ok(s, s.passive[i]!) || k-- !== 0) i++;
-  return s.passive[i]!;
+/**
+ * Passive peers in neither sorted `skip` nor the sorted `abandoned`: with k = ANY, how many;
+ * else the k-th of them. So a pick among them is a count, a draw, then the pick: the draws of
+ * filtering them into an array, without the array. One merge pass over the three sorted arrays,
+ * where a search of both per id cost a large simulation a tenth of its time.
+ */
+function candidate(s: NodeState, skip: readonly NodeId[], k: number): number {
+  const { passive, abandoned } = s;
+  let a = 0;
+  let b = 0;
+  let seen = 0;
+  for (let i = 0; i < passive.length; i++) {
+    const id = passive[i]!;
+    while (a < skip.length && skip[a]! < id) a++;
+    while (b < abandoned.length && abandoned[b]! < id) b++;
+    if (skip[a] === id || abandoned[b] === id) continue;
+    if (seen === k) return id;
+    seen++;
+  }
+  return seen;
 }
 
 /** The one outstanding NEIGHBOR request, with its timeout armed. */
@@ -430,9 +438,9 @@ function onCycle(s: NodeState, ctx: StepContext): void {
 /** A full node asks a random passive peer with HIGH priority; on acceptance addActive evicts one of ours. */
 function swapIn(s: NodeState, ctx: StepContext): void {
   if (s.pending !== NONE || s.active.length < ctx.config.activeSize) return;
-  const count = countPassive(s, owesNoAnswer);
+  const count = candidate(s, NO_IDS, ANY);
   if (count === 0 || !ctx.chooser.chance(1, SWAP_ODDS)) return;
-  ask(s, nthPassive(s, owesNoAnswer, ctx.chooser.pick(count)), true, ctx);
+  ask(s, candidate(s, NO_IDS, ctx.chooser.pick(count)), true, ctx);
 }
 
 function onShuffle(s: NodeState, from: NodeId, origin: NodeId, ids: readonly NodeId[], ttl: number, ctx: StepContext): void {
