@@ -3,7 +3,6 @@
 // each peak RSS is its own); `-- --part bfs|parallel|dfs` runs one.
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import v8 from 'node:v8';
 
 const PARTS = ['bfs', 'parallel', 'dfs'] as const;
 const flag = process.argv.indexOf('--part');
@@ -17,8 +16,6 @@ if (part === undefined) {
   process.exit(0);
 }
 
-// The same young-generation size the CLI sets (harness/main.ts).
-v8.setFlagsFromString('--max-semi-space-size=64');
 const { check } = await import('./check.ts');
 const { checkParallel } = await import('./parallel.ts');
 

@@ -8,7 +8,8 @@ export const NO_PARENT = 0xffffffff;
 /**
  * For every state the BFS queued, by id: its parent's id and its index among the parent's
  * successors (8 bytes a state), so a state's path (for a counterexample) is rebuilt instead of
- * stored with it. One thread's grows by blocks (no copy, no doubled capacity at the peak).
+ * stored with it. One thread's grows by blocks (past the first, which doubles up to a block: no
+ * copy, no doubled capacity at the peak).
  * Shared: fixed capacity, ids drawn atomically, readable by every thread.
  */
 export class Ancestry {
