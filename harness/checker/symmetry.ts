@@ -11,7 +11,7 @@
 // --liveness then analyses a graph of classes, which has the paths of the graph of worlds, so it
 // decides the same.
 import { MsgType } from '../../models/hyparview/messages.ts';
-import { At, headerLength, NodeAt, timersAt, WorldIndex } from './encode.ts';
+import { At, headerLength, NodeAt, packetSize, timersAt, WorldIndex } from './encode.ts';
 import { type Fingerprint, hashRange } from './fingerprint.ts';
 import type { CheckOptions } from './options.ts';
 
@@ -230,37 +230,26 @@ function renameWorld(w: WorldIndex, perm: Int32Array, inverse: Int32Array, out: 
       const count = src[from++]!;
       out[pos++] = count;
       for (let k = 0; k < count; k++) {
+        // The packet's bytes as they are, then its ids renamed: the layout is encode.ts's.
+        const size = packetSize(src, from);
+        for (let j = 0; j < size; j++) out[pos + j] = src[from + j]!;
         const t = src[from]!;
-        out[pos++] = t;
-        if (t === MsgType.ForwardJoin) {
-          out[pos++] = perm[src[from + 1]!]!;
-          out[pos++] = src[from + 2]!;
-          from += 3;
-        } else if (t === MsgType.Neighbor || t === MsgType.NeighborReply) {
-          out[pos++] = src[from + 1]!;
-          from += 2;
-        } else if (t === MsgType.Shuffle) {
-          out[pos++] = perm[src[from + 1]!]!;
-          out[pos++] = src[from + 2]!;
-          pos = renameIds(src, from + 3, perm, out, pos);
-          from += 4 + src[from + 3]!;
-        } else if (t === MsgType.ShuffleReply) {
-          pos = renameIds(src, from + 1, perm, out, pos);
-          from += 2 + src[from + 1]!;
-        } else from += 1;
+        if (t === MsgType.ForwardJoin || t === MsgType.Shuffle) out[pos + 1] = perm[src[from + 1]!]!;
+        if (t === MsgType.Shuffle) renameIds(out, pos + 3, perm);
+        else if (t === MsgType.ShuffleReply) renameIds(out, pos + 1, perm);
+        pos += size;
+        from += size;
       }
     }
   }
   return pos;
 }
 
-/** Copies the id list at src[from] (count, ids) renamed and sorted (a merge that cannot overflow takes it as a set); returns where it ends in `out`. */
-function renameIds(src: Uint8Array, from: number, perm: Int32Array, out: Uint8Array, pos: number): number {
-  const count = src[from]!;
-  out[pos++] = count;
-  for (let k = 0; k < count; k++) out[pos + k] = perm[src[from + 1 + k]!]!;
-  sortRange(out, pos, pos + count);
-  return pos + count;
+/** Renames the id list at out[at] (count, ids) in place and sorts it again (a merge that cannot overflow takes it as a set). */
+function renameIds(out: Uint8Array, at: number, perm: Int32Array): void {
+  const end = at + 1 + out[at]!;
+  for (let k = at + 1; k < end; k++) out[k] = perm[out[k]!]!;
+  sortRange(out, at + 1, end);
 }
 
 function renameMask(m: number, perm: Int32Array): number {
