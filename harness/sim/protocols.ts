@@ -7,9 +7,10 @@ import type { BaselineContext, BaselineEffect, BaselineInput } from '../../model
 import { type CyclonConfig, initialCyclon, makeCyclonConfig, neighboursCyclon, stepCyclon } from '../../models/cyclon/index.ts';
 import { type HyParViewConfig, makeConfig } from '../../models/hyparview/config.ts';
 import type { NodeId } from '../../models/hyparview/messages.ts';
-import { type Effect, initialNode, NONE, type NodeState, step } from '../../models/hyparview/node.ts';
+import { cloneNode, type Effect, initialNode, NONE, type NodeState, step } from '../../models/hyparview/node.ts';
 import { initialScamp, makeScampConfig, neighboursScamp, type ScampConfig, stepScamp } from '../../models/scamp/index.ts';
 import type { NodeSnapshot } from '../../properties/snapshot.ts';
+import type { StateCodec } from './store.ts';
 
 export const PROTOCOLS = ['hyparview', 'cyclon', 'scamp'] as const;
 export type ProtocolName = (typeof PROTOCOLS)[number];
@@ -42,6 +43,8 @@ export interface SimProtocol<S = unknown> {
   snapshot?(s: S, alive: boolean): NodeSnapshot;
   /** Bounds the properties judge views against. */
   readonly bounds?: { readonly activeSize: number; readonly passiveSize: number };
+  /** Packs a node's state into a fixed slot (store.ts), where the state's size is bounded. */
+  readonly codec?: StateCodec<S>;
 }
 
 export interface ProtocolOptions {
@@ -57,6 +60,53 @@ export const DEFAULT_FANOUT = 4;
 
 const SHUFFLE_TIMER = { t: 'shuffleTimer' } as const;
 
+/** Overwrites `view` with the `n` words at `from`. */
+function fill(view: NodeId[], slots: Int32Array, from: number, n: number): void {
+  for (let i = 0; i < n; i++) view[i] = slots[from + i]!;
+  if (view.length !== n) view.length = n;
+}
+
+function put(view: readonly NodeId[], slots: Int32Array, at: number): number {
+  for (let i = 0; i < view.length; i++) slots[at + i] = view[i]!;
+  return at + view.length;
+}
+
+/**
+ * A HyParView state in one slot: pending, the five lists' lengths in three words, then the lists
+ * end to end. Room for full views, a tried list as long as the passive view, one shuffle's ids
+ * and four abandoned requests; a state beyond that (a mutant's) stays an object.
+ */
+function hyparviewCodec(config: HyParViewConfig): StateCodec<NodeState> {
+  const words = 4 + config.activeSize + 2 * config.passiveSize + config.ka + config.kp + 4;
+  return {
+    words,
+    pack(s, slots, pos) {
+      const { active, passive, tried, exchanged, abandoned } = s;
+      if (4 + active.length + passive.length + tried.length + exchanged.length + abandoned.length > words) return false;
+      slots[pos] = s.pending;
+      slots[pos + 1] = active.length | (passive.length << 16);
+      slots[pos + 2] = tried.length | (exchanged.length << 16);
+      slots[pos + 3] = abandoned.length;
+      put(abandoned, slots, put(exchanged, slots, put(tried, slots, put(passive, slots, put(active, slots, pos + 4)))));
+      return true;
+    },
+    unpack(slots, pos, id, s) {
+      (s as { id: NodeId }).id = id;
+      s.pending = slots[pos]!;
+      const ap = slots[pos + 1]!;
+      const tx = slots[pos + 2]!;
+      let at = pos + 4;
+      fill(s.active, slots, at, ap & 0xffff);
+      fill(s.passive, slots, (at += ap & 0xffff), ap >>> 16);
+      fill(s.tried, slots, (at += ap >>> 16), tx & 0xffff);
+      fill(s.exchanged, slots, (at += tx & 0xffff), tx >>> 16);
+      fill(s.abandoned, slots, at + (tx >>> 16), slots[pos + 3]!);
+      return s;
+    },
+    copy: cloneNode,
+  };
+}
+
 function hyparview(config: HyParViewConfig): SimProtocol<NodeState> {
   const ctx = { config, chooser: undefined as unknown as Chooser, out: [] as Effect[] };
   // The flood's targets, rewritten for every copy: the engine reads them at once (a first delivery in a large run).
@@ -69,6 +119,7 @@ function hyparview(config: HyParViewConfig): SimProtocol<NodeState> {
     viewTarget: config.activeSize,
     bounds: { activeSize: config.activeSize, passiveSize: config.passiveSize },
     init: initialNode,
+    codec: hyparviewCodec(config),
     step(s, input, chooser, out) {
       ctx.chooser = chooser;
       ctx.out = out as Effect[];

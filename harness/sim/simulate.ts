@@ -159,13 +159,13 @@ export function simulateCommand(o: SimulateOptions): string {
 
 /** Share of live nodes with a full view, and of view entries naming a dead node: cheap, for every cycle. */
 export function viewHealth(sim: Simulation): { liveNodes: number; fullViews: number; meanView: number; deadEntries: number } {
-  const { protocol, alive, states } = sim;
+  const { protocol, alive } = sim;
   let full = 0;
   let entries = 0;
   let dead = 0;
   for (let i = 0; i < sim.size; i++) {
     if (!alive[i]) continue;
-    const view = protocol.neighbours(states[i]);
+    const view = protocol.neighbours(sim.state(i));
     if (view.length >= protocol.viewTarget) full++;
     entries += view.length;
     for (const p of view) dead += 1 - alive[p]!;
@@ -175,8 +175,8 @@ export function viewHealth(sim: Simulation): { liveNodes: number; fullViews: num
 }
 
 export function overlayStats(sim: Simulation): OverlayStats {
-  const { protocol, alive, states } = sim;
-  const g = outGraph(sim.size, alive, (id: NodeId) => protocol.neighbours(states[id]));
+  const { protocol, alive } = sim;
+  const g = outGraph(sim.size, alive, (id: NodeId) => protocol.neighbours(sim.state(id)));
   const paths = averagePathLength(g, alive, sim.chooser);
   return { ...viewHealth(sim), inDegree: inDegrees(g, alive), clustering: clusteringCoefficient(undirected(g), alive), averagePath: paths.average, unreachable: paths.unreachable };
 }
