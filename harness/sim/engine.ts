@@ -9,6 +9,7 @@ import type { NodeId } from '../../models/hyparview/messages.ts';
 import { ALWAYS, QUIESCENT, type Property } from '../../properties/invariants.ts';
 import type { ClusterSnapshot, NodeSnapshot } from '../../properties/snapshot.ts';
 import type { SimEffect, SimInput, SimProtocol } from './protocols.ts';
+import { type Ev, EventPool } from './events.ts';
 import { EventQueue } from './queue.ts';
 import { makeStore, type NodeStore } from './store.ts';
 
@@ -55,19 +56,6 @@ const enum Kind {
 }
 
 const CYCLE: SimInput = { t: 'cycle' };
-
-/** Reused once processed (Simulation.event): events outlive young-generation GCs, so fresh ones cost promotions. */
-interface Ev {
-  k: Kind;
-  to: NodeId;
-  /** The sender, the failed peer, the timer's peer, the joining contact. */
-  peer: NodeId;
-  /** Broadcast index (Copy, Originate) or timer generation (Timeout). */
-  x: number;
-  /** Hop count of a broadcast copy. */
-  hop: number;
-  msg: unknown;
-}
 
 /** One broadcast: who got it, how far it travelled, how many copies it cost. */
 export interface BroadcastRecord {
@@ -119,7 +107,9 @@ export class Simulation {
   /** Cycles run so far (all runCycles calls). */
   cycle = 0;
 
-  private readonly q: EventQueue<Ev>;
+  /** Pending events by time, as slots of the pool. */
+  private readonly q: EventQueue<number>;
+  private readonly pool: EventPool;
   /** Protocol messages, link failures and joins in the queue (not timers, not broadcast copies). */
   private membershipInFlight = 0;
   private live: number;
@@ -130,8 +120,8 @@ export class Simulation {
   private readonly armed: Map<number, number>;
   private timerGen = 0;
   private readonly out: SimEffect[] = [];
-  /** Processed events, for reuse. */
-  private readonly spare: Ev[] = [];
+  /** The event being handled, read out of its slot. */
+  private readonly current: Ev = { k: 0, to: 0, peer: 0, x: 0, hop: 0, msg: null };
   /** The input handed to the protocol, rewritten for each event (models read it, never keep it). */
   private readonly input: { t: SimInput['t']; from: NodeId; msg: unknown; peer: NodeId; contact: NodeId } = { t: 'message', from: 0, msg: null, peer: 0, contact: 0 };
   private readonly latencySalt: number;
@@ -158,6 +148,7 @@ export class Simulation {
       this.phase = base.phase;
       this.byPhase = base.byPhase;
       this.q = base.q.clone();
+      this.pool = base.pool.clone();
       this.membershipInFlight = base.membershipInFlight;
       this.armed = new Map(base.armed);
       this.timerGen = base.timerGen;
@@ -165,7 +156,8 @@ export class Simulation {
       this.cycle = base.cycle;
       return;
     }
-    this.q = new EventQueue<Ev>();
+    this.q = new EventQueue<number>();
+    this.pool = EventPool.empty(protocol.messages);
     this.armed = new Map();
     const packed = options.store ?? (nodes >= PACKED_FROM ? 'packed' : 'objects');
     this.states = makeStore(nodes, protocol.init, packed === 'packed' ? protocol.codec : undefined);
@@ -311,24 +303,15 @@ export class Simulation {
 
   private process(): void {
     const time = this.q.peekTime();
-    const e = this.q.pop();
+    const e = this.pool.take(this.q.pop(), this.current);
     this.now = time;
     this.eventsProcessed++;
     this.handle(e, time);
     e.msg = null;
-    this.spare.push(e);
   }
 
-  private event(k: Kind, to: NodeId, peer: NodeId, x: number, hop: number, msg: unknown): Ev {
-    const e = this.spare.pop();
-    if (e === undefined) return { k, to, peer, x, hop, msg };
-    e.k = k;
-    e.to = to;
-    e.peer = peer;
-    e.x = x;
-    e.hop = hop;
-    e.msg = msg;
-    return e;
+  private event(k: Kind, to: NodeId, peer: NodeId, x: number, hop: number, msg: unknown): number {
+    return this.pool.add(k, to, peer, x, hop, msg);
   }
 
   private handle(e: Ev, time: number): void {

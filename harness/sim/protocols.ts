@@ -6,10 +6,11 @@ import type { Chooser } from '../../models/chooser.ts';
 import type { BaselineContext, BaselineEffect, BaselineInput } from '../../models/baseline.ts';
 import { type CyclonConfig, initialCyclon, makeCyclonConfig, neighboursCyclon, stepCyclon } from '../../models/cyclon/index.ts';
 import { type HyParViewConfig, makeConfig } from '../../models/hyparview/config.ts';
-import type { NodeId } from '../../models/hyparview/messages.ts';
+import { type Message, MsgType, type NodeId } from '../../models/hyparview/messages.ts';
 import { cloneNode, type Effect, initialNode, NONE, type NodeState, step } from '../../models/hyparview/node.ts';
 import { initialScamp, makeScampConfig, neighboursScamp, type ScampConfig, stepScamp } from '../../models/scamp/index.ts';
 import type { NodeSnapshot } from '../../properties/snapshot.ts';
+import type { MessageCodec } from './events.ts';
 import type { StateCodec } from './store.ts';
 
 export const PROTOCOLS = ['hyparview', 'cyclon', 'scamp'] as const;
@@ -45,6 +46,8 @@ export interface SimProtocol<S = unknown> {
   readonly bounds?: { readonly activeSize: number; readonly passiveSize: number };
   /** Packs a node's state into a fixed slot (store.ts), where the state's size is bounded. */
   readonly codec?: StateCodec<S>;
+  /** Packs a message in flight into its event's slot (events.ts). */
+  readonly messages?: MessageCodec;
 }
 
 export interface ProtocolOptions {
@@ -76,6 +79,88 @@ function put(view: readonly NodeId[], slots: Int32Array, at: number): number {
  * end to end. Room for full views, a tried list as long as the passive view, one shuffle's ids
  * and four abandoned requests; a state beyond that (a mutant's) stays an object.
  */
+/**
+ * A HyParView message in an event's slot: its type and id count, its two numeric fields, then
+ * its ids. Unpacked into one object per type, reused: a step reads its message and never keeps
+ * it (a relayed SHUFFLE's ids are packed again before the next unpack).
+ */
+const NO_IDS: readonly NodeId[] = [];
+
+function hyparviewMessages(): MessageCodec {
+  const ids: NodeId[] = [];
+  const reused = {
+    [MsgType.Join]: { t: MsgType.Join },
+    [MsgType.ForwardJoin]: { t: MsgType.ForwardJoin, newNode: 0, ttl: 0 },
+    [MsgType.Neighbor]: { t: MsgType.Neighbor, high: false },
+    [MsgType.NeighborReply]: { t: MsgType.NeighborReply, accepted: false },
+    [MsgType.Disconnect]: { t: MsgType.Disconnect },
+    [MsgType.Shuffle]: { t: MsgType.Shuffle, origin: 0, ids, ttl: 0 },
+    [MsgType.ShuffleReply]: { t: MsgType.ShuffleReply, ids },
+  };
+  return {
+    pack(message, words, slots, pos) {
+      const m = message as Message;
+      let a = 0;
+      let b = 0;
+      let list = NO_IDS;
+      switch (m.t) {
+        case MsgType.ForwardJoin:
+          a = m.newNode;
+          b = m.ttl;
+          break;
+        case MsgType.Neighbor:
+          a = m.high ? 1 : 0;
+          break;
+        case MsgType.NeighborReply:
+          a = m.accepted ? 1 : 0;
+          break;
+        case MsgType.Shuffle:
+          a = m.origin;
+          b = m.ttl;
+          list = m.ids;
+          break;
+        case MsgType.ShuffleReply:
+          list = m.ids;
+          break;
+      }
+      if (3 + list.length > words) return false;
+      slots[pos] = m.t | (list.length << 8);
+      slots[pos + 1] = a;
+      slots[pos + 2] = b;
+      put(list, slots, pos + 3);
+      return true;
+    },
+    unpack(slots, pos) {
+      const head = slots[pos]!;
+      const a = slots[pos + 1]!;
+      const b = slots[pos + 2]!;
+      const t = (head & 0xff) as MsgType;
+      const m = reused[t] as { t: MsgType; newNode: number; ttl: number; high: boolean; accepted: boolean; origin: number };
+      switch (t) {
+        case MsgType.ForwardJoin:
+          m.newNode = a;
+          m.ttl = b;
+          break;
+        case MsgType.Neighbor:
+          m.high = a === 1;
+          break;
+        case MsgType.NeighborReply:
+          m.accepted = a === 1;
+          break;
+        case MsgType.Shuffle:
+          m.origin = a;
+          m.ttl = b;
+          fill(ids, slots, pos + 3, head >>> 8);
+          break;
+        case MsgType.ShuffleReply:
+          fill(ids, slots, pos + 3, head >>> 8);
+          break;
+      }
+      return m;
+    },
+  };
+}
+
 function hyparviewCodec(config: HyParViewConfig): StateCodec<NodeState> {
   const words = 4 + config.activeSize + 2 * config.passiveSize + config.ka + config.kp + 4;
   return {
@@ -120,6 +205,7 @@ function hyparview(config: HyParViewConfig): SimProtocol<NodeState> {
     bounds: { activeSize: config.activeSize, passiveSize: config.passiveSize },
     init: initialNode,
     codec: hyparviewCodec(config),
+    messages: hyparviewMessages(),
     step(s, input, chooser, out) {
       ctx.chooser = chooser;
       ctx.out = out as Effect[];

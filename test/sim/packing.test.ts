@@ -1,0 +1,81 @@
+// Node states and messages packed into typed arrays, against the protocol's own objects: the
+// same runs, whatever fits.
+import test from 'ava';
+import type { NodeState } from '../../models/hyparview/node.ts';
+import { DEFAULT_ENGINE, Simulation } from '../../harness/sim/engine.ts';
+import { EventPool } from '../../harness/sim/events.ts';
+import { makeProtocol, type SimProtocol } from '../../harness/sim/protocols.ts';
+import { simulate, type SimulateOptions } from '../../harness/sim/simulate.ts';
+import { makeStore } from '../../harness/sim/store.ts';
+
+const SEED = Number(process.env.HYPARVIEW_TEST_SEED ?? 2007);
+
+test('a packed run is the same run as one on objects: failure, churn, properties and a mutant', (t) => {
+  const runs: Array<Partial<SimulateOptions> & Pick<SimulateOptions, 'protocol'>> = [
+    { protocol: 'hyparview', fail: 0.3, churn: 0.05 },
+    { protocol: 'hyparview', fail: 0.5, engine: { detect: 'on-send' } as SimulateOptions['engine'] },
+    { protocol: 'hyparview', messages: 0, healCycles: 0, protocols: { hyparview: { mutant: 'passive-capacity-off-by-one' } } },
+  ];
+  for (const o of runs) {
+    const base = { nodes: 400, seed: SEED, cycles: 8, ...o };
+    const [objects, packed] = (['objects', 'packed'] as const).map((store) => {
+      const { options: _, ...rest } = simulate({ ...base, engine: { ...base.engine, store } as SimulateOptions['engine'] });
+      return rest;
+    });
+    t.deepEqual(packed, objects, `seed ${SEED}, ${JSON.stringify(o)}`);
+  }
+});
+
+test('a state too big for its slot is kept as an object, and packed again once it fits; clones are apart', (t) => {
+  const protocol = makeProtocol('hyparview', { hyparview: { activeSize: 1, passiveSize: 1, ka: 0, kp: 0, prwl: 0 } });
+  const store = makeStore(3, protocol.init, protocol.codec as never) as ReturnType<typeof makeStore<NodeState>>;
+  const bigState = (): NodeState => ({ id: 1, active: [2], passive: [0], pending: 0, tried: [0], exchanged: [], abandoned: [0, 0, 2, 2, 2] });
+  const big = bigState();
+  store.save(1, bigState());
+  t.deepEqual(store.view(1), big);
+  const copy = store.clone();
+  const s = store.view(1);
+  s.abandoned = [2];
+  store.save(1, s);
+  t.deepEqual(store.view(1), { ...big, abandoned: [2] });
+  t.deepEqual(copy.view(1), big, 'the clone kept the state as it was');
+  t.deepEqual(store.view(0), protocol.init(0));
+  t.deepEqual(store.copy(2), protocol.init(2));
+});
+
+test('packed messages give the same run as message objects, also where some do not fit their slot', (t) => {
+  // ka + kp = 15: a SHUFFLE's 15 ids overflow its slot and travel as objects; the rest are packed.
+  for (const hyparview of [{}, { ka: 5, kp: 10, passiveSize: 30 }]) {
+    const packed = makeProtocol('hyparview', { hyparview });
+    const objects: SimProtocol = { ...packed, messages: undefined };
+    const [a, b] = [packed, objects].map((protocol) => {
+      const sim = new Simulation(protocol, { ...DEFAULT_ENGINE, nodes: 300, seed: SEED });
+      sim.bootstrap('sequential');
+      sim.runCycles(4);
+      sim.crash(Array.from({ length: 100 }, (_, i) => 3 * i));
+      sim.broadcast();
+      sim.runCycles(2);
+      return { events: sim.eventsProcessed, sent: sim.messagesSent, states: Array.from({ length: sim.size }, (_, i) => sim.state(i)).map((s) => structuredClone(s)), broadcasts: sim.broadcasts };
+    });
+    t.true(a!.events > 10_000);
+    t.deepEqual(a, b, `seed ${SEED}, ${JSON.stringify(hyparview)}`);
+  }
+});
+
+test('the event pool: a packed message, one kept as an object, none; slots reused; clones apart', (t) => {
+  const protocol = makeProtocol('hyparview', { hyparview: { ka: 5, kp: 10 } });
+  const pool = EventPool.empty(protocol.messages);
+  const shuffle = { t: 5, origin: 7, ids: [1, 2, 3], ttl: 4 };
+  const long = { t: 6, ids: Array.from({ length: 12 }, (_, i) => i) };
+  const read = () => ({ k: 0, to: 0, peer: 0, x: 0, hop: 0, msg: null as unknown });
+  const a = pool.add(0, 1, 2, 0, 0, shuffle);
+  const b = pool.add(0, 3, 4, 0, 0, long);
+  const c = pool.add(3, 5, 6, 9, 1_000_000, null);
+  const copy = pool.clone();
+  t.deepEqual(pool.take(a, read()), { k: 0, to: 1, peer: 2, x: 0, hop: 0, msg: shuffle });
+  t.is(pool.take(b, read()).msg, long, 'an overlong message is the object itself');
+  t.deepEqual(pool.take(c, read()), { k: 3, to: 5, peer: 6, x: 9, hop: 1_000_000, msg: null });
+  t.is(pool.add(4, 0, 0, 0, 0, null), c, 'a freed slot is reused');
+  t.deepEqual(copy.take(a, read()).msg, shuffle, 'the clone still holds its events');
+  t.deepEqual(copy.take(b, read()).msg, long);
+});
