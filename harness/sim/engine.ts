@@ -3,7 +3,9 @@
 // every node's timer fires once per cycle at its own seeded phase. Each directed link has a
 // fixed latency drawn from the seed, so messages on one link arrive in order, as over TCP.
 // Everything random comes from two seeded choosers (the protocol's and the engine's) taken
-// in event order, so a run is a pure function of its options.
+// in event order, so a run is a pure function of its options. Pending events sit in slots of one
+// typed array (events.ts), and from PACKED_FROM nodes so do the node states (store.ts): a large
+// run is bound by memory latency, not by the steps' work (BENCHMARKS.md, simulator).
 import { type Chooser, seededChooser } from '../../models/chooser.ts';
 import type { NodeId } from '../../models/hyparview/messages.ts';
 import { ALWAYS, QUIESCENT, type Property } from '../../properties/invariants.ts';
@@ -191,7 +193,7 @@ export class Simulation {
   /** `node` joins through `contact` at time `at`. */
   join(node: NodeId, contact: NodeId, at = this.now): void {
     this.membershipInFlight++;
-    this.q.push(at, this.event(Kind.Join, node, contact, 0, 0, null));
+    this.q.push(at, this.pool.add(Kind.Join, node, contact, 0, 0, null));
   }
 
   /**
@@ -249,7 +251,7 @@ export class Simulation {
   broadcast(at = this.now, origin: NodeId = -1): BroadcastRecord {
     const rec: BroadcastRecord = { origin, sentAt: at, live: 0, delivered: 0, received: 0, lost: 0, lastHop: 0, pending: 1, hops: null };
     this.broadcasts.push(rec);
-    this.q.push(at, this.event(Kind.Originate, origin, -1, this.broadcasts.length - 1, 0, null));
+    this.q.push(at, this.pool.add(Kind.Originate, origin, -1, this.broadcasts.length - 1, 0, null));
     return rec;
   }
 
@@ -308,10 +310,6 @@ export class Simulation {
     this.eventsProcessed++;
     this.handle(e, time);
     e.msg = null;
-  }
-
-  private event(k: Kind, to: NodeId, peer: NodeId, x: number, hop: number, msg: unknown): number {
-    return this.pool.add(k, to, peer, x, hop, msg);
   }
 
   private handle(e: Ev, time: number): void {
@@ -376,7 +374,7 @@ export class Simulation {
         const { peer } = fx as Extract<SimEffect, { t: 'armNeighborTimeout' }>;
         const gen = ++this.timerGen;
         this.armed.set(id * 2 ** 24 + peer, gen);
-        this.q.push(this.now + this.options.neighborTimeoutMs, this.event(Kind.Timeout, id, peer, gen, 0, null));
+        this.q.push(this.now + this.options.neighborTimeoutMs, this.pool.add(Kind.Timeout, id, peer, gen, 0, null));
       }
     }
   }
@@ -385,7 +383,7 @@ export class Simulation {
     this.messagesSent++;
     if (this.alive[to]) {
       this.membershipInFlight++;
-      this.q.push(this.now + this.latency(from, to), this.event(Kind.Message, to, from, 0, 0, msg));
+      this.q.push(this.now + this.latency(from, to), this.pool.add(Kind.Message, to, from, 0, 0, msg));
     } else if (this.protocol.connections) {
       // The connect (or the write on a reset connection) fails: a round trip later.
       this.linkDown(from, to, this.now + 2 * this.latency(from, to));
@@ -394,7 +392,7 @@ export class Simulation {
 
   private linkDown(at: NodeId, peer: NodeId, time: number): void {
     this.membershipInFlight++;
-    this.q.push(time, this.event(Kind.LinkDown, at, peer, 0, 0, null));
+    this.q.push(time, this.pool.add(Kind.LinkDown, at, peer, 0, 0, null));
   }
 
   private copyArrives(e: Ev): void {
@@ -419,7 +417,7 @@ export class Simulation {
     if (e.hop > rec.lastHop) rec.lastHop = e.hop;
     for (const to of this.protocol.gossipTargets(this.states.view(id), e.peer, this.protocolChooser)) {
       rec.pending++;
-      if (this.alive[to]) this.q.push(this.now + this.latency(id, to), this.event(Kind.Copy, to, id, e.x, e.hop + 1, null));
+      if (this.alive[to]) this.q.push(this.now + this.latency(id, to), this.pool.add(Kind.Copy, to, id, e.x, e.hop + 1, null));
       else {
         // Sent into a dead link: lost, and (over TCP) the sender hears of it.
         rec.pending--;
