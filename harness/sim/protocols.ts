@@ -6,11 +6,12 @@ import type { Chooser } from '../../models/chooser.ts';
 import type { BaselineContext, BaselineEffect, BaselineInput } from '../../models/baseline.ts';
 import { type CyclonConfig, initialCyclon, makeCyclonConfig, neighboursCyclon, stepCyclon } from '../../models/cyclon/index.ts';
 import { type HyParViewConfig, makeConfig } from '../../models/hyparview/config.ts';
-import { type Message, MsgType, type NodeId } from '../../models/hyparview/messages.ts';
-import { cloneNode, type Effect, initialNode, NONE, type NodeState, step } from '../../models/hyparview/node.ts';
+import type { NodeId } from '../../models/hyparview/messages.ts';
+import { type Effect, initialNode, NONE, type NodeState, step } from '../../models/hyparview/node.ts';
 import { initialScamp, makeScampConfig, neighboursScamp, type ScampConfig, stepScamp } from '../../models/scamp/index.ts';
 import type { NodeSnapshot } from '../../properties/snapshot.ts';
 import type { MessageCodec } from './events.ts';
+import { hyparviewMessages, hyparviewStates } from './packing.ts';
 import type { StateCodec } from './store.ts';
 
 export const PROTOCOLS = ['hyparview', 'cyclon', 'scamp'] as const;
@@ -63,135 +64,6 @@ export const DEFAULT_FANOUT = 4;
 
 const SHUFFLE_TIMER = { t: 'shuffleTimer' } as const;
 
-/** Overwrites `view` with the `n` words at `from`. */
-function fill(view: NodeId[], slots: Int32Array, from: number, n: number): void {
-  for (let i = 0; i < n; i++) view[i] = slots[from + i]!;
-  if (view.length !== n) view.length = n;
-}
-
-function put(view: readonly NodeId[], slots: Int32Array, at: number): number {
-  for (let i = 0; i < view.length; i++) slots[at + i] = view[i]!;
-  return at + view.length;
-}
-
-/**
- * A HyParView state in one slot: pending, the five lists' lengths in three words, then the lists
- * end to end. Room for full views, a tried list as long as the passive view, one shuffle's ids
- * and four abandoned requests; a state beyond that (a mutant's) stays an object.
- */
-/**
- * A HyParView message in an event's slot: its type and id count, its two numeric fields, then
- * its ids. Unpacked into one object per type, reused: a step reads its message and never keeps
- * it (a relayed SHUFFLE's ids are packed again before the next unpack).
- */
-const NO_IDS: readonly NodeId[] = [];
-
-function hyparviewMessages(): MessageCodec {
-  const ids: NodeId[] = [];
-  const reused = {
-    [MsgType.Join]: { t: MsgType.Join },
-    [MsgType.ForwardJoin]: { t: MsgType.ForwardJoin, newNode: 0, ttl: 0 },
-    [MsgType.Neighbor]: { t: MsgType.Neighbor, high: false },
-    [MsgType.NeighborReply]: { t: MsgType.NeighborReply, accepted: false },
-    [MsgType.Disconnect]: { t: MsgType.Disconnect },
-    [MsgType.Shuffle]: { t: MsgType.Shuffle, origin: 0, ids, ttl: 0 },
-    [MsgType.ShuffleReply]: { t: MsgType.ShuffleReply, ids },
-  };
-  return {
-    pack(message, words, slots, pos) {
-      const m = message as Message;
-      let a = 0;
-      let b = 0;
-      let list = NO_IDS;
-      switch (m.t) {
-        case MsgType.ForwardJoin:
-          a = m.newNode;
-          b = m.ttl;
-          break;
-        case MsgType.Neighbor:
-          a = m.high ? 1 : 0;
-          break;
-        case MsgType.NeighborReply:
-          a = m.accepted ? 1 : 0;
-          break;
-        case MsgType.Shuffle:
-          a = m.origin;
-          b = m.ttl;
-          list = m.ids;
-          break;
-        case MsgType.ShuffleReply:
-          list = m.ids;
-          break;
-      }
-      if (3 + list.length > words) return false;
-      slots[pos] = m.t | (list.length << 8);
-      slots[pos + 1] = a;
-      slots[pos + 2] = b;
-      put(list, slots, pos + 3);
-      return true;
-    },
-    unpack(slots, pos) {
-      const head = slots[pos]!;
-      const a = slots[pos + 1]!;
-      const b = slots[pos + 2]!;
-      const t = (head & 0xff) as MsgType;
-      const m = reused[t] as { t: MsgType; newNode: number; ttl: number; high: boolean; accepted: boolean; origin: number };
-      switch (t) {
-        case MsgType.ForwardJoin:
-          m.newNode = a;
-          m.ttl = b;
-          break;
-        case MsgType.Neighbor:
-          m.high = a === 1;
-          break;
-        case MsgType.NeighborReply:
-          m.accepted = a === 1;
-          break;
-        case MsgType.Shuffle:
-          m.origin = a;
-          m.ttl = b;
-          fill(ids, slots, pos + 3, head >>> 8);
-          break;
-        case MsgType.ShuffleReply:
-          fill(ids, slots, pos + 3, head >>> 8);
-          break;
-      }
-      return m;
-    },
-  };
-}
-
-function hyparviewCodec(config: HyParViewConfig): StateCodec<NodeState> {
-  const words = 4 + config.activeSize + 2 * config.passiveSize + config.ka + config.kp + 4;
-  return {
-    words,
-    pack(s, slots, pos) {
-      const { active, passive, tried, exchanged, abandoned } = s;
-      if (4 + active.length + passive.length + tried.length + exchanged.length + abandoned.length > words) return false;
-      slots[pos] = s.pending;
-      slots[pos + 1] = active.length | (passive.length << 16);
-      slots[pos + 2] = tried.length | (exchanged.length << 16);
-      slots[pos + 3] = abandoned.length;
-      put(abandoned, slots, put(exchanged, slots, put(tried, slots, put(passive, slots, put(active, slots, pos + 4)))));
-      return true;
-    },
-    unpack(slots, pos, id, s) {
-      (s as { id: NodeId }).id = id;
-      s.pending = slots[pos]!;
-      const ap = slots[pos + 1]!;
-      const tx = slots[pos + 2]!;
-      let at = pos + 4;
-      fill(s.active, slots, at, ap & 0xffff);
-      fill(s.passive, slots, (at += ap & 0xffff), ap >>> 16);
-      fill(s.tried, slots, (at += ap >>> 16), tx & 0xffff);
-      fill(s.exchanged, slots, (at += tx & 0xffff), tx >>> 16);
-      fill(s.abandoned, slots, at + (tx >>> 16), slots[pos + 3]!);
-      return s;
-    },
-    copy: cloneNode,
-  };
-}
-
 function hyparview(config: HyParViewConfig): SimProtocol<NodeState> {
   const ctx = { config, chooser: undefined as unknown as Chooser, out: [] as Effect[] };
   // The flood's targets, rewritten for every copy: the engine reads them at once (a first delivery in a large run).
@@ -204,7 +76,7 @@ function hyparview(config: HyParViewConfig): SimProtocol<NodeState> {
     viewTarget: config.activeSize,
     bounds: { activeSize: config.activeSize, passiveSize: config.passiveSize },
     init: initialNode,
-    codec: hyparviewCodec(config),
+    codec: hyparviewStates(config),
     messages: hyparviewMessages(),
     step(s, input, chooser, out) {
       ctx.chooser = chooser;

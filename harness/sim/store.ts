@@ -10,10 +10,12 @@ export interface StateCodec<S> {
   readonly words: number;
   /** Writes `s` at `pos`; false when it does not fit (the store then keeps it as an object). */
   pack(s: S, slots: Int32Array, pos: number): boolean;
-  /** Reads the slot at `pos` into `into`, reusing its arrays, and returns it. */
+  /** Reads the slot at `pos` into `into` (the scratch state), and returns it. */
   unpack(slots: Int32Array, pos: number, id: NodeId, into: S): S;
   /** A deep copy, sharing no array with `s`. */
   copy(s: S): S;
+  /** The state the store unpacks each slot into. */
+  scratch(): S;
 }
 
 export interface NodeStore<S> {
@@ -76,7 +78,7 @@ class PackedStore<S> implements NodeStore<S> {
     private readonly init: (id: NodeId) => S,
     private readonly codec: StateCodec<S>,
   ) {
-    this.scratch = init(0);
+    this.scratch = codec.scratch();
   }
 
   static fresh<S>(nodes: number, init: (id: NodeId) => S, codec: StateCodec<S>): PackedStore<S> {
