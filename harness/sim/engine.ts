@@ -372,7 +372,8 @@ export class Simulation {
         this.send(id, to, msg);
       } else if (fx.t === 'armNeighborTimeout') {
         const { peer } = fx as Extract<SimEffect, { t: 'armNeighborTimeout' }>;
-        const gen = ++this.timerGen;
+        // A generation fits its event's int32 slot: it wraps, and a timer lives far shorter than 2^32 arms.
+        const gen = (this.timerGen = (this.timerGen + 1) | 0);
         this.armed.set(id * 2 ** 24 + peer, gen);
         this.q.push(this.now + this.options.neighborTimeoutMs, this.pool.add(Kind.Timeout, id, peer, gen, 0, null));
       }

@@ -2,7 +2,7 @@
 // fixed slot of int32 words per node in a single Int32Array, unpacked into a scratch state for
 // each step and packed back after it. At 10^5 nodes a step then reads a few adjacent cache
 // lines instead of a dozen heap objects scattered over the old generation, and a copy of the
-// whole network is one array copy (BENCHMARKS.md, simulator: "Node state in one array").
+// whole network is one array copy (BENCHMARKS.md, simulator, seventh session).
 import type { NodeId } from '../../models/hyparview/messages.ts';
 
 export interface StateCodec<S> {

@@ -79,3 +79,17 @@ test('the event pool: a packed message, one kept as an object, none; slots reuse
   t.deepEqual(copy.take(a, read()).msg, shuffle, 'the clone still holds its events');
   t.deepEqual(copy.take(b, read()).msg, long);
 });
+
+test('timer generations wrap within an event slot: across 2^31 NEIGHBOR timers, every timer still fires and is disarmed', (t) => {
+  const run = (startGen: number) => {
+    const sim = new Simulation(makeProtocol('hyparview'), { ...DEFAULT_ENGINE, nodes: 300, seed: SEED });
+    (sim as unknown as { timerGen: number }).timerGen = startGen;
+    sim.bootstrap('sequential');
+    sim.runCycles(3);
+    sim.drain();
+    return { events: sim.eventsProcessed, armed: sim.snapshot().nodes.reduce((n, node) => n + node.timers!.length, 0), states: Array.from({ length: sim.size }, (_, i) => cloneNode(sim.state(i) as NodeState)) };
+  };
+  const wrapped = run(2 ** 31 - 1000);
+  t.is(wrapped.armed, 0, 'a timer past the wrap never fired');
+  t.deepEqual(wrapped, run(0), `seed ${SEED}`);
+});
