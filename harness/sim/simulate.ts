@@ -131,6 +131,8 @@ export function resolveSimulateOptions(input: Partial<SimulateOptions> & Pick<Si
   const { min, max } = o.engine.latencyMs;
   if (!(Number.isInteger(min) && Number.isInteger(max) && min >= 0 && max >= min)) throw new SimulateError('latency', `must be whole milliseconds with 0 <= min <= max, got ${min}..${max}`);
   if (!(o.engine.cycleMs > 2 * max)) throw new SimulateError('latency', `a round trip (${2 * max} ms) must be shorter than a cycle (${o.engine.cycleMs} ms)`);
+  // Else a NEIGHBOR request times out before its answer comes, the node asks again, and a sequential build never settles.
+  if (o.protocol === 'hyparview' && !(o.engine.neighborTimeoutMs > 2 * max)) throw new SimulateError('latency', `a round trip (${2 * max} ms) must be shorter than HyParView's NEIGHBOR timeout (${o.engine.neighborTimeoutMs} ms)`);
   makeProtocol(o.protocol, o.protocols); // throws ConfigError naming a bad protocol setting
   const needed = Math.ceil(o.messages / o.messagesPerCycle);
   if (o.healCycles < needed) throw new SimulateError('healCycles', `must cover the ${o.messages} messages at ${o.messagesPerCycle} a cycle (at least ${needed}), got ${o.healCycles}`);

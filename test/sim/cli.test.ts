@@ -43,6 +43,7 @@ test('simulate: bad flags exit 2 with one line naming the flag', async (t) => {
     [['--nodes', '1'], /--nodes: expected a whole number from 2 to/],
     [['--latency', '5'], /--latency: expected MIN-MAX milliseconds/],
     [['--latency', '5-900'], /--latency: a round trip \(1800 ms\) must be shorter than a cycle \(1000 ms\)/],
+    [['--latency', '300-400'], /--latency: a round trip \(800 ms\) must be shorter than HyParView's NEIGHBOR timeout \(500 ms\)/],
     [['--messages', '200', '--heal-cycles', '5'], /--heal-cycles: must cover the 200 messages at 10 a cycle \(at least 20\), got 5/],
     [['--bootstrap', 'later'], /--bootstrap: expected sequential or at-once/],
     [['--mutant', 'nope'], /--mutant: unknown mutant "nope"/],
