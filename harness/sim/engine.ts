@@ -32,7 +32,7 @@ export interface EngineOptions {
   readonly neighborTimeoutMs: number;
   /**
    * How node states are held (store.ts); the run is the same either way. 'packed' needs the
-   * protocol's codec (HyParView has one; the others keep objects). By default packed from
+   * protocol's state codec (HyParView has one; the others keep objects). By default packed from
    * PACKED_FROM nodes, where it runs faster on about half the memory.
    */
   readonly store?: 'objects' | 'packed';
@@ -162,7 +162,7 @@ export class Simulation {
     this.pool = EventPool.empty(protocol.messages);
     this.armed = new Map();
     const packed = options.store ?? (nodes >= PACKED_FROM ? 'packed' : 'objects');
-    this.states = makeStore(nodes, protocol.init, packed === 'packed' ? protocol.codec : undefined);
+    this.states = makeStore(nodes, protocol.init, packed === 'packed' ? protocol.states : undefined);
     this.alive = new Uint8Array(nodes).fill(1);
     this.live = nodes;
     this.phase = new Int32Array(nodes);

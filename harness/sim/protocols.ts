@@ -46,7 +46,7 @@ export interface SimProtocol<S = unknown> {
   /** Bounds the properties judge views against. */
   readonly bounds?: { readonly activeSize: number; readonly passiveSize: number };
   /** Packs a node's state into a fixed slot (store.ts), where the state's size is bounded. */
-  readonly codec?: StateCodec<S>;
+  readonly states?: StateCodec<S>;
   /** Packs a message in flight into its event's slot (events.ts). */
   readonly messages?: MessageCodec;
 }
@@ -76,7 +76,7 @@ function hyparview(config: HyParViewConfig): SimProtocol<NodeState> {
     viewTarget: config.activeSize,
     bounds: { activeSize: config.activeSize, passiveSize: config.passiveSize },
     init: initialNode,
-    codec: hyparviewStates(config),
+    states: hyparviewStates(config),
     messages: hyparviewMessages(),
     step(s, input, chooser, out) {
       ctx.chooser = chooser;

@@ -28,7 +28,7 @@ test('a packed run is the same run as one on objects: failure, churn, properties
 
 test('a state too big for its slot is kept as an object, and packed again once it fits; clones are apart', (t) => {
   const protocol = makeProtocol('hyparview', { hyparview: { activeSize: 1, passiveSize: 1, ka: 0, kp: 0, prwl: 0 } });
-  const store = makeStore(3, protocol.init, protocol.codec as never) as ReturnType<typeof makeStore<NodeState>>;
+  const store = makeStore(3, protocol.init, protocol.states as never) as ReturnType<typeof makeStore<NodeState>>;
   const bigState = (): NodeState => ({ id: 1, active: [2], passive: [0], pending: 0, tried: [0], exchanged: [], abandoned: [0, 0, 2, 2, 2] });
   const big = bigState();
   store.save(1, bigState());
