@@ -57,6 +57,12 @@ const enum Kind {
   Originate,
 }
 
+/**
+ * Every PREFETCH events the engine reads ahead in the queue: the states of the next PREFETCH
+ * events' nodes and the slots of the PREFETCH after them, so that their cache misses overlap
+ * instead of stalling one step each (BENCHMARKS.md, simulator, eighth session).
+ */
+const PREFETCH = 4;
 const CYCLE: SimInput = { t: 'cycle' };
 
 /** One broadcast: who got it, how far it travelled, how many copies it cost. */
@@ -119,7 +125,14 @@ export class Simulation {
   readonly chooser: Chooser;
   private readonly phase: Int32Array;
   private readonly byPhase: Int32Array;
-  private readonly armed: Map<number, number>;
+  /**
+   * Each node's armed NEIGHBOR timer: its generation (0: none) and peer. The request a node waits
+   * on is always the one its latest timer was armed for (`ask` sets both), so an earlier timer could
+   * only time out a request already closed, a no-op step: arming drops it. Per node rather than per
+   * (node, peer) in a Map, whose 10^5 boxed keys cost a sixth of a large run (BENCHMARKS.md).
+   */
+  private readonly timerGens: Int32Array;
+  private readonly timerPeers: Int32Array;
   private timerGen = 0;
   private readonly out: SimEffect[] = [];
   /** The event being handled, read out of its slot. */
@@ -127,6 +140,9 @@ export class Simulation {
   /** The input handed to the protocol, rewritten for each event (models read it, never keep it). */
   private readonly input: { t: SimInput['t']; from: NodeId; msg: unknown; peer: NodeId; contact: NodeId } = { t: 'message', from: 0, msg: null, peer: 0, contact: 0 };
   private readonly latencySalt: number;
+  /** Events left before the next read-ahead, and what it read (kept, so that the reads stay). */
+  private prefetchIn = 0;
+  private prefetched = 0;
 
   /**
    * A fresh network of `options.nodes` nodes, none joined; or, with `base`, a copy of `base` as
@@ -152,7 +168,8 @@ export class Simulation {
       this.q = base.q.clone();
       this.pool = base.pool.clone();
       this.membershipInFlight = base.membershipInFlight;
-      this.armed = new Map(base.armed);
+      this.timerGens = base.timerGens.slice();
+      this.timerPeers = base.timerPeers.slice();
       this.timerGen = base.timerGen;
       this.now = base.now;
       this.cycle = base.cycle;
@@ -160,7 +177,8 @@ export class Simulation {
     }
     this.q = new EventQueue<number>();
     this.pool = EventPool.empty(protocol.messages);
-    this.armed = new Map();
+    this.timerGens = new Int32Array(nodes);
+    this.timerPeers = new Int32Array(nodes);
     const packed = options.store ?? (nodes >= PACKED_FROM ? 'packed' : 'objects');
     this.states = makeStore(nodes, protocol.init, packed === 'packed' ? protocol.states : undefined);
     this.alive = new Uint8Array(nodes).fill(1);
@@ -243,7 +261,7 @@ export class Simulation {
     this.states.reset(id);
     this.live += 1 - this.alive[id]!;
     this.alive[id] = 1;
-    for (const key of this.armed.keys()) if (Math.floor(key / 2 ** 24) === id) this.armed.delete(key);
+    this.timerGens[id] = 0;
     this.join(id, contact);
   }
 
@@ -306,10 +324,23 @@ export class Simulation {
   private process(): void {
     const time = this.q.peekTime();
     const e = this.pool.take(this.q.pop(), this.current);
+    if (--this.prefetchIn <= 0) this.prefetch();
     this.now = time;
     this.eventsProcessed++;
     this.handle(e, time);
     e.msg = null;
+  }
+
+  private prefetch(): void {
+    this.prefetchIn = PREFETCH;
+    let read = this.prefetched;
+    for (let j = 0; j < 2 * PREFETCH; j++) {
+      const next = this.q.ahead(j);
+      if (next === undefined) break;
+      // The first PREFETCH slots were read one round ago: their nodes are known without a miss.
+      read ^= j < PREFETCH ? this.states.touch(this.pool.to(next)) : this.pool.to(next);
+    }
+    this.prefetched = read;
   }
 
   private handle(e: Ev, time: number): void {
@@ -343,9 +374,8 @@ export class Simulation {
         }
         return;
       case Kind.Timeout: {
-        const key = e.to * 2 ** 24 + e.peer;
-        if (this.armed.get(key) !== e.x) return; // re-armed since, or the node restarted
-        this.armed.delete(key);
+        if (this.timerGens[e.to] !== e.x) return; // superseded, or the node restarted
+        this.timerGens[e.to] = 0;
         if (this.alive[e.to]) {
           input.t = 'timeout';
           input.peer = e.peer;
@@ -372,9 +402,10 @@ export class Simulation {
         this.send(id, to, msg);
       } else if (fx.t === 'armNeighborTimeout') {
         const { peer } = fx as Extract<SimEffect, { t: 'armNeighborTimeout' }>;
-        // A generation fits its event's int32 slot: it wraps, and a timer lives far shorter than 2^32 arms.
-        const gen = (this.timerGen = (this.timerGen + 1) | 0);
-        this.armed.set(id * 2 ** 24 + peer, gen);
+        // A generation fits its event's int32 slot: it wraps (skipping 0), and a timer lives far shorter than 2^32 arms.
+        const gen = (this.timerGen = (this.timerGen + 1) | 0 || 1);
+        this.timerGens[id] = gen;
+        this.timerPeers[id] = peer;
         this.q.push(this.now + this.options.neighborTimeoutMs, this.pool.add(Kind.Timeout, id, peer, gen, 0, null));
       }
     }
@@ -438,12 +469,7 @@ export class Simulation {
   /** The shared snapshot the properties judge; only for protocols with views they know. */
   snapshot(): ClusterSnapshot {
     const { snapshot, bounds } = this.views();
-    const timers = new Map<NodeId, NodeId[]>();
-    for (const key of this.armed.keys()) {
-      const node = Math.floor(key / 2 ** 24);
-      (timers.get(node) ?? timers.set(node, []).get(node)!).push(key % 2 ** 24);
-    }
-    const nodes: NodeSnapshot[] = Array.from({ length: this.size }, (_, i) => ({ ...snapshot(this.states.copy(i), this.alive[i] === 1), timers: timers.get(i) ?? [] }));
+    const nodes: NodeSnapshot[] = Array.from({ length: this.size }, (_, i) => ({ ...snapshot(this.states.copy(i), this.alive[i] === 1), timers: this.timerGens[i] ? [this.timerPeers[i]!] : [] }));
     return { nodes, ...bounds, inFlight: this.membershipInFlight, settled: true };
   }
 

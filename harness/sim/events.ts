@@ -83,6 +83,11 @@ export class EventPool {
     return slot;
   }
 
+  /** The event's addressee. */
+  to(slot: number): NodeId {
+    return this.slots[slot * SLOT + At.To]!;
+  }
+
   /** Reads the event in `slot` into `into` and frees the slot. */
   take(slot: number, into: Ev): Ev {
     const s = this.slots;

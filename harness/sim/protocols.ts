@@ -17,7 +17,10 @@ import type { StateCodec } from './store.ts';
 export const PROTOCOLS = ['hyparview', 'cyclon', 'scamp'] as const;
 export type ProtocolName = (typeof PROTOCOLS)[number];
 
-/** What the engine does with a model's effects: sends, and (HyParView) NEIGHBOR timeouts to arm. */
+/**
+ * What the engine does with a model's effects: sends, and (HyParView) NEIGHBOR timeouts to arm,
+ * one per node: arming another drops the earlier one, whose request the node no longer waits on.
+ */
 export type SimEffect = { readonly t: 'send'; readonly to: NodeId; readonly msg: unknown } | { readonly t: 'armNeighborTimeout'; readonly peer: NodeId } | { readonly t: string };
 
 export type SimInput =

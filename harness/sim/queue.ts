@@ -47,6 +47,13 @@ export class EventQueue<E> {
     return this.next;
   }
 
+  /** The event `k` places behind the earliest, when it is due in the same millisecond. */
+  ahead(k: number): E | undefined {
+    if (this.next === -1) return undefined;
+    const slot = this.next & (WINDOW - 1);
+    return this.buckets[slot]![this.heads[slot]! + k];
+  }
+
   /** Removes and returns the earliest event; the queue must not be empty. */
   pop(): E {
     const time = this.peekTime();

@@ -1,7 +1,8 @@
 // Node states and messages packed into typed arrays, against the protocol's own objects: the
-// same runs, whatever fits.
+// same runs, whatever fits. And the engine's timers, one per node.
 import test from 'ava';
-import { cloneNode, type NodeState } from '../../models/hyparview/node.ts';
+import { MUTANTS, type MutantName } from '../../models/hyparview/mutants.ts';
+import { cloneNode, NONE, type NodeState } from '../../models/hyparview/node.ts';
 import { DEFAULT_ENGINE, Simulation } from '../../harness/sim/engine.ts';
 import { EventPool } from '../../harness/sim/events.ts';
 import { makeProtocol, type SimProtocol } from '../../harness/sim/protocols.ts';
@@ -92,4 +93,44 @@ test('timer generations wrap within an event slot: across 2^31 NEIGHBOR timers, 
   const wrapped = run(2 ** 31 - 1000);
   t.is(wrapped.armed, 0, 'a timer past the wrap never fired');
   t.deepEqual(wrapped, run(0), `seed ${SEED}`);
+});
+
+test('a node waits only on the request of its latest NEIGHBOR timer, so the engine keeps one timer per node and drops none that could end a request', (t) => {
+  // The engine drops a node's earlier timer when it arms another. Sound while the request a node
+  // waits on is always its latest armed one: an earlier timer's timeout would then be a no-op.
+  // Checked after every step, for every mutant too.
+  for (const mutant of [undefined, ...(Object.keys(MUTANTS) as MutantName[])]) {
+    const protocol = makeProtocol('hyparview', { hyparview: { mutant } }) as SimProtocol<NodeState>;
+    const lastArmed = new Map<number, number>();
+    let arms = 0;
+    let broken: string | undefined;
+    const checked: SimProtocol<NodeState> = {
+      ...protocol,
+      init: (id) => (lastArmed.delete(id), protocol.init(id)),
+      step: (s, input, chooser, out) => {
+        const from = out.length;
+        protocol.step(s, input, chooser, out);
+        for (let i = from; i < out.length; i++) {
+          const fx = out[i]!;
+          if (fx.t === 'armNeighborTimeout') {
+            lastArmed.set(s.id, (fx as { peer: number }).peer);
+            arms++;
+          }
+        }
+        const armed = lastArmed.get(s.id);
+        if (s.pending !== NONE && armed !== undefined && s.pending !== armed) broken ??= `node ${s.id} waits for ${s.pending}, but its latest timer is for ${armed} (${input.t})`;
+      },
+    };
+    const sim = new Simulation(checked as SimProtocol, { ...DEFAULT_ENGINE, nodes: 200, seed: SEED });
+    // All at once and in whole cycles: some mutants never settle, so nothing here drains.
+    for (let i = 1; i < sim.size; i++) sim.join(i, sim.chooser.pick(i));
+    sim.runCycles(4);
+    sim.crash(Array.from({ length: 60 }, (_, i) => i * 3));
+    for (let c = 0; c < 4; c++) {
+      for (let k = 0; k < 10; k++) sim.replace(sim.chooser.pick(sim.size), sim.randomLive());
+      sim.runCycles(1);
+    }
+    t.is(broken, undefined, `seed ${SEED}, mutant ${mutant ?? 'none'}`);
+    if (mutant !== 'neighbor-without-timeout') t.true(arms > 0, `mutant ${mutant ?? 'none'} armed no timer`);
+  }
 });
