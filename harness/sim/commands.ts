@@ -10,12 +10,12 @@ import { EXIT_ERROR, EXIT_FAIL, EXIT_PASS, UsageError } from '../node/errors.ts'
 import { flagOf, progressBar, wholeFlag } from '../flags.ts';
 import { propertyCases, writeJUnit } from '../junit.ts';
 import { ALWAYS, QUIESCENT } from '../../properties/invariants.ts';
-import type { EngineOptions } from './engine.ts';
+import { type EngineOptions, Livelock } from './engine.ts';
 import { renderPaperHtml } from './html.ts';
 import { DEFAULT_PAPER, paperJobs, type PaperOptions, runJobs, jobSteps } from './paper.ts';
 import { PROTOCOLS, type ProtocolName } from './protocols.ts';
 import { formatTable, mean, summarise } from './report.ts';
-import { DEFAULT_SIMULATE, simulate, SimulateError, type SimulateOptions, type SimulateResult } from './simulate.ts';
+import { DEFAULT_SIMULATE, simulate, simulateCommand, SimulateError, type SimulateOptions, type SimulateResult } from './simulate.ts';
 
 /** A percentage flag as a share: "50" → 0.5. */
 function percent(flag: string, value: string, max = 100): number {
@@ -117,10 +117,10 @@ function printSimulation(r: SimulateResult): void {
   console.log(`reproduce: ${r.command}`);
 }
 
-function writeSimulationJUnit(file: string, r: SimulateResult, seconds: number): void {
-  const o = r.options;
+/** A run that ended in a livelock is one failing case, 'run completed'. */
+function writeSimulationJUnit(file: string, o: SimulateOptions, violations: SimulateResult['violations'], seconds: number): void {
   const judged = ['run completed', ...(o.judge && o.protocol === 'hyparview' ? [...ALWAYS, ...QUIESCENT].map((p) => p.name) : [])];
-  const cases = propertyCases(judged, r.violations, (v) => `cycle ${v.cycle}, seed ${o.seed}\nreproduce: ${r.command}`);
+  const cases = propertyCases(judged, violations, (v) => `cycle ${v.cycle}, seed ${o.seed}\nreproduce: ${simulateCommand(o)}`);
   writeJUnit(file, { name: `hyparview-harness simulate (${o.protocol}, ${o.nodes} nodes, seed ${o.seed})`, className: `simulate.${o.protocol}`, seconds }, cases);
 }
 
@@ -193,17 +193,26 @@ export function registerSimCommands(program: Command): void {
         const bar = progressBar(!flags.json, '{phase} |{bar}| {value}/{total}');
         let phase = '';
         const t0 = performance.now();
-        const r = simulate(o, (p) => {
-          if (!bar) return;
-          if (p.phase !== phase) {
-            if (phase) bar.stop();
-            phase = p.phase;
-            bar.start(p.total, 0, { phase: p.phase.padEnd(9) });
-          }
-          bar.update(p.done);
-        });
+        let r: SimulateResult;
+        try {
+          r = simulate(o, (p) => {
+            if (!bar) return;
+            if (p.phase !== phase) {
+              if (phase) bar.stop();
+              phase = p.phase;
+              bar.start(p.total, 0, { phase: p.phase.padEnd(9) });
+            }
+            bar.update(p.done);
+          });
+        } catch (e) {
+          bar?.stop();
+          if (!(e instanceof Livelock)) throw e;
+          if (flags.junit) writeSimulationJUnit(flags.junit, o, [{ property: 'run completed', message: e.message, cycle: e.cycle, atMs: e.atMs }], (performance.now() - t0) / 1000);
+          process.stderr.write(`simulate: FAIL: ${e.message} (seed ${o.seed})\nreproduce: ${simulateCommand(o)}\n`);
+          return EXIT_FAIL;
+        }
         bar?.stop();
-        if (flags.junit) writeSimulationJUnit(flags.junit, r, (performance.now() - t0) / 1000);
+        if (flags.junit) writeSimulationJUnit(flags.junit, o, r.violations, (performance.now() - t0) / 1000);
         if (flags.json) console.log(JSON.stringify(r));
         else printSimulation(r);
         return r.violations.length === 0 ? EXIT_PASS : EXIT_FAIL;

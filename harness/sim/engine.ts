@@ -84,6 +84,20 @@ export interface BroadcastRecord {
   hops: Uint8Array | null;
 }
 
+/**
+ * Messages kept flowing with no shuffle timer firing, past any count a settling overlay reaches:
+ * its nodes keep answering each other (a bug such as the `retry-rejecting-peer` mutant).
+ */
+export class Livelock extends Error {
+  constructor(readonly events: number, readonly atMs: number, readonly cycle: number) {
+    super(`the overlay never settles: ${events} events at ${atMs} ms (cycle ${cycle}) with no shuffle timer firing, and messages still in flight: its nodes keep answering each other (a livelock)`);
+    this.name = 'Livelock';
+  }
+}
+
+/** Events one sequential join may take before it counts as a livelock: a join settles in a few hundred. */
+const JOIN_SETTLES_WITHIN = 1_000_000;
+
 export interface Violation {
   readonly property: string;
   readonly message: string;
@@ -223,7 +237,7 @@ export class Simulation {
     for (let i = 1; i < this.size; i++) {
       this.join(i, this.chooser.pick(i), this.now);
       if (mode === 'sequential') {
-        this.drain();
+        this.drain(JOIN_SETTLES_WITHIN);
         if (onProgress && i % 1024 === 0) onProgress(i);
       }
     }
@@ -311,10 +325,13 @@ export class Simulation {
     while (this.q.peekTime() <= t) this.process();
   }
 
-  /** Runs, with no timer firing, until nothing is left in flight. */
-  drain(maxEvents = 1e9): void {
+  /**
+   * Runs, with no shuffle timer firing, until nothing is left in flight; throws Livelock past
+   * `maxEvents` (by default a thousand per node, far beyond the few dozen a settling node takes).
+   */
+  drain(maxEvents = 1000 * this.size + JOIN_SETTLES_WITHIN): void {
     for (let n = 0; this.q.size > 0; n++) {
-      if (n >= maxEvents) throw new Error(`the simulation did not settle within ${maxEvents} events`);
+      if (n >= maxEvents) throw new Livelock(n, this.now, this.cycle);
       this.process();
     }
   }

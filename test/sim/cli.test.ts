@@ -102,3 +102,17 @@ test('simulate --junit: one case per property judged, the broken one failing wit
   t.true(failed.some((c) => c.name === 'view-bounds'));
   t.regex(failed[0]!.failure!['#text'], /cycle \d+, seed 5\nreproduce: npx hyparview-harness simulate .*--mutant join-without-evict/);
 });
+
+test('simulate: nodes that never stop answering each other fail with exit 1 in seconds, not a hang: a livelock, with the command', async (t) => {
+  const { XMLParser } = await import('fast-xml-parser');
+  const file = join(mkdtempSync(join(tmpdir(), 'junit-')), 'sim.xml');
+  for (const bootstrap of ['sequential', 'at-once']) {
+    const r = await cli('simulate', '--nodes', '200', '--cycles', '3', '--bootstrap', bootstrap, '--mutant', 'retry-rejecting-peer', '--seed', '4', '--junit', file);
+    t.is(r.exitCode, 1, r.stderr);
+    t.regex(r.stderr, /^simulate: FAIL: the overlay never settles: \d+ events at \d+ ms \(cycle 0\) .*\(a livelock\) \(seed 4\)\nreproduce: npx hyparview-harness simulate .*--seed 4 .*--mutant retry-rejecting-peer$/);
+    const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(file, 'utf8')).testsuites.testsuite;
+    const cases = suite.testcase as Array<{ name: string; failure?: { message: string } }>;
+    t.deepEqual(cases.filter((c) => c.failure).map((c) => c.name), ['run completed']);
+    t.regex(cases[0]!.failure!.message, /never settles/);
+  }
+});
