@@ -8,6 +8,7 @@
 // run is bound by memory latency, not by the steps' work (BENCHMARKS.md, simulator).
 import { type Chooser, seededChooser } from '../../models/chooser.ts';
 import type { NodeId } from '../../models/hyparview/messages.ts';
+import { clear } from '../../models/hyparview/views.ts';
 import { ALWAYS, QUIESCENT, type Property } from '../../properties/invariants.ts';
 import type { ClusterSnapshot, NodeSnapshot } from '../../properties/snapshot.ts';
 import type { SimEffect, SimInput, SimProtocol } from './protocols.ts';
@@ -408,7 +409,7 @@ export class Simulation {
 
   private apply(id: NodeId, input: SimInput): void {
     const out = this.out;
-    out.length = 0;
+    clear(out);
     const s = this.states.view(id);
     this.protocol.step(s, input, this.protocolChooser, out);
     this.states.save(id, s);

@@ -9,7 +9,7 @@ import type { StateCodec } from './store.ts';
 /** Overwrites `view` with the `n` words at `from`. */
 function fill(view: NodeId[], slots: Int32Array, from: number, n: number): void {
   for (let i = 0; i < n; i++) view[i] = slots[from + i]!;
-  if (view.length !== n) view.length = n;
+  while (view.length > n) view.pop();
 }
 
 function put(view: readonly NodeId[], slots: Int32Array, at: number): void {

@@ -8,6 +8,7 @@ import { type CyclonConfig, initialCyclon, makeCyclonConfig, neighboursCyclon, s
 import { type HyParViewConfig, makeConfig } from '../../models/hyparview/config.ts';
 import type { NodeId } from '../../models/hyparview/messages.ts';
 import { type Effect, initialNode, NONE, type NodeState, step } from '../../models/hyparview/node.ts';
+import { clear } from '../../models/hyparview/views.ts';
 import { initialScamp, makeScampConfig, neighboursScamp, type ScampConfig, stepScamp } from '../../models/scamp/index.ts';
 import type { NodeSnapshot } from '../../properties/snapshot.ts';
 import type { MessageCodec } from './events.ts';
@@ -99,7 +100,7 @@ function hyparview(config: HyParViewConfig): SimProtocol<NodeState> {
     neighbours: (s) => s.active,
     gossipTargets(s, from) {
       if (from < 0) return s.active;
-      targets.length = 0;
+      clear(targets);
       for (const p of s.active) if (p !== from) targets.push(p);
       return targets;
     },

@@ -5,7 +5,7 @@ import { type Chooser, pickOne, sample } from '../chooser.ts';
 import type { HyParViewConfig } from './config.ts';
 import { type Message, MsgType, type NodeId } from './messages.ts';
 import type { MutantName } from './mutants.ts';
-import { has, insert, insertAgain, remove, without } from './views.ts';
+import { clear, has, insert, insertAgain, remove, without } from './views.ts';
 
 export const NONE = -1;
 
@@ -172,7 +172,7 @@ function mergePassive(s: NodeState, first: NodeId, ids: readonly NodeId[], repla
   const capacity = passiveCapacity(ctx);
   if (capacity === 0) return;
   // The replace-first ids the view holds, ascending: the view's own order.
-  held.length = 0;
+  clear(held);
   for (const id of replaceFirst) if (has(s.passive, id)) insert(held, id);
   if (first !== NONE) mergeOne(s, first, replaceFirst, capacity, ctx);
   for (const id of ids) mergeOne(s, id, replaceFirst, capacity, ctx);
@@ -337,13 +337,13 @@ function markTried(s: NodeState, peer: NodeId): void {
 function tryPromote(s: NodeState, ctx: StepContext): void {
   if (s.pending !== NONE) return;
   if (s.active.length >= ctx.config.activeSize + (isMutant(ctx, 'refill-low-when-full') ? 1 : 0)) {
-    if (s.tried.length > 0) s.tried.length = 0;
+    clear(s.tried);
     return;
   }
   // A refill candidate is a passive peer not yet tried in this round and owing us no answer.
   const count = candidate(s, s.tried, ANY);
   if (count === 0) {
-    s.tried.length = 0;
+    clear(s.tried);
     return;
   }
   ask(s, candidate(s, s.tried, ctx.chooser.pick(count)), s.active.length <= (isMutant(ctx, 'high-priority-too-early') ? 1 : 0), ctx);
