@@ -94,13 +94,16 @@ class PackedNode implements NodeState {
  * A HyParView state in one slot: pending and the five lists' lengths, then each list in a region
  * of its own: room for a full active and passive view, a tried list as long as the passive view,
  * one shuffle's ids and four abandoned requests. A state beyond that (a mutant's) stays an object.
+ * The tried list, empty but in a refill, comes last, so most steps read the slot's first lines only.
  */
 export function hyparviewStates(config: HyParViewConfig): StateCodec<NodeState> {
   const room = [config.activeSize, config.passiveSize, config.passiveSize, config.ka + config.kp, 4];
   const offsets = new Int32Array(LISTS);
-  for (let l = 1; l < LISTS; l++) offsets[l] = offsets[l - 1]! + room[l - 1]!;
-  for (let l = 0; l < LISTS; l++) offsets[l] += HEADER;
-  const words = offsets[LISTS - 1]! + room[LISTS - 1]!;
+  let words = HEADER;
+  for (const l of [List.Active, List.Exchanged, List.Abandoned, List.Passive, List.Tried]) {
+    offsets[l] = words;
+    words += room[l]!;
+  }
   const fits = (view: readonly NodeId[], l: List) => view.length <= room[l]!;
   const write = (view: readonly NodeId[], l: List, slots: Int32Array, pos: number) => {
     slots[pos + 1 + l] = view.length;
@@ -108,6 +111,8 @@ export function hyparviewStates(config: HyParViewConfig): StateCodec<NodeState> 
   };
   return {
     words,
+    // Through the first words of the tried list.
+    hot: Math.min(words, offsets[List.Tried]! + 4),
     scratch: () => new PackedNode(offsets),
     pack(s, slots, pos) {
       if (s instanceof PackedNode && s.slots === slots && s.pos === pos) {

@@ -8,6 +8,8 @@ import type { NodeId } from '../../models/hyparview/messages.ts';
 export interface StateCodec<S> {
   /** Words in a node's slot. */
   readonly words: number;
+  /** Words from the slot's start that most steps read: the store's `touch` fetches their lines. */
+  readonly hot: number;
   /** Writes `s` at `pos`; false when it does not fit (the store then keeps it as an object). */
   pack(s: S, slots: Int32Array, pos: number): boolean;
   /** Reads the slot at `pos` into `into` (the scratch state), and returns it. */
@@ -26,7 +28,7 @@ export interface NodeStore<S> {
    */
   view(id: NodeId): S;
   save(id: NodeId, s: S): void;
-  /** Reads a word of each cache line of node `id`'s state, so that they are on their way before its step (a packed store; objects ignore it). */
+  /** Reads a word of each cache line of the hot part of node `id`'s state, so that they are on their way before its step (a packed store; objects ignore it). */
   touch(id: NodeId): number;
   /** Node `id`'s state as a copy the caller may keep. */
   copy(id: NodeId): S;
@@ -112,10 +114,10 @@ class PackedStore<S> implements NodeStore<S> {
   }
 
   touch(id: NodeId): number {
-    const { words } = this.codec;
+    const { words, hot } = this.codec;
     const pos = id * words;
-    let read = this.slots[pos + words - 1]!;
-    for (let i = 0; i < words; i += 16) read ^= this.slots[pos + i]!;
+    let read = this.slots[pos + hot - 1]!;
+    for (let i = 0; i < hot; i += 16) read ^= this.slots[pos + i]!;
     return read;
   }
 
