@@ -5,6 +5,11 @@
 //   100k   a 100,000-node HyParView overlay built, stabilised for 50 cycles, one broadcast flooded, target ≤ 2 min;
 //   1m     a 1,000,000-node HyParView run (built, --cycles cycles, one broadcast): time and peak memory, target ≤ 16 GiB.
 // Without --part each part runs in its own process, so each peak RSS is its own.
+// --against DIR [--nodes N] [--cycles C]: this checkout's engine against the one in DIR (a git
+//   worktree of another commit, node_modules linked), both in this process, one cycle each in turn:
+//   this VM's speed drifts 1.5x within an hour, and only versions interleaved see the same machine.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { execa } from 'execa';
 import { DEFAULT_ENGINE, Simulation } from './engine.ts';
@@ -82,6 +87,33 @@ async function runPart(part: Part, cycles: number | undefined): Promise<Row> {
   }
 }
 
+/** Builds a HyParView overlay of `nodes` with each engine, then runs `cycles` cycles on each in turn; prints the times and their ratio. */
+async function against(dir: string, nodes: number, cycles: number): Promise<void> {
+  const dirs = [new URL('../..', import.meta.url).pathname, dir];
+  const sims = [];
+  for (const d of dirs) {
+    const engine = await import(join(d, 'harness/sim/engine.ts'));
+    const { makeProtocol } = await import(join(d, 'harness/sim/protocols.ts'));
+    const sim = new engine.Simulation(makeProtocol('hyparview'), { ...engine.DEFAULT_ENGINE, nodes, seed: 1 });
+    const t0 = performance.now();
+    sim.bootstrap('sequential');
+    console.log(`${d}: built ${nodes} nodes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    sims.push(sim);
+  }
+  const seconds = [0, 0];
+  for (let c = 0; c < cycles; c++) {
+    // Alternate who goes first, so neither always runs on the caches the other left.
+    for (const i of c % 2 === 0 ? [0, 1] : [1, 0]) {
+      const t0 = performance.now();
+      sims[i]!.runCycles(1);
+      seconds[i]! += (performance.now() - t0) / 1000;
+    }
+  }
+  for (const [i, d] of dirs.entries()) console.log(`${d}: ${cycles} cycles in ${seconds[i]!.toFixed(1)} s, ${sims[i]!.eventsProcessed} events in all`);
+  if (sims[0]!.eventsProcessed !== sims[1]!.eventsProcessed) console.log('the two runs differ: their draws are not the same');
+  console.log(`this checkout's cycles take ${(seconds[0]! / seconds[1]!).toFixed(3)} of the other's time`);
+}
+
 async function main(argv: string[]): Promise<number> {
   const at = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
   const part = at('--part');
@@ -93,6 +125,20 @@ async function main(argv: string[]): Promise<number> {
   if (cycles !== undefined && !(Number.isInteger(cycles) && cycles >= 0)) {
     console.error(`bench:sim: --cycles: expected a whole number, got ${JSON.stringify(at('--cycles'))}`);
     return 2;
+  }
+  const other = at('--against');
+  if (other !== undefined) {
+    const nodes = Number(at('--nodes') ?? 100_000);
+    if (!existsSync(join(other, 'harness/sim/engine.ts'))) {
+      console.error(`bench:sim: --against: ${JSON.stringify(other)} is not a checkout of this project (no harness/sim/engine.ts)`);
+      return 2;
+    }
+    if (!(Number.isInteger(nodes) && nodes >= 2)) {
+      console.error(`bench:sim: --nodes: expected a whole number from 2, got ${JSON.stringify(at('--nodes'))}`);
+      return 2;
+    }
+    await against(other, nodes, cycles ?? 12);
+    return 0;
   }
   if (part) {
     const row = await runPart(part as Part, cycles);
