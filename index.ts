@@ -10,5 +10,5 @@ export * from './properties/index.ts';
 export { CHAOS_NODE_CONFIG, ChaosCluster, type ChaosClusterOptions, defaultBoundSeconds } from './clusters/chaos/cluster.ts';
 export type { ChaosReport } from './clusters/chaos/report.ts';
 export { simulate, type SimulateOptions, type SimulateResult, DEFAULT_SIMULATE, type OverlayStats, type MessageStats } from './harness/sim/simulate.ts';
-export { Simulation, type EngineOptions, DEFAULT_ENGINE, type BroadcastRecord } from './harness/sim/engine.ts';
+export { Simulation, type EngineOptions, DEFAULT_ENGINE, type BroadcastRecord, Livelock } from './harness/sim/engine.ts';
 export { makeProtocol, PROTOCOLS, type ProtocolName, type SimProtocol } from './harness/sim/protocols.ts';
