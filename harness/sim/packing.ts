@@ -16,7 +16,7 @@ function put(view: readonly NodeId[], slots: Int32Array, at: number): void {
   for (let i = 0; i < view.length; i++) slots[at + i] = view[i]!;
 }
 
-/** A state's lists, in slot order. */
+/** A state's lists, as their lengths stand in the slot's header (hyparviewStates orders their regions). */
 const enum List {
   Active,
   Passive,
