@@ -1,6 +1,6 @@
 // Every random decision a model makes goes through a Chooser, so an engine can either
 // enumerate the alternatives (model checker) or fix them by seed (simulator, real node).
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 
 export interface Chooser {
@@ -10,12 +10,21 @@ export interface Chooser {
   chance(k: number, n: number): boolean;
 }
 
-/** A seeded chooser backed by pure-rand's xoroshiro128+ (mutable in place for speed). */
-export function seededChooser(seed: number): Chooser {
-  const rng = xoroshiro128plus(seed | 0);
+/** A seeded chooser whose generator state can be read out and resumed elsewhere (another thread). */
+export interface SeededChooser extends Chooser {
+  state(): readonly number[];
+}
+
+/**
+ * A seeded chooser backed by pure-rand's xoroshiro128+ (mutable in place for speed); from
+ * `state`, one that resumes where the chooser that gave it stood.
+ */
+export function seededChooser(seed: number, state?: readonly number[]): SeededChooser {
+  const rng = state ? xoroshiro128plusFromState(state) : xoroshiro128plus(seed | 0);
   return {
     pick: (n) => (n <= 1 ? 0 : uniformInt(rng, 0, n - 1)),
     chance: (k, n) => (k <= 0 ? false : k >= n ? true : uniformInt(rng, 0, n - 1) < k),
+    state: () => rng.getState(),
   };
 }
 

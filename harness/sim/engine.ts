@@ -2,19 +2,22 @@
 // protocols.ts unchanged. Virtual time in whole milliseconds; a cycle is one shuffle period, and
 // every node's timer fires once per cycle at its own seeded phase. Each directed link has a
 // fixed latency drawn from the seed, so messages on one link arrive in order, as over TCP.
-// Everything random comes from two seeded choosers (the protocol's and the engine's) taken
-// in event order, so a run is a pure function of its options. Pending events sit in slots of one
-// typed array (events.ts), and from PACKED_FROM nodes so do the node states (store.ts): a large
-// run is bound by memory latency, not by the steps' work (BENCHMARKS.md, simulator).
-import { type Chooser, seededChooser } from '../../models/chooser.ts';
+// Everything random comes from seeded choosers (each shard's and the engine's) taken in event
+// order, so a run is a pure function of its options. The nodes are split into `shards` (shard.ts),
+// which run in windows of virtual time, on one thread or, for a large HyParView run, on one
+// thread each (parallel.ts): the same run either way. Pending events sit in slots of one typed
+// array per shard (events.ts), and from PACKED_FROM nodes so do the node states (store.ts): a
+// large run is bound by memory latency, not by the steps' work (BENCHMARKS.md, simulator).
+import { type Chooser, seededChooser, type SeededChooser } from '../../models/chooser.ts';
 import type { NodeId } from '../../models/hyparview/messages.ts';
-import { clear } from '../../models/hyparview/views.ts';
 import { ALWAYS, QUIESCENT, type Property } from '../../properties/invariants.ts';
 import type { ClusterSnapshot, NodeSnapshot } from '../../properties/snapshot.ts';
-import type { SimEffect, SimInput, SimProtocol } from './protocols.ts';
-import { type Ev, EventPool } from './events.ts';
+import type { SimProtocol } from './protocols.ts';
+import { EventPool, MESSAGE_WORDS } from './events.ts';
+import { exchange, runThreaded } from './parallel.ts';
 import { EventQueue } from './queue.ts';
-import { makeStore, type NodeStore } from './store.ts';
+import { Kind, LEFT_OUT, latency, mix, type Network, Shard, Tally, TALLY } from './shard.ts';
+import { makeStore } from './store.ts';
 
 export interface EngineOptions {
   readonly nodes: number;
@@ -37,7 +40,20 @@ export interface EngineOptions {
    * PACKED_FROM nodes, where it runs faster on about half the memory.
    */
   readonly store?: 'objects' | 'packed';
+  /**
+   * Shards the nodes are split into (default 1). Each shard draws from a chooser of its own, so
+   * the run depends on their number; with more than one, latencyMs.min must be at least 1 ms.
+   */
+  readonly shards?: number;
+  /**
+   * Whether shards may run on threads of their own (HyParView runs with packed states, during
+   * cycles); default true. The run is the same either way.
+   */
+  readonly threads?: boolean;
 }
+
+/** The most shards a network may be split into. */
+export const MAX_SHARDS = 16;
 
 /** Below this many nodes the states mostly fit in cache: packed, the cycles run no faster and the sequential build 20% slower. */
 export const PACKED_FROM = 30_000;
@@ -48,23 +64,6 @@ export const DEFAULT_ENGINE: Omit<EngineOptions, 'nodes' | 'seed'> = {
   detect: 'reset',
   neighborTimeoutMs: 500,
 };
-
-const enum Kind {
-  Message,
-  LinkDown,
-  Timeout,
-  Copy,
-  Join,
-  Originate,
-}
-
-/**
- * Every PREFETCH events the engine reads ahead in the queue: the states of the next PREFETCH
- * events' nodes and the slots of the PREFETCH after them, so that their cache misses overlap
- * instead of stalling one step each (BENCHMARKS.md, simulator, eighth session).
- */
-const PREFETCH = 4;
-const CYCLE: SimInput = { t: 'cycle' };
 
 /** One broadcast: who got it, how far it travelled, how many copies it cost. */
 export interface BroadcastRecord {
@@ -109,55 +108,23 @@ export interface Violation {
 const LOCAL_ALWAYS = ALWAYS.filter((p) => p.local);
 const WHOLE_ALWAYS = ALWAYS.filter((p) => !p.local);
 
-/** In a broadcast's hop table: this id is not part of the broadcast (its node died before it came). */
-const LEFT_OUT = 255;
-
-/** 32-bit mix (murmur3's finaliser). */
-function mix(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 export class Simulation {
-  private readonly states: NodeStore<unknown>;
+  private readonly shards: Shard[];
+  private readonly net: Network;
   readonly alive: Uint8Array;
   now = 0;
-  /** Protocol messages sent, and events processed, over the whole run. */
-  messagesSent = 0;
-  eventsProcessed = 0;
   readonly broadcasts: BroadcastRecord[] = [];
   /** Cycles run so far (all runCycles calls). */
   cycle = 0;
-
-  /** Pending events by time, as slots of the pool. */
-  private readonly q: EventQueue<number>;
-  private readonly pool: EventPool;
-  /** Protocol messages, link failures and joins in the queue (not timers, not broadcast copies). */
-  private membershipInFlight = 0;
   private live: number;
-  private readonly protocolChooser: Chooser;
   readonly chooser: Chooser;
-  private readonly phase: Int32Array;
-  private readonly byPhase: Int32Array;
-  /**
-   * Each node's armed NEIGHBOR timer: its generation (0: none) and peer. The request a node waits
-   * on is always the one its latest timer was armed for (`ask` sets both), so an earlier timer could
-   * only time out a request already closed, a no-op step: arming drops it. Per node rather than per
-   * (node, peer) in a Map, whose 10^5 boxed keys cost a sixth of a large run (BENCHMARKS.md).
-   */
-  private readonly timerGens: Int32Array;
-  private readonly timerPeers: Int32Array;
-  private timerGen = 0;
-  private readonly out: SimEffect[] = [];
-  /** The event being handled, read out of its slot. */
-  private readonly current: Ev = { k: 0, to: 0, peer: 0, x: 0, hop: 0, msg: null };
-  /** The input handed to the protocol, rewritten for each event (models read it, never keep it). */
-  private readonly input: { t: SimInput['t']; from: NodeId; msg: unknown; peer: NodeId; contact: NodeId } = { t: 'message', from: 0, msg: null, peer: 0, contact: 0 };
-  private readonly latencySalt: number;
-  /** Events left before the next read-ahead, and what it read (kept, so that the reads stay). */
-  private prefetchIn = 0;
-  private prefetched = 0;
+  /** Each broadcast's hop table while it travels (shared with the shards). */
+  private readonly hops: Array<Uint8Array | null> = [];
+  /** Broadcasts started and still travelling: their shards' tallies are gathered after each run. */
+  private open: number[] = [];
+  /** Broadcasts whose origin is settled when a run reaches them (several shards), in the order sent. */
+  private unsettled: number[] = [];
 
   /**
    * A fresh network of `options.nodes` nodes, none joined; or, with `base`, a copy of `base` as
@@ -170,46 +137,70 @@ export class Simulation {
     for (const [name, ms] of [['cycleMs', options.cycleMs], ['neighborTimeoutMs', options.neighborTimeoutMs], ['latencyMs.min', options.latencyMs.min], ['latencyMs.max', options.latencyMs.max]] as const) {
       if (!Number.isInteger(ms) || ms < 0 || ms > 4096) throw new RangeError(`${name} must be whole milliseconds from 0 to 4096, got ${ms}`);
     }
+    const count = options.shards ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > Math.min(MAX_SHARDS, nodes)) throw new RangeError(`shards must be an integer from 1 to ${Math.min(MAX_SHARDS, nodes)}, got ${count}`);
+    if (count > 1 && options.latencyMs.min < 1) throw new RangeError(`shards exchange messages once per window of the shortest latency: with ${count} shards latencyMs.min must be at least 1 ms, got 0`);
     const streams = base ? mix(seed ^ mix(salt + 0x51)) : seed;
-    this.protocolChooser = seededChooser(streams);
+    // Shard 0 draws from the stream a network of one shard always drew from, so one shard is the engine of old.
+    const chooserOf = (k: number): SeededChooser => seededChooser(k === 0 ? streams : streams ^ mix(k + 0x5a4d));
     this.chooser = seededChooser(streams ^ 0x5eed51);
-    this.latencySalt = mix(seed ^ 0x1a7e);
+    this.alive = bytes(nodes, count > 1);
+    const per = Math.ceil(nodes / count);
+    this.net = { protocol, options, alive: this.alive, per, latencySalt: mix(seed ^ 0x1a7e), hops: this.hops, originate: (x, origin) => this.settle(x, origin) };
     if (base) {
-      this.states = base.states.clone();
-      this.alive = base.alive.slice();
+      this.alive.set(base.alive);
       this.live = base.live;
-      this.phase = base.phase;
-      this.byPhase = base.byPhase;
-      this.q = base.q.clone();
-      this.pool = base.pool.clone();
-      this.membershipInFlight = base.membershipInFlight;
-      this.timerGens = base.timerGens.slice();
-      this.timerPeers = base.timerPeers.slice();
-      this.timerGen = base.timerGen;
       this.now = base.now;
       this.cycle = base.cycle;
+      this.shards = base.shards.map((s, k) => s.clone(this.net, chooserOf(k)));
       return;
     }
-    this.q = new EventQueue<number>();
-    this.pool = EventPool.empty(protocol.messages);
-    this.timerGens = new Int32Array(nodes);
-    this.timerPeers = new Int32Array(nodes);
-    const packed = options.store ?? (nodes >= PACKED_FROM ? 'packed' : 'objects');
-    this.states = makeStore(nodes, protocol.init, packed === 'packed' ? protocol.states : undefined);
-    this.alive = new Uint8Array(nodes).fill(1);
+    this.alive.fill(1);
     this.live = nodes;
-    this.phase = new Int32Array(nodes);
-    for (let i = 0; i < nodes; i++) this.phase[i] = this.chooser.pick(options.cycleMs);
-    this.byPhase = Int32Array.from({ length: nodes }, (_, i) => i).sort((a, b) => this.phase[a]! - this.phase[b]! || a - b);
+    const phase = new Int32Array(nodes);
+    for (let i = 0; i < nodes; i++) phase[i] = this.chooser.pick(options.cycleMs);
+    const byPhase = Int32Array.from({ length: nodes }, (_, i) => i).sort((a, b) => phase[a]! - phase[b]! || a - b);
+    const packed = options.store ?? (nodes >= PACKED_FROM ? 'packed' : 'objects');
+    this.shards = Array.from({ length: count }, (_, k) => {
+      const first = k * per;
+      const size = Math.min(per, nodes - first);
+      const mine = byPhase.filter((id) => id >= first && id < first + size);
+      return new Shard(k, count, this.net, {
+        store: makeStore(size, protocol.init, packed === 'packed' ? protocol.states : undefined, first),
+        q: new EventQueue<number>(),
+        pool: EventPool.empty(protocol.messages),
+        timerGens: new Int32Array(size),
+        timerPeers: new Int32Array(size),
+        timerGen: 0,
+        byPhase: mine,
+        phases: mine.map((id) => phase[id]!),
+        chooser: chooserOf(k),
+        now: 0,
+        membershipInFlight: 0,
+      });
+    });
   }
 
   get size(): number {
-    return this.states.size;
+    return this.options.nodes;
+  }
+
+  /** Protocol messages sent, and events processed, over the whole run (a copy counts from its own start). */
+  get messagesSent(): number {
+    return this.shards.reduce((n, s) => n + s.messagesSent, 0);
+  }
+
+  get eventsProcessed(): number {
+    return this.shards.reduce((n, s) => n + s.eventsProcessed, 0);
+  }
+
+  private shardOf(id: NodeId): Shard {
+    return this.shards[(id / this.net.per) | 0]!;
   }
 
   /** Node `id`'s state, to read at once: valid until the simulation next touches a state. */
   state(id: NodeId): unknown {
-    return this.states.view(id);
+    return this.shardOf(id).store.view(id);
   }
 
   get liveCount(): number {
@@ -217,16 +208,14 @@ export class Simulation {
   }
 
   latency(from: NodeId, to: NodeId): number {
-    const { min, max } = this.options.latencyMs;
-    return min + (mix(this.latencySalt ^ Math.imul(from + 1, 0x9e3779b1) ^ Math.imul(to + 1, 0x7feb352d)) % (max - min + 1));
+    return latency(this.net, from, to);
   }
 
   // ---- inputs --------------------------------------------------------------------------------
 
   /** `node` joins through `contact` at time `at`. */
   join(node: NodeId, contact: NodeId, at = this.now): void {
-    this.membershipInFlight++;
-    this.q.push(at, this.pool.add(Kind.Join, node, contact, 0, 0, null));
+    this.shardOf(node).push(at, Kind.Join, node, contact, 0);
   }
 
   /**
@@ -265,18 +254,18 @@ export class Simulation {
     if (this.options.detect !== 'reset' || !this.protocol.connections) return;
     for (let y = 0; y < this.size; y++) {
       if (!this.alive[y]) continue;
-      for (const p of this.protocol.links(this.states.view(y))) {
-        if (!this.alive[p]) this.linkDown(y, p, this.now + this.latency(p, y));
+      const shard = this.shardOf(y);
+      for (const p of this.protocol.links(shard.store.view(y))) {
+        if (!this.alive[p]) shard.push(this.now + this.latency(p, y), Kind.LinkDown, y, p, 0);
       }
     }
   }
 
   /** A fresh node takes the place of `id` (same id, empty state) and joins through `contact`. */
   replace(id: NodeId, contact: NodeId): void {
-    this.states.reset(id);
+    this.shardOf(id).reset(id);
     this.live += 1 - this.alive[id]!;
     this.alive[id] = 1;
-    this.timerGens[id] = 0;
     this.join(id, contact);
   }
 
@@ -284,7 +273,11 @@ export class Simulation {
   broadcast(at = this.now, origin: NodeId = -1): BroadcastRecord {
     const rec: BroadcastRecord = { origin, sentAt: at, live: 0, delivered: 0, received: 0, lost: 0, lastHop: 0, pending: 1, hops: null };
     this.broadcasts.push(rec);
-    this.q.push(at, this.pool.add(Kind.Originate, origin, -1, this.broadcasts.length - 1, 0, null));
+    this.hops.push(null);
+    const x = this.broadcasts.length - 1;
+    // One shard settles the origin when the event comes; several settle it as a run reaches it (`settleDue`).
+    if (this.shards.length === 1) this.shards[0]!.push(at, Kind.Originate, origin, -1, x);
+    else this.unsettled.push(x);
     return rec;
   }
 
@@ -293,6 +286,30 @@ export class Simulation {
     for (;;) {
       const id = this.chooser.pick(this.size);
       if (this.alive[id]) return id;
+    }
+  }
+
+  /** Broadcast `x` starts: its origin is settled, and it is owed to the nodes live now. */
+  private settle(x: number, origin: NodeId): NodeId {
+    const rec = this.broadcasts[x]!;
+    rec.origin = origin < 0 ? this.randomLive() : origin;
+    rec.live = this.live;
+    rec.hops = this.hops[x] = bytes(this.size, this.shards.length > 1);
+    this.open.push(x);
+    return rec.origin;
+  }
+
+  /**
+   * Several shards: settles the broadcasts due by `end` before the run, in the order they are due
+   * (as their events would come), and queues their starts. Nothing changes who is live during a run.
+   */
+  private settleDue(end: number): void {
+    if (this.unsettled.length === 0) return;
+    const due = this.unsettled.filter((x) => this.broadcasts[x]!.sentAt <= end).sort((a, b) => this.broadcasts[a]!.sentAt - this.broadcasts[b]!.sentAt || a - b);
+    this.unsettled = this.unsettled.filter((x) => this.broadcasts[x]!.sentAt > end);
+    for (const x of due) {
+      const origin = this.settle(x, this.broadcasts[x]!.origin);
+      this.shardOf(origin).push(this.broadcasts[x]!.sentAt, Kind.Origin, origin, -1, x);
     }
   }
 
@@ -307,23 +324,15 @@ export class Simulation {
     const start = Math.ceil(this.now / T) * T;
     for (let k = 0; k < cycles; k++) {
       const base = start + k * T;
-      for (let i = 0; i < this.byPhase.length; i++) {
-        const id = this.byPhase[i]!;
-        const at = base + this.phase[id]!;
-        this.runUntil(at);
-        this.now = at;
-        if (this.alive[id]) this.apply(id, CYCLE);
-      }
-      this.runUntil(base + T);
+      this.settleDue(base + T);
+      for (const s of this.shards) s.startCycle(base);
+      this.run(base + T, Infinity);
+      for (const s of this.shards) s.endCycle();
+      this.gather();
       this.now = base + T;
       this.cycle++;
       onCycle?.(this.cycle);
     }
-  }
-
-  /** Processes every event up to and including time `t`. */
-  runUntil(t: number): void {
-    while (this.q.peekTime() <= t) this.process();
   }
 
   /**
@@ -331,155 +340,56 @@ export class Simulation {
    * `maxEvents` (by default a thousand per node, far beyond the few dozen a settling node takes).
    */
   drain(maxEvents = 1000 * this.size + JOIN_SETTLES_WITHIN): void {
-    for (let n = 0; this.q.size > 0; n++) {
-      if (n >= maxEvents) throw new Livelock(n, this.now, this.cycle);
-      this.process();
-    }
+    this.settleDue(Infinity);
+    const n = this.run(Infinity, maxEvents);
+    this.gather();
+    for (const s of this.shards) if (s.now > this.now) this.now = s.now;
+    if (this.shards.some((s) => s.pending > 0)) throw new Livelock(n, this.now, this.cycle);
   }
 
-  // ---- events --------------------------------------------------------------------------------
-
-  private process(): void {
-    const time = this.q.peekTime();
-    const e = this.pool.take(this.q.pop(), this.current);
-    if (--this.prefetchIn <= 0) this.prefetch();
-    this.now = time;
-    this.eventsProcessed++;
-    this.handle(e, time);
-    e.msg = null;
-  }
-
-  private prefetch(): void {
-    this.prefetchIn = PREFETCH;
-    let read = this.prefetched;
-    for (let j = 0; j < 2 * PREFETCH; j++) {
-      const next = this.q.ahead(j);
-      if (next === undefined) break;
-      // The first PREFETCH slots were read one round ago: their nodes are known without a miss.
-      read ^= j < PREFETCH ? this.states.touch(this.pool.to(next)) : this.pool.to(next);
-    }
-    this.prefetched = read;
-  }
-
-  private handle(e: Ev, time: number): void {
-    const input = this.input;
-    switch (e.k) {
-      case Kind.Message:
-        this.membershipInFlight--;
-        if (this.alive[e.to]) {
-          input.t = 'message';
-          input.from = e.peer;
-          input.msg = e.msg;
-          this.apply(e.to, input as SimInput);
-        }
-        // The connection it travelled on is gone: the sender hears of it.
-        else if (this.protocol.connections && this.alive[e.peer]) this.linkDown(e.peer, e.to, time + this.latency(e.to, e.peer));
-        return;
-      case Kind.LinkDown:
-        this.membershipInFlight--;
-        if (this.alive[e.to]) {
-          input.t = 'linkDown';
-          input.peer = e.peer;
-          this.apply(e.to, input as SimInput);
-        }
-        return;
-      case Kind.Join:
-        this.membershipInFlight--;
-        if (this.alive[e.to]) {
-          input.t = 'join';
-          input.contact = e.peer;
-          this.apply(e.to, input as SimInput);
-        }
-        return;
-      case Kind.Timeout: {
-        if (this.timerGens[e.to] !== e.x) return; // superseded, or the node restarted
-        this.timerGens[e.to] = 0;
-        if (this.alive[e.to]) {
-          input.t = 'timeout';
-          input.peer = e.peer;
-          this.apply(e.to, input as SimInput);
-        }
-        return;
+  /** Runs the events (and armed shuffle timers) due by `end`, at most `budget` of them; returns how many ran. */
+  private run(end: number, budget: number): number {
+    if (this.shards.length === 1) return this.shards[0]!.runWindow(end + 1, budget);
+    if (end < Infinity && this.threaded()) return runThreaded(this.shards, this.net, end);
+    const window = this.options.latencyMs.min;
+    let n = 0;
+    for (;;) {
+      const w = Math.min(...this.shards.map((s) => s.nextTime()));
+      if (w > end || w === Infinity) return n;
+      const until = Math.min(w + window, end + 1);
+      for (const s of this.shards) {
+        n += s.runWindow(until, budget - n);
+        if (n >= budget) return n;
       }
-      case Kind.Originate:
-      case Kind.Copy:
-        return this.copyArrives(e);
+      exchange(this.shards);
     }
   }
 
-  private apply(id: NodeId, input: SimInput): void {
-    const out = this.out;
-    clear(out);
-    const s = this.states.view(id);
-    this.protocol.step(s, input, this.protocolChooser, out);
-    this.states.save(id, s);
-    for (let i = 0; i < out.length; i++) {
-      const fx = out[i]!;
-      if (fx.t === 'send') {
-        const { to, msg } = fx as Extract<SimEffect, { t: 'send' }>;
-        this.send(id, to, msg);
-      } else if (fx.t === 'armNeighborTimeout') {
-        const { peer } = fx as Extract<SimEffect, { t: 'armNeighborTimeout' }>;
-        // A generation fits its event's int32 slot: it wraps (skipping 0), and a timer lives far shorter than 2^32 arms.
-        const gen = (this.timerGen = (this.timerGen + 1) | 0 || 1);
-        this.timerGens[id] = gen;
-        this.timerPeers[id] = peer;
-        this.q.push(this.now + this.options.neighborTimeoutMs, this.pool.add(Kind.Timeout, id, peer, gen, 0, null));
+  /** Whether the shards can run on threads: their states and messages all pack into typed arrays, and the protocol can be rebuilt there. */
+  private threaded(): boolean {
+    const { protocol, options } = this;
+    return options.threads !== false && protocol.recipe !== undefined && protocol.messages !== undefined && (protocol.messageWords ?? Infinity) <= MESSAGE_WORDS && this.shards.every((s) => s.store.packed);
+  }
+
+  /** Adds the shards' tallies into their broadcasts' records; a broadcast with no copy left travelling is final. */
+  private gather(): void {
+    if (this.open.length === 0) return;
+    for (const x of this.open) {
+      const rec = this.broadcasts[x]!;
+      const at = x * TALLY;
+      for (const s of this.shards) {
+        const t = s.tallies;
+        if (at >= t.length) continue;
+        rec.delivered += t[at + Tally.Delivered]!;
+        rec.received += t[at + Tally.Received]!;
+        rec.lost += t[at + Tally.Lost]!;
+        rec.lastHop = Math.max(rec.lastHop, t[at + Tally.LastHop]!);
+        rec.pending += t[at + Tally.Pending]!;
+        t.fill(0, at, at + TALLY);
       }
+      if (rec.pending === 0) rec.hops = this.hops[x] = null;
     }
-  }
-
-  private send(from: NodeId, to: NodeId, msg: unknown): void {
-    this.messagesSent++;
-    if (this.alive[to]) {
-      this.membershipInFlight++;
-      this.q.push(this.now + this.latency(from, to), this.pool.add(Kind.Message, to, from, 0, 0, msg));
-    } else if (this.protocol.connections) {
-      // The connect (or the write on a reset connection) fails: a round trip later.
-      this.linkDown(from, to, this.now + 2 * this.latency(from, to));
-    }
-  }
-
-  private linkDown(at: NodeId, peer: NodeId, time: number): void {
-    this.membershipInFlight++;
-    this.q.push(time, this.pool.add(Kind.LinkDown, at, peer, 0, 0, null));
-  }
-
-  private copyArrives(e: Ev): void {
-    const rec = this.broadcasts[e.x]!;
-    rec.pending--;
-    let id = e.to;
-    if (e.k === Kind.Originate) {
-      if (id < 0) id = this.randomLive();
-      rec.origin = id;
-      rec.live = this.liveCount;
-      rec.hops = new Uint8Array(this.size);
-    }
-    if (!this.alive[id]) {
-      rec.lost++;
-      if (this.protocol.connections && e.peer >= 0 && this.alive[e.peer]) this.linkDown(e.peer, id, this.now + this.latency(id, e.peer));
-      return this.finish(rec);
-    }
-    if (e.k === Kind.Copy) rec.received++;
-    if (rec.hops![id]) return this.finish(rec);
-    rec.hops![id] = Math.min(LEFT_OUT - 1, e.hop + 1);
-    rec.delivered++;
-    if (e.hop > rec.lastHop) rec.lastHop = e.hop;
-    for (const to of this.protocol.gossipTargets(this.states.view(id), e.peer, this.protocolChooser)) {
-      rec.pending++;
-      if (this.alive[to]) this.q.push(this.now + this.latency(id, to), this.pool.add(Kind.Copy, to, id, e.x, e.hop + 1, null));
-      else {
-        // Sent into a dead link: lost, and (over TCP) the sender hears of it.
-        rec.pending--;
-        rec.lost++;
-        if (this.protocol.connections) this.linkDown(id, to, this.now + 2 * this.latency(id, to));
-      }
-    }
-    this.finish(rec);
-  }
-
-  private finish(rec: BroadcastRecord): void {
-    if (rec.pending === 0) rec.hops = null;
+    this.open = this.open.filter((x) => this.hops[x] !== null);
   }
 
   // ---- observing -----------------------------------------------------------------------------
@@ -487,8 +397,13 @@ export class Simulation {
   /** The shared snapshot the properties judge; only for protocols with views they know. */
   snapshot(): ClusterSnapshot {
     const { snapshot, bounds } = this.views();
-    const nodes: NodeSnapshot[] = Array.from({ length: this.size }, (_, i) => ({ ...snapshot(this.states.copy(i), this.alive[i] === 1), timers: this.timerGens[i] ? [this.timerPeers[i]!] : [] }));
-    return { nodes, ...bounds, inFlight: this.membershipInFlight, settled: true };
+    const nodes: NodeSnapshot[] = Array.from({ length: this.size }, (_, i) => {
+      const shard = this.shardOf(i);
+      const timer = shard.timer(i);
+      return { ...snapshot(shard.store.copy(i), this.alive[i] === 1), timers: timer.gen ? [timer.peer] : [] };
+    });
+    const inFlight = this.shards.reduce((n, s) => n + s.membershipInFlight, 0);
+    return { nodes, ...bounds, inFlight, settled: true };
   }
 
   /** The protocol's node snapshot and view bounds: what the properties judge (HyParView has them). */
@@ -512,7 +427,7 @@ export class Simulation {
     };
     for (let i = 0; i < this.size; i++) {
       if (!this.alive[i]) continue;
-      const n = snapshot(this.states.view(i), true);
+      const n = snapshot(this.state(i), true);
       for (const p of [...n.active, ...n.passive]) if (this.alive[p]) parent[find(p)] = find(i);
     }
     let roots = 0;
@@ -543,7 +458,7 @@ export class Simulation {
     const open = new Set(LOCAL_ALWAYS);
     for (let i = 0; i < this.size && open.size > 0; i++) {
       if (!this.alive[i]) continue;
-      const node = snapshot(this.states.view(i), true);
+      const node = snapshot(this.state(i), true);
       for (const p of open) {
         const v = p.local!(node, bounds);
         if (v) {
@@ -554,4 +469,9 @@ export class Simulation {
     }
     return found;
   }
+}
+
+/** `n` zeroed bytes, in memory other threads can share when `shared`. */
+function bytes(n: number, shared: boolean): Uint8Array {
+  return new Uint8Array(shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
 }

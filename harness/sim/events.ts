@@ -26,6 +26,8 @@ export interface Ev {
 
 /** Words in a slot: one 64-byte cache line. */
 const SLOT = 16;
+/** Words of an event bound for another shard: its time, then its slot. */
+export const RECORD = 1 + SLOT;
 const enum At {
   /** kind | PACKED | OBJECT | hop << 5 */
   Head,
@@ -34,7 +36,8 @@ const enum At {
   X,
   Msg,
 }
-const MESSAGE_WORDS = SLOT - At.Msg;
+/** Words a packed message may take. */
+export const MESSAGE_WORDS = SLOT - At.Msg;
 /** The slot holds the message. */
 const PACKED = 8;
 /** The message is in `objects`. */
@@ -110,8 +113,66 @@ export class EventPool {
     return into;
   }
 
+  /** Moves the event in `slot` into `out`, due at `time` in the shard it goes to, and frees the slot. */
+  moveOut(slot: number, time: number, out: Outbox): void {
+    const pos = out.reserve();
+    out.words[pos] = time;
+    out.words.set(this.slots.subarray(slot * SLOT, slot * SLOT + SLOT), pos + 1);
+    if (this.slots[slot * SLOT]! & OBJECT) {
+      out.objects[out.count - 1] = this.objects[slot];
+      this.objects[slot] = undefined;
+    }
+    this.free.push(slot);
+  }
+
+  /** A slot holding the event recorded at `pos` of `words` (an outbox or a channel), with its message object if it has one. */
+  moveIn(words: Int32Array, pos: number, object: unknown): number {
+    const slot = this.add(0, 0, 0, 0, 0, null);
+    this.slots.set(words.subarray(pos + 1, pos + RECORD), slot * SLOT);
+    if (this.slots[slot * SLOT]! & OBJECT) this.objects[slot] = object;
+    return slot;
+  }
+
   /** A copy whose messages are deep copies, so the two pools run apart. */
   clone(): EventPool {
     return new EventPool(this.slots.slice(), structuredClone(this.objects), this.free.slice(), this.used, this.codec);
+  }
+
+  /** What another thread needs to take the pool over (its messages must all be packed). */
+  detach(): PoolState {
+    if (this.objects.some((m) => m !== undefined)) throw new Error('an event pool with unpacked messages cannot move between threads');
+    return { slots: this.slots, free: this.free, used: this.used };
+  }
+
+  static attach(state: PoolState, codec: MessageCodec | undefined): EventPool {
+    return new EventPool(state.slots, [], state.free, state.used, codec);
+  }
+}
+
+export interface PoolState {
+  readonly slots: Int32Array;
+  readonly free: number[];
+  readonly used: number;
+}
+
+/** Events bound for another shard, as records (RECORD words each) and the messages the codec did not pack, by record. */
+export class Outbox {
+  words = new Int32Array(RECORD * 256);
+  count = 0;
+  objects: unknown[] = [];
+
+  /** The position of a new record. */
+  reserve(): number {
+    if ((this.count + 1) * RECORD > this.words.length) {
+      const grown = new Int32Array(this.words.length * 2);
+      grown.set(this.words);
+      this.words = grown;
+    }
+    return this.count++ * RECORD;
+  }
+
+  clear(): void {
+    this.count = 0;
+    if (this.objects.length > 0) this.objects = [];
   }
 }

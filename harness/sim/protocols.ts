@@ -12,6 +12,7 @@ import { clear } from '../../models/hyparview/views.ts';
 import { initialScamp, makeScampConfig, neighboursScamp, type ScampConfig, stepScamp } from '../../models/scamp/index.ts';
 import type { NodeSnapshot } from '../../properties/snapshot.ts';
 import type { MessageCodec } from './events.ts';
+import type { Recipe } from './parallel.ts';
 import { hyparviewMessages, hyparviewStates } from './packing.ts';
 import type { StateCodec } from './store.ts';
 
@@ -53,6 +54,10 @@ export interface SimProtocol<S = unknown> {
   readonly states?: StateCodec<S>;
   /** Packs a message in flight into its event's slot (events.ts). */
   readonly messages?: MessageCodec;
+  /** Words the longest message packs into: shards on threads need every message packed. */
+  readonly messageWords?: number;
+  /** How another thread rebuilds this protocol (makeProtocol's own, and not carried by a copy: a changed copy stays on one thread). */
+  readonly recipe?: Recipe;
 }
 
 export interface ProtocolOptions {
@@ -82,6 +87,8 @@ function hyparview(config: HyParViewConfig): SimProtocol<NodeState> {
     init: initialNode,
     states: hyparviewStates(config),
     messages: hyparviewMessages(),
+    // A SHUFFLE_REPLY holds up to ka + kp + 1 ids, after the codec's three words.
+    messageWords: 4 + config.ka + config.kp,
     step(s, input, chooser, out) {
       ctx.chooser = chooser;
       ctx.out = out as Effect[];
@@ -165,6 +172,11 @@ function datagram<S, C, M>(
 }
 
 export function makeProtocol(name: ProtocolName, options: ProtocolOptions = {}): SimProtocol {
+  // Not enumerable, so a spread copy of the protocol (a test's changed step) has none.
+  return Object.defineProperty(build(name, options), 'recipe', { value: { name, options } satisfies Recipe, enumerable: false });
+}
+
+function build(name: ProtocolName, options: ProtocolOptions): SimProtocol {
   const fanout = options.fanout ?? DEFAULT_FANOUT;
   switch (name) {
     case 'hyparview':

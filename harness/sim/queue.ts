@@ -12,9 +12,19 @@ interface Far<E> {
   readonly item: E;
 }
 
+export interface QueueState<E> {
+  readonly buckets: E[][];
+  readonly heads: Int32Array;
+  readonly cursor: number;
+  readonly inWindow: number;
+  readonly far: Far<E>[];
+  readonly seq: number;
+  readonly next: number;
+}
+
 export class EventQueue<E> {
   private buckets: E[][] = Array.from({ length: WINDOW }, () => []);
-  private heads = new Int32Array(WINDOW);
+  private heads: Int32Array = new Int32Array(WINDOW);
   /** Every event in a bucket has its time in [cursor, cursor + WINDOW); no event is earlier than cursor. */
   private cursor = 0;
   private inWindow = 0;
@@ -74,14 +84,24 @@ export class EventQueue<E> {
 
   /** A copy whose events are deep copies (structured clone), so the two queues run apart. */
   clone(): EventQueue<E> {
+    return EventQueue.attach(structuredClone(this.detach()));
+  }
+
+  /** The queue's parts, for another thread to take over (posting them copies the arrays). */
+  detach(): QueueState<E> {
+    const { buckets, heads, cursor, inWindow, far, seq, next } = this;
+    return { buckets, heads, cursor, inWindow, far, seq, next };
+  }
+
+  static attach<E>(s: QueueState<E>): EventQueue<E> {
     const q = new EventQueue<E>();
-    q.buckets = structuredClone(this.buckets);
-    q.heads = this.heads.slice();
-    q.cursor = this.cursor;
-    q.inWindow = this.inWindow;
-    q.far = structuredClone(this.far);
-    q.seq = this.seq;
-    q.next = this.next;
+    q.buckets = s.buckets;
+    q.heads = s.heads;
+    q.cursor = s.cursor;
+    q.inWindow = s.inWindow;
+    q.far = s.far;
+    q.seq = s.seq;
+    q.next = s.next;
     return q;
   }
 

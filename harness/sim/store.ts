@@ -21,7 +21,11 @@ export interface StateCodec<S> {
 }
 
 export interface NodeStore<S> {
+  /** The store holds nodes first .. first + size - 1 (a shard's range of the network). */
+  readonly first: NodeId;
   readonly size: number;
+  /** States in slots of a typed array (else objects). */
+  readonly packed: boolean;
   /**
    * Node `id`'s state, to read or to step: valid until the next `view` (a packed store hands out
    * one scratch state). After a step, `save` it.
@@ -35,17 +39,35 @@ export interface NodeStore<S> {
   /** Node `id` starts afresh. */
   reset(id: NodeId): void;
   clone(): NodeStore<S>;
+  /** What another thread needs to take the store over (packed stores): its words move, not copied. */
+  detach(): PackedStoreState<S>;
 }
 
-export function makeStore<S>(nodes: number, init: (id: NodeId) => S, codec?: StateCodec<S>): NodeStore<S> {
-  return codec ? PackedStore.fresh(nodes, init, codec) : ObjectStore.fresh(nodes, init);
+/** A packed store in transit between threads. */
+export interface PackedStoreState<S> {
+  readonly first: NodeId;
+  readonly size: number;
+  readonly slots: Int32Array;
+  readonly spilled: ReadonlyArray<readonly [NodeId, S]>;
+}
+
+/** A store of nodes `first` .. `first + nodes - 1`, each starting from `init`. */
+export function makeStore<S>(nodes: number, init: (id: NodeId) => S, codec?: StateCodec<S>, first = 0): NodeStore<S> {
+  return codec ? PackedStore.fresh(first, nodes, init, codec) : ObjectStore.fresh(first, nodes, init);
+}
+
+/** The packed store a thread detached, taken over by this one. */
+export function attachStore<S>(state: PackedStoreState<S>, init: (id: NodeId) => S, codec: StateCodec<S>): NodeStore<S> {
+  return new PackedStore(state.slots, new Map(state.spilled), state.first, state.size, init, codec);
 }
 
 class ObjectStore<S> implements NodeStore<S> {
-  private constructor(private readonly states: S[], private readonly init: (id: NodeId) => S) {}
+  readonly packed = false;
 
-  static fresh<S>(nodes: number, init: (id: NodeId) => S): ObjectStore<S> {
-    return new ObjectStore(Array.from({ length: nodes }, (_, i) => init(i)), init);
+  private constructor(readonly first: NodeId, private readonly states: S[], private readonly init: (id: NodeId) => S) {}
+
+  static fresh<S>(first: NodeId, nodes: number, init: (id: NodeId) => S): ObjectStore<S> {
+    return new ObjectStore(first, Array.from({ length: nodes }, (_, i) => init(first + i)), init);
   }
 
   get size(): number {
@@ -53,7 +75,7 @@ class ObjectStore<S> implements NodeStore<S> {
   }
 
   view(id: NodeId): S {
-    return this.states[id]!;
+    return this.states[id - this.first]!;
   }
 
   save(): void {}
@@ -63,25 +85,31 @@ class ObjectStore<S> implements NodeStore<S> {
   }
 
   copy(id: NodeId): S {
-    return structuredClone(this.states[id]!);
+    return structuredClone(this.view(id));
   }
 
   reset(id: NodeId): void {
-    this.states[id] = this.init(id);
+    this.states[id - this.first] = this.init(id);
   }
 
   clone(): ObjectStore<S> {
-    return new ObjectStore(structuredClone(this.states), this.init);
+    return new ObjectStore(this.first, structuredClone(this.states), this.init);
+  }
+
+  detach(): never {
+    throw new Error('only a packed store moves between threads');
   }
 }
 
 class PackedStore<S> implements NodeStore<S> {
+  readonly packed = true;
   private readonly scratch: S;
 
-  private constructor(
+  constructor(
     private readonly slots: Int32Array,
     /** States that did not fit their slot, kept as objects. */
     private readonly spilled: Map<NodeId, S>,
+    readonly first: NodeId,
     readonly size: number,
     private readonly init: (id: NodeId) => S,
     private readonly codec: StateCodec<S>,
@@ -89,9 +117,9 @@ class PackedStore<S> implements NodeStore<S> {
     this.scratch = codec.scratch();
   }
 
-  static fresh<S>(nodes: number, init: (id: NodeId) => S, codec: StateCodec<S>): PackedStore<S> {
-    const store = new PackedStore(new Int32Array(nodes * codec.words), new Map(), nodes, init, codec);
-    for (let i = 0; i < nodes; i++) store.reset(i);
+  static fresh<S>(first: NodeId, nodes: number, init: (id: NodeId) => S, codec: StateCodec<S>): PackedStore<S> {
+    const store = new PackedStore(new Int32Array(nodes * codec.words), new Map(), first, nodes, init, codec);
+    for (let i = 0; i < nodes; i++) store.reset(first + i);
     return store;
   }
 
@@ -100,11 +128,11 @@ class PackedStore<S> implements NodeStore<S> {
       const s = this.spilled.get(id);
       if (s !== undefined) return s;
     }
-    return this.codec.unpack(this.slots, id * this.codec.words, id, this.scratch);
+    return this.codec.unpack(this.slots, (id - this.first) * this.codec.words, id, this.scratch);
   }
 
   save(id: NodeId, s: S): void {
-    if (this.codec.pack(s, this.slots, id * this.codec.words)) {
+    if (this.codec.pack(s, this.slots, (id - this.first) * this.codec.words)) {
       if (this.spilled.size !== 0) this.spilled.delete(id);
     } else if (s === this.scratch) {
       this.spilled.set(id, this.codec.copy(s));
@@ -115,7 +143,7 @@ class PackedStore<S> implements NodeStore<S> {
 
   touch(id: NodeId): number {
     const { words, hot } = this.codec;
-    const pos = id * words;
+    const pos = (id - this.first) * words;
     let read = this.slots[pos + hot - 1]!;
     for (let i = 0; i < hot; i += 16) read ^= this.slots[pos + i]!;
     return read;
@@ -131,6 +159,10 @@ class PackedStore<S> implements NodeStore<S> {
 
   clone(): PackedStore<S> {
     const spilled = new Map([...this.spilled].map(([id, s]) => [id, this.codec.copy(s)]));
-    return new PackedStore(this.slots.slice(), spilled, this.size, this.init, this.codec);
+    return new PackedStore(this.slots.slice(), spilled, this.first, this.size, this.init, this.codec);
+  }
+
+  detach(): PackedStoreState<S> {
+    return { first: this.first, size: this.size, slots: this.slots, spilled: [...this.spilled] };
   }
 }
