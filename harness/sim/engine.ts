@@ -351,17 +351,19 @@ export class Simulation {
   private run(end: number, budget: number): number {
     if (this.shards.length === 1) return this.shards[0]!.runWindow(end + 1, budget);
     if (end < Infinity && this.threaded()) return runThreaded(this.shards, this.net, end);
+    const shards = this.shards;
     const window = this.options.latencyMs.min;
     let n = 0;
     for (;;) {
-      const w = Math.min(...this.shards.map((s) => s.nextTime()));
+      let w = Infinity;
+      for (let k = 0; k < shards.length; k++) w = Math.min(w, shards[k]!.nextTime());
       if (w > end || w === Infinity) return n;
       const until = Math.min(w + window, end + 1);
-      for (const s of this.shards) {
-        n += s.runWindow(until, budget - n);
+      for (let k = 0; k < shards.length; k++) {
+        n += shards[k]!.runWindow(until, budget - n);
         if (n >= budget) return n;
       }
-      exchange(this.shards);
+      exchange(shards);
     }
   }
 

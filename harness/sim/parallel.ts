@@ -19,6 +19,9 @@ export const CHUNK = 1 << 15;
  * (CHUNK records of each source in shard order), as the channels of threaded shards carry them.
  */
 export function exchange(shards: readonly Shard[]): void {
+  let sent = 0;
+  for (const s of shards) for (const box of s.outboxes) sent += box.count;
+  if (sent === 0) return;
   for (let round = 0, more = true; more; round++) {
     more = false;
     for (const to of shards) {
@@ -226,7 +229,7 @@ function threadsFor(n: number): ShardThread[] {
 
 /** The typed arrays of a shard in transit that move rather than copy (its phases stay shared with its copies). */
 function moving(s: ShardState): ArrayBuffer[] {
-  return [s.store.slots.buffer, s.pool.slots.buffer, s.timerGens.buffer, s.timerPeers.buffer, s.tallies.buffer, s.q.heads.buffer] as ArrayBuffer[];
+  return [s.store.slots.buffer, s.pool.slots.buffer, s.timerGens.buffer, s.timerPeers.buffer, s.tallies.buffer, s.q.heads.buffer, s.q.waiting.buffer] as ArrayBuffer[];
 }
 
 /**
