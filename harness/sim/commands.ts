@@ -10,7 +10,7 @@ import { EXIT_ERROR, EXIT_FAIL, EXIT_PASS, UsageError } from '../node/errors.ts'
 import { flagOf, progressBar, wholeFlag } from '../flags.ts';
 import { propertyCases, writeJUnit } from '../junit.ts';
 import { ALWAYS, QUIESCENT } from '../../properties/invariants.ts';
-import { type EngineOptions, Livelock } from './engine.ts';
+import { type EngineOptions, Livelock, MAX_SHARDS, SHARDED_FROM } from './engine.ts';
 import { renderPaperHtml } from './html.ts';
 import { DEFAULT_PAPER, paperJobs, type PaperOptions, runJobs, jobSteps } from './paper.ts';
 import { PROTOCOLS, type ProtocolName } from './protocols.ts';
@@ -65,6 +65,7 @@ interface SimulateFlags {
   judge: boolean;
   latency: string;
   detect: string;
+  shards?: string;
   fanout?: string;
   variant: string;
   mutant?: string;
@@ -77,7 +78,12 @@ export function simulateOptions(f: SimulateFlags): SimulateOptions {
   if (!latency) throw new UsageError(`--latency: expected MIN-MAX milliseconds, e.g. 5-50, got ${JSON.stringify(f.latency)}`);
   if (f.detect !== 'reset' && f.detect !== 'on-send') throw new UsageError(`--detect: expected reset or on-send, got ${JSON.stringify(f.detect)}`);
   if (f.bootstrap !== 'sequential' && f.bootstrap !== 'at-once') throw new UsageError(`--bootstrap: expected sequential or at-once, got ${JSON.stringify(f.bootstrap)}`);
-  const engine: Omit<EngineOptions, 'nodes' | 'seed'> = { ...DEFAULT_SIMULATE.engine, latencyMs: { min: Number(latency[1]), max: Number(latency[2]) }, detect: f.detect };
+  const engine: Omit<EngineOptions, 'nodes' | 'seed'> = {
+    ...DEFAULT_SIMULATE.engine,
+    latencyMs: { min: Number(latency[1]), max: Number(latency[2]) },
+    detect: f.detect,
+    ...(f.shards === undefined ? {} : { shards: wholeFlag('--shards', f.shards, 1, MAX_SHARDS) }),
+  };
   return {
     protocol: protocolOf('--protocol', f.protocol),
     nodes: wholeFlag('--nodes', f.nodes, 2, 2 ** 24),
@@ -181,6 +187,7 @@ export function registerSimCommands(program: Command): void {
     .option('--no-judge', 'do not judge the properties on the snapshots (HyParView)')
     .option('--latency <min-max>', 'one-way latency of each link, drawn once per link, in ms', `${d.engine.latencyMs.min}-${d.engine.latencyMs.max}`)
     .option('--detect <mode>', 'how TCP peers learn of a crash: reset (its connections break at once) or on-send (only a send fails)', d.engine.detect)
+    .option('--shards <n>', `split the nodes into n shards, each on a thread of its own where it can (HyParView); the result depends on n (default: 2 from ${SHARDED_FROM} HyParView nodes, else 1)`)
     .option('--fanout <n>', 'gossip fanout of cyclon and scamp (default 4, as in the paper)')
     .option('--variant <name>', 'HyParView decisions: reference or paper', 'reference')
     .option('--mutant <name>', 'HyParView with one bug of the mutation suite injected')

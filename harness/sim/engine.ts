@@ -41,8 +41,9 @@ export interface EngineOptions {
    */
   readonly store?: 'objects' | 'packed';
   /**
-   * Shards the nodes are split into (default 1). Each shard draws from a chooser of its own, so
-   * the run depends on their number; with more than one, latencyMs.min must be at least 1 ms.
+   * Shards the nodes are split into. Each shard draws from a chooser of its own, so the run
+   * depends on their number; with more than one, latencyMs.min must be at least 1 ms. By default
+   * two from SHARDED_FROM nodes for a protocol whose shards can run on threads (HyParView), else one.
    */
   readonly shards?: number;
   /**
@@ -54,6 +55,20 @@ export interface EngineOptions {
 
 /** The most shards a network may be split into. */
 export const MAX_SHARDS = 16;
+
+/** From this many nodes a network runs on two shards by default: the cycles run about 1.5× faster on this 2-core machine's two threads (BENCHMARKS.md). */
+export const SHARDED_FROM = 30_000;
+
+/** The shards a network of these options runs on. */
+export function shardCount(protocol: SimProtocol, options: EngineOptions): number {
+  if (options.shards !== undefined) return options.shards;
+  return options.nodes >= SHARDED_FROM && options.latencyMs.min >= 1 && threadable(protocol) ? 2 : 1;
+}
+
+/** Whether a protocol's shards can run on threads: its messages all pack into event slots, and another thread can rebuild it. */
+function threadable(protocol: SimProtocol): boolean {
+  return protocol.recipe !== undefined && protocol.states !== undefined && protocol.messages !== undefined && (protocol.messageWords ?? Infinity) <= MESSAGE_WORDS;
+}
 
 /** Below this many nodes the states mostly fit in cache: packed, the cycles run no faster and the sequential build 20% slower. */
 export const PACKED_FROM = 30_000;
@@ -137,7 +152,7 @@ export class Simulation {
     for (const [name, ms] of [['cycleMs', options.cycleMs], ['neighborTimeoutMs', options.neighborTimeoutMs], ['latencyMs.min', options.latencyMs.min], ['latencyMs.max', options.latencyMs.max]] as const) {
       if (!Number.isInteger(ms) || ms < 0 || ms > 4096) throw new RangeError(`${name} must be whole milliseconds from 0 to 4096, got ${ms}`);
     }
-    const count = options.shards ?? 1;
+    const count = shardCount(protocol, options);
     if (!Number.isInteger(count) || count < 1 || count > Math.min(MAX_SHARDS, nodes)) throw new RangeError(`shards must be an integer from 1 to ${Math.min(MAX_SHARDS, nodes)}, got ${count}`);
     if (count > 1 && options.latencyMs.min < 1) throw new RangeError(`shards exchange messages once per window of the shortest latency: with ${count} shards latencyMs.min must be at least 1 ms, got 0`);
     const streams = base ? mix(seed ^ mix(salt + 0x51)) : seed;
@@ -367,10 +382,14 @@ export class Simulation {
     }
   }
 
-  /** Whether the shards can run on threads: their states and messages all pack into typed arrays, and the protocol can be rebuilt there. */
+  /** Whether the shards run on threads: the protocol allows it, and their states are packed into typed arrays that move there. */
   private threaded(): boolean {
-    const { protocol, options } = this;
-    return options.threads !== false && protocol.recipe !== undefined && protocol.messages !== undefined && (protocol.messageWords ?? Infinity) <= MESSAGE_WORDS && this.shards.every((s) => s.store.packed);
+    return this.options.threads !== false && threadable(this.protocol) && this.shards.every((s) => s.store.packed);
+  }
+
+  /** The shards the network runs on. */
+  get shardCount(): number {
+    return this.shards.length;
   }
 
   /** Adds the shards' tallies into their broadcasts' records; a broadcast with no copy left travelling is final. */

@@ -4,7 +4,7 @@
 // bit for bit.
 import type { NodeId } from '../../models/hyparview/messages.ts';
 import { averagePathLength, clusteringCoefficient, inDegrees, outGraph, undirected } from './graph.ts';
-import { type BroadcastRecord, DEFAULT_ENGINE, type EngineOptions, Simulation, type Violation } from './engine.ts';
+import { type BroadcastRecord, DEFAULT_ENGINE, type EngineOptions, MAX_SHARDS, shardCount, Simulation, type Violation } from './engine.ts';
 import { makeProtocol, PROTOCOLS, type ProtocolName, type ProtocolOptions } from './protocols.ts';
 
 export interface SimulateOptions {
@@ -133,6 +133,11 @@ export function resolveSimulateOptions(input: Partial<SimulateOptions> & Pick<Si
   if (!(o.engine.cycleMs > 2 * max)) throw new SimulateError('latency', `a round trip (${2 * max} ms) must be shorter than a cycle (${o.engine.cycleMs} ms)`);
   // Else a NEIGHBOR request times out before its answer comes, the node asks again, and a sequential build never settles.
   if (o.protocol === 'hyparview' && !(o.engine.neighborTimeoutMs > 2 * max)) throw new SimulateError('latency', `a round trip (${2 * max} ms) must be shorter than HyParView's NEIGHBOR timeout (${o.engine.neighborTimeoutMs} ms)`);
+  const shards = o.engine.shards;
+  if (shards !== undefined) {
+    if (!(Number.isInteger(shards) && shards >= 1 && shards <= Math.min(MAX_SHARDS, o.nodes))) throw new SimulateError('shards', `must be an integer from 1 to ${Math.min(MAX_SHARDS, o.nodes)} (at most one per node), got ${JSON.stringify(shards)}`);
+    if (shards > 1 && min < 1) throw new SimulateError('shards', `shards exchange messages once per window of the shortest latency, so with ${shards} shards the latency must be at least 1 ms, got ${min}-${max}`);
+  }
   makeProtocol(o.protocol, o.protocols); // throws ConfigError naming a bad protocol setting
   const needed = Math.ceil(o.messages / o.messagesPerCycle);
   if (o.healCycles < needed) throw new SimulateError('healCycles', `must cover the ${o.messages} messages at ${o.messagesPerCycle} a cycle (at least ${needed}), got ${o.healCycles}`);
@@ -153,6 +158,9 @@ export function simulateCommand(o: SimulateOptions): string {
   const e = o.engine;
   if (e.latencyMs.min !== DEFAULT_ENGINE.latencyMs.min || e.latencyMs.max !== DEFAULT_ENGINE.latencyMs.max) flags.push(`--latency ${e.latencyMs.min}-${e.latencyMs.max}`);
   if (e.detect !== DEFAULT_ENGINE.detect) flags.push(`--detect ${e.detect}`);
+  // Stated even at its default, which depends on the size: the line must rerun the same shards.
+  const shards = shardCount(makeProtocol(o.protocol, o.protocols), { ...e, nodes: o.nodes, seed: o.seed });
+  if (shards !== 1 || e.shards !== undefined) flags.push(`--shards ${shards}`);
   if (o.protocols.fanout !== undefined) flags.push(`--fanout ${o.protocols.fanout}`);
   if (o.protocols.hyparview?.variant && o.protocols.hyparview.variant !== 'reference') flags.push(`--variant ${o.protocols.hyparview.variant}`);
   if (o.protocols.hyparview?.mutant) flags.push(`--mutant ${o.protocols.hyparview.mutant}`);
