@@ -140,6 +140,8 @@ export class Simulation {
   private open: number[] = [];
   /** Broadcasts whose origin is settled when a run reaches them (several shards), in the order sent. */
   private unsettled: number[] = [];
+  /** Runs (one per cycle) whose shards ran on threads of their own. */
+  threadedRuns = 0;
 
   /**
    * A fresh network of `options.nodes` nodes, none joined; or, with `base`, a copy of `base` as
@@ -365,7 +367,10 @@ export class Simulation {
   /** Runs the events (and armed shuffle timers) due by `end`, at most `budget` of them; returns how many ran. */
   private run(end: number, budget: number): number {
     if (this.shards.length === 1) return this.shards[0]!.runWindow(end + 1, budget);
-    if (end < Infinity && this.threaded()) return runThreaded(this.shards, this.net, end);
+    if (end < Infinity && this.threaded()) {
+      this.threadedRuns++;
+      return runThreaded(this.shards, this.net, end);
+    }
     const shards = this.shards;
     const window = this.options.latencyMs.min;
     let n = 0;

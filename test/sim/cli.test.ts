@@ -47,6 +47,8 @@ test('simulate: bad flags exit 2 with one line naming the flag', async (t) => {
     [['--messages', '200', '--heal-cycles', '5'], /--heal-cycles: must cover the 200 messages at 10 a cycle \(at least 20\), got 5/],
     [['--bootstrap', 'later'], /--bootstrap: expected sequential or at-once/],
     [['--mutant', 'nope'], /--mutant: unknown mutant "nope"/],
+    [['--shards', '0'], /--shards: expected a whole number from 1 to 16, got "0"/],
+    [['--shards', '2', '--latency', '0-50'], /--shards: .* with 2 shards the latency must be at least 1 ms, got 0-50/],
   ];
   for (const [args, message] of cases) {
     const r = await cli('simulate', '--nodes', '50', '--cycles', '1', ...args);

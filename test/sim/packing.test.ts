@@ -84,7 +84,7 @@ test('the event pool: a packed message, one kept as an object, none; slots reuse
 test('timer generations wrap within an event slot: across 2^31 NEIGHBOR timers, every timer still fires and is disarmed', (t) => {
   const run = (startGen: number) => {
     const sim = new Simulation(makeProtocol('hyparview'), { ...DEFAULT_ENGINE, nodes: 300, seed: SEED });
-    (sim as unknown as { timerGen: number }).timerGen = startGen;
+    (sim as unknown as { shards: Array<{ timerGen: number }> }).shards[0]!.timerGen = startGen;
     sim.bootstrap('sequential');
     sim.runCycles(3);
     sim.drain();
