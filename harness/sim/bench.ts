@@ -1,9 +1,10 @@
-// npm run bench:sim [-- --part sweep|100k|1m] [--cycles N]
+// npm run bench:sim [-- --part sweep|100k|1m] [--cycles N] [--shards N]
 // The simulator's speed and memory targets (issue: paper-scale simulator):
 //   sweep  the paper sweep (3 protocols × 11 failure levels × 3 seeds × 10,000 nodes; `paper` adds churn and
 //          the all-at-once bootstrap by default), target ≤ 3 min;
 //   100k   a 100,000-node HyParView overlay built, stabilised for 50 cycles, one broadcast flooded, target ≤ 2 min;
 //   1m     a 1,000,000-node HyParView run (built, --cycles cycles, one broadcast): time and peak memory, target ≤ 16 GiB.
+// The overlays run on the engine's default shards (two threads from 30,000 nodes) unless --shards says otherwise.
 // Without --part each part runs in its own process, so each peak RSS is its own.
 // --against DIR [--nodes N] [--cycles C]: this checkout's engine against the one in DIR (a git
 //   worktree of another commit, node_modules linked), both in this process, one cycle each in turn:
@@ -12,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { execa } from 'execa';
-import { DEFAULT_ENGINE, Simulation } from './engine.ts';
+import { DEFAULT_ENGINE, MAX_SHARDS, Simulation } from './engine.ts';
 import { DEFAULT_PAPER, paperJobs, runJobs } from './paper.ts';
 import { makeProtocol } from './protocols.ts';
 
@@ -51,9 +52,9 @@ async function sweep(): Promise<Row> {
   };
 }
 
-function overlay(part: Part, nodes: number, cycles: number, target: string, within: (seconds: number, mib: number) => boolean): Row {
+function overlay(part: Part, nodes: number, cycles: number, shards: number | undefined, target: string, within: (seconds: number, mib: number) => boolean): Row {
   const t0 = performance.now();
-  const sim = new Simulation(makeProtocol('hyparview'), { ...DEFAULT_ENGINE, nodes, seed: 1 });
+  const sim = new Simulation(makeProtocol('hyparview'), { ...DEFAULT_ENGINE, nodes, seed: 1, shards });
   sim.bootstrap('sequential', (joined) => {
     if (joined % 102_400 === 0) console.error(`  ${joined} joined, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   });
@@ -67,7 +68,7 @@ function overlay(part: Part, nodes: number, cycles: number, target: string, with
   const mib = peakRssMiB();
   return {
     part,
-    what: `${nodes} HyParView nodes: built in ${built.toFixed(1)} s, ${cycles} cycles, one broadcast reached ${rec.delivered}/${rec.live}`,
+    what: `${nodes} HyParView nodes on ${sim.shardCount} shard(s): built in ${built.toFixed(1)} s, ${cycles} cycles, one broadcast reached ${rec.delivered}/${rec.live}`,
     seconds,
     peakRssMiB: mib,
     events: sim.eventsProcessed,
@@ -76,25 +77,26 @@ function overlay(part: Part, nodes: number, cycles: number, target: string, with
   };
 }
 
-async function runPart(part: Part, cycles: number | undefined): Promise<Row> {
+async function runPart(part: Part, cycles: number | undefined, shards: number | undefined): Promise<Row> {
   switch (part) {
     case 'sweep':
       return sweep();
     case '100k':
-      return overlay(part, 100_000, cycles ?? 50, '≤ 120 s', (s) => s <= 120);
+      return overlay(part, 100_000, cycles ?? 50, shards, '≤ 120 s', (s) => s <= 120);
     case '1m':
-      return overlay(part, 1_000_000, cycles ?? 5, 'completes within 16 GiB', (_, mib) => mib <= 16 * 1024);
+      return overlay(part, 1_000_000, cycles ?? 5, shards, 'completes within 16 GiB', (_, mib) => mib <= 16 * 1024);
   }
 }
 
 /** Builds a HyParView overlay of `nodes` with each engine, then runs `cycles` cycles on each in turn; prints the times and their ratio. */
-async function against(dir: string, nodes: number, cycles: number): Promise<void> {
+async function against(dir: string, nodes: number, cycles: number, shards: number | undefined): Promise<void> {
   const dirs = [new URL('../..', import.meta.url).pathname, dir];
   const sims = [];
   for (const d of dirs) {
     const engine = await import(join(d, 'harness/sim/engine.ts'));
     const { makeProtocol } = await import(join(d, 'harness/sim/protocols.ts'));
-    const sim = new engine.Simulation(makeProtocol('hyparview'), { ...engine.DEFAULT_ENGINE, nodes, seed: 1 });
+    // An engine from before shards ignores the option.
+    const sim = new engine.Simulation(makeProtocol('hyparview'), { ...engine.DEFAULT_ENGINE, nodes, seed: 1, shards });
     const t0 = performance.now();
     sim.bootstrap('sequential');
     console.log(`${d}: built ${nodes} nodes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -126,6 +128,11 @@ async function main(argv: string[]): Promise<number> {
     console.error(`bench:sim: --cycles: expected a whole number, got ${JSON.stringify(at('--cycles'))}`);
     return 2;
   }
+  const shards = at('--shards') === undefined ? undefined : Number(at('--shards'));
+  if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1 && shards <= MAX_SHARDS)) {
+    console.error(`bench:sim: --shards: expected a whole number from 1 to ${MAX_SHARDS}, got ${JSON.stringify(at('--shards'))}`);
+    return 2;
+  }
   const other = at('--against');
   if (other !== undefined) {
     const nodes = Number(at('--nodes') ?? 100_000);
@@ -137,18 +144,18 @@ async function main(argv: string[]): Promise<number> {
       console.error(`bench:sim: --nodes: expected a whole number from 2, got ${JSON.stringify(at('--nodes'))}`);
       return 2;
     }
-    await against(other, nodes, cycles ?? 12);
+    await against(other, nodes, cycles ?? 12, shards);
     return 0;
   }
   if (part) {
-    const row = await runPart(part as Part, cycles);
+    const row = await runPart(part as Part, cycles, shards);
     console.log(JSON.stringify(row));
     return 0;
   }
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
   const rows: Row[] = [];
   for (const p of PARTS) {
-    const child = await execa(process.execPath, ['--import', 'tsx', '--max-old-space-size=16384', new URL(import.meta.url).pathname, '--part', p, ...(cycles !== undefined && p !== 'sweep' ? ['--cycles', String(cycles)] : [])], { stderr: 'inherit', reject: false });
+    const child = await execa(process.execPath, ['--import', 'tsx', '--max-old-space-size=16384', new URL(import.meta.url).pathname, '--part', p, ...(cycles !== undefined && p !== 'sweep' ? ['--cycles', String(cycles)] : []), ...(shards === undefined ? [] : ['--shards', String(shards)])], { stderr: 'inherit', reject: false });
     if (child.exitCode !== 0) {
       console.error(`bench:sim: part ${p} failed with exit code ${child.exitCode}`);
       return 1;
