@@ -125,7 +125,11 @@ const WHOLE_ALWAYS = ALWAYS.filter((p) => !p.local);
 
 
 export class Simulation {
-  private readonly shards: Shard[];
+  /** One shard until the first cycles run, then `shardCount` (the sequential build runs whole: see split). */
+  private shards: Shard[];
+  /** The shards the network runs its cycles on. */
+  readonly shardCount: number;
+  private readonly chooserOf: (k: number) => SeededChooser;
   private readonly net: Network;
   readonly alive: Uint8Array;
   now = 0;
@@ -154,16 +158,15 @@ export class Simulation {
     for (const [name, ms] of [['cycleMs', options.cycleMs], ['neighborTimeoutMs', options.neighborTimeoutMs], ['latencyMs.min', options.latencyMs.min], ['latencyMs.max', options.latencyMs.max]] as const) {
       if (!Number.isInteger(ms) || ms < 0 || ms > 4096) throw new RangeError(`${name} must be whole milliseconds from 0 to 4096, got ${ms}`);
     }
-    const count = shardCount(protocol, options);
+    const count = (this.shardCount = shardCount(protocol, options));
     if (!Number.isInteger(count) || count < 1 || count > Math.min(MAX_SHARDS, nodes)) throw new RangeError(`shards must be an integer from 1 to ${Math.min(MAX_SHARDS, nodes)}, got ${count}`);
     if (count > 1 && options.latencyMs.min < 1) throw new RangeError(`shards exchange messages once per window of the shortest latency: with ${count} shards latencyMs.min must be at least 1 ms, got 0`);
     const streams = base ? mix(seed ^ mix(salt + 0x51)) : seed;
     // Shard 0 draws from the stream a network of one shard always drew from, so one shard is the engine of old.
-    const chooserOf = (k: number): SeededChooser => seededChooser(k === 0 ? streams : streams ^ mix(k + 0x5a4d));
+    const chooserOf = (this.chooserOf = (k: number): SeededChooser => seededChooser(k === 0 ? streams : streams ^ mix(k + 0x5a4d)));
     this.chooser = seededChooser(streams ^ 0x5eed51);
     this.alive = bytes(nodes, count > 1);
-    const per = Math.ceil(nodes / count);
-    this.net = { protocol, options, alive: this.alive, per, latencySalt: mix(seed ^ 0x1a7e), hops: this.hops, originate: (x, origin) => this.settle(x, origin) };
+    this.net = { protocol, options, alive: this.alive, per: base?.net.per ?? nodes, latencySalt: mix(seed ^ 0x1a7e), hops: this.hops, originate: (x, origin) => this.settle(x, origin) };
     if (base) {
       this.alive.set(base.alive);
       this.live = base.live;
@@ -178,24 +181,30 @@ export class Simulation {
     for (let i = 0; i < nodes; i++) phase[i] = this.chooser.pick(options.cycleMs);
     const byPhase = Int32Array.from({ length: nodes }, (_, i) => i).sort((a, b) => phase[a]! - phase[b]! || a - b);
     const packed = options.store ?? (nodes >= PACKED_FROM ? 'packed' : 'objects');
-    this.shards = Array.from({ length: count }, (_, k) => {
-      const first = k * per;
-      const size = Math.min(per, nodes - first);
-      const mine = byPhase.filter((id) => id >= first && id < first + size);
-      return new Shard(k, count, this.net, {
-        store: makeStore(size, protocol.init, packed === 'packed' ? protocol.states : undefined, first),
-        q: new EventQueue<number>(),
-        pool: EventPool.empty(protocol.messages),
-        timerGens: new Int32Array(size),
-        timerPeers: new Int32Array(size),
-        timerGen: 0,
-        byPhase: mine,
-        phases: mine.map((id) => phase[id]!),
-        chooser: chooserOf(k),
-        now: 0,
-        membershipInFlight: 0,
-      });
+    const whole = new Shard(0, 1, this.net, {
+      store: makeStore(nodes, protocol.init, packed === 'packed' ? protocol.states : undefined),
+      q: new EventQueue<number>(),
+      pool: EventPool.empty(protocol.messages),
+      timerGens: new Int32Array(nodes),
+      timerPeers: new Int32Array(nodes),
+      timerGen: 0,
+      byPhase,
+      phases: byPhase.map((id) => phase[id]!),
+      chooser: chooserOf(0),
+      now: 0,
+      membershipInFlight: 0,
     });
+    this.shards = [whole];
+  }
+
+  /**
+   * Cuts the whole network into its shards, before its first cycles. Until then it runs whole:
+   * a sequential build is one join at a time, too sparse to gain from windows (shards on one thread
+   * build a quarter slower, BENCHMARKS.md), and every shard count then builds the same overlay.
+   */
+  private split(): void {
+    this.net.per = Math.ceil(this.size / this.shardCount);
+    this.shards = this.shards[0]!.split(this.shardCount, this.chooserOf, (x) => this.unsettled.push(x));
   }
 
   get size(): number {
@@ -311,7 +320,7 @@ export class Simulation {
     const rec = this.broadcasts[x]!;
     rec.origin = origin < 0 ? this.randomLive() : origin;
     rec.live = this.live;
-    rec.hops = this.hops[x] = bytes(this.size, this.shards.length > 1);
+    rec.hops = this.hops[x] = bytes(this.size, this.shardCount > 1);
     this.open.push(x);
     return rec.origin;
   }
@@ -339,6 +348,7 @@ export class Simulation {
   runCycles(cycles: number, onCycle?: (cycle: number) => void): void {
     const T = this.options.cycleMs;
     const start = Math.ceil(this.now / T) * T;
+    if (cycles > 0 && this.shards.length < this.shardCount) this.split();
     for (let k = 0; k < cycles; k++) {
       const base = start + k * T;
       this.settleDue(base + T);
@@ -392,10 +402,6 @@ export class Simulation {
     return this.options.threads !== false && threadable(this.protocol) && this.shards.every((s) => s.store.packed);
   }
 
-  /** The shards the network runs on. */
-  get shardCount(): number {
-    return this.shards.length;
-  }
 
   /** Adds the shards' tallies into their broadcasts' records; a broadcast with no copy left travelling is final. */
   private gather(): void {

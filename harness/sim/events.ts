@@ -86,6 +86,11 @@ export class EventPool {
     return slot;
   }
 
+  /** The event's kind. */
+  kind(slot: number): number {
+    return this.slots[slot * SLOT]! & 7;
+  }
+
   /** The event's addressee. */
   to(slot: number): NodeId {
     return this.slots[slot * SLOT + At.To]!;

@@ -31,8 +31,8 @@ export interface Network {
   readonly protocol: SimProtocol;
   readonly options: EngineOptions;
   readonly alive: Uint8Array;
-  /** Nodes per shard: shard k holds nodes k·per .. (k + 1)·per − 1. */
-  readonly per: number;
+  /** Nodes per shard: shard k holds nodes k·per .. (k + 1)·per − 1 (set when the network is split). */
+  per: number;
   readonly latencySalt: number;
   /** Each broadcast's first-delivery hop + 1 per node, while it travels (indexed as the broadcasts). */
   readonly hops: ReadonlyArray<Uint8Array | null>;
@@ -230,8 +230,51 @@ export class Shard {
     return this.q.size;
   }
 
-  owns(id: NodeId): boolean {
-    return ((id / this.net.per) | 0) === this.index;
+  /**
+   * This shard of the whole network cut into `count` shards of `net.per` nodes (set before): the
+   * first keeps its chooser and counts, each other draws from `chooserOf(k)`. The pending events
+   * go to their nodes' shards in the order they were due; the starts of broadcasts whose origin is
+   * still to settle are handed to `unsettled`, in that order.
+   */
+  split(count: number, chooserOf: (k: number) => SeededChooser, unsettled: (broadcast: number) => void): Shard[] {
+    const { per, protocol } = this.net;
+    const shards = Array.from({ length: count }, (_, k) => {
+      const first = k * per;
+      const size = Math.min(per, this.store.size - first);
+      const mine: number[] = [];
+      for (let i = 0; i < this.byPhase.length; i++) if (this.byPhase[i]! >= first && this.byPhase[i]! < first + size) mine.push(i);
+      const own = k === 0;
+      return new Shard(k, count, this.net, {
+        store: this.store.slice(first, size),
+        q: new EventQueue<number>(),
+        pool: EventPool.empty(protocol.messages),
+        timerGens: this.timerGens.slice(first, first + size),
+        timerPeers: this.timerPeers.slice(first, first + size),
+        timerGen: own ? this.timerGen : 0,
+        byPhase: Int32Array.from(mine, (i) => this.byPhase[i]!),
+        phases: Int32Array.from(mine, (i) => this.phases[i]!),
+        chooser: own ? this.chooser : chooserOf(k),
+        now: this.now,
+        membershipInFlight: own ? this.membershipInFlight : 0,
+        messagesSent: own ? this.messagesSent : 0,
+        eventsProcessed: own ? this.eventsProcessed : 0,
+        tallies: own ? this.tallies : undefined,
+      });
+    });
+    const moving = new Outbox();
+    while (this.q.size > 0) {
+      const time = this.q.peekTime();
+      const slot = this.q.pop();
+      if (this.pool.kind(slot) === Kind.Originate) {
+        unsettled(this.pool.take(slot, this.current).x);
+        continue;
+      }
+      const to = this.pool.to(slot);
+      this.pool.moveOut(slot, time, moving);
+      shards[(to / per) | 0]!.receive(moving.words, 0, 1, moving.objects);
+      moving.clear();
+    }
+    return shards;
   }
 
   // ---- inputs from the engine ------------------------------------------------------------------

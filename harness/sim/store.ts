@@ -39,6 +39,8 @@ export interface NodeStore<S> {
   /** Node `id` starts afresh. */
   reset(id: NodeId): void;
   clone(): NodeStore<S>;
+  /** A store of its nodes `first` .. `first + size - 1` alone, sharing nothing with this one. */
+  slice(first: NodeId, size: number): NodeStore<S>;
   /** What another thread needs to take the store over (packed stores): its words move, not copied. */
   detach(): PackedStoreState<S>;
 }
@@ -94,6 +96,10 @@ class ObjectStore<S> implements NodeStore<S> {
 
   clone(): ObjectStore<S> {
     return new ObjectStore(this.first, structuredClone(this.states), this.init);
+  }
+
+  slice(first: NodeId, size: number): ObjectStore<S> {
+    return new ObjectStore(first, this.states.slice(first - this.first, first - this.first + size), this.init);
   }
 
   detach(): never {
@@ -160,6 +166,13 @@ class PackedStore<S> implements NodeStore<S> {
   clone(): PackedStore<S> {
     const spilled = new Map([...this.spilled].map(([id, s]) => [id, this.codec.copy(s)]));
     return new PackedStore(this.slots.slice(), spilled, this.first, this.size, this.init, this.codec);
+  }
+
+  slice(first: NodeId, size: number): PackedStore<S> {
+    const { words } = this.codec;
+    const from = (first - this.first) * words;
+    const spilled = new Map([...this.spilled].filter(([id]) => id >= first && id < first + size));
+    return new PackedStore(this.slots.slice(from, from + size * words), spilled, first, size, this.init, this.codec);
   }
 
   detach(): PackedStoreState<S> {

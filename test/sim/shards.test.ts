@@ -75,3 +75,25 @@ test('a shard thread that fails ends the run with its error, within seconds, not
   t.throws(() => sim.runCycles(1), { message: /simulation thread of shard 1: / });
   t.true(Date.now() - t0 < 30_000);
 });
+
+test('the build runs whole, so every shard count builds the same overlay; what is pending when the cycles start goes to its shard', (t) => {
+  const run = (shards: number, threads: boolean) => {
+    const sim = new Simulation(makeProtocol('hyparview'), { ...engine({ shards, threads }), nodes: 800, seed: SEED });
+    sim.bootstrap('sequential');
+    const built = Array.from({ length: sim.size }, (_, i) => JSON.stringify(sim.snapshot().nodes[i]));
+    // Left in flight into the first cycle: a broadcast to start later, a crash's link failures, a fresh node's join.
+    const rec = sim.broadcast(sim.now + 700);
+    sim.crash([3, 5, 7]);
+    sim.replace(5, 0);
+    sim.runCycles(3);
+    sim.drain();
+    return { built, after: sim.snapshot(), rec, events: sim.eventsProcessed };
+  };
+  const whole = run(1, false);
+  const [alone, threaded] = [run(3, false), run(3, true)];
+  t.deepEqual(alone.built, whole.built, `seed ${SEED}`);
+  t.notDeepEqual(alone.after, whole.after, 'three shards draw from choosers of their own');
+  t.deepEqual(threaded, alone, `seed ${SEED}`);
+  t.is(alone.rec.delivered, alone.rec.live);
+  t.is(alone.rec.live, 800 - 2, 'the broadcast started after the crash: owed to the live nodes but 3 and 7');
+});
