@@ -123,7 +123,6 @@ export interface Violation {
 const LOCAL_ALWAYS = ALWAYS.filter((p) => p.local);
 const WHOLE_ALWAYS = ALWAYS.filter((p) => !p.local);
 
-
 export class Simulation {
   /** One shard until the first cycles run, then `shardCount` (the sequential build runs whole: see split). */
   private shards: Shard[];

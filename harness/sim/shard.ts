@@ -226,8 +226,11 @@ export class Shard {
     return shard;
   }
 
+  /** Events queued here or waiting in its outboxes. */
   get pending(): number {
-    return this.q.size;
+    let n = this.q.size;
+    for (const box of this.outboxes) n += box.count;
+    return n;
   }
 
   /**

@@ -2,7 +2,7 @@
 // several, the defaults, bad options, and a thread that fails. Reproduce a failure with the
 // printed seed (HYPARVIEW_TEST_SEED=<seed>).
 import test from 'ava';
-import { DEFAULT_ENGINE, type EngineOptions, shardCount, Simulation } from '../../harness/sim/engine.ts';
+import { DEFAULT_ENGINE, type EngineOptions, Livelock, shardCount, Simulation } from '../../harness/sim/engine.ts';
 import { makeProtocol, type SimProtocol } from '../../harness/sim/protocols.ts';
 import { simulate, SimulateError, type SimulateOptions } from '../../harness/sim/simulate.ts';
 
@@ -96,4 +96,13 @@ test('the build runs whole, so every shard count builds the same overlay; what i
   t.deepEqual(threaded, alone, `seed ${SEED}`);
   t.is(alone.rec.delivered, alone.rec.live);
   t.is(alone.rec.live, 800 - 2, 'the broadcast started after the crash: owed to the live nodes but 3 and 7');
+});
+
+test('a drain on several shards stops at its event budget with Livelock, counting what waits between shards', (t) => {
+  const sim = new Simulation(makeProtocol('hyparview'), { ...engine({ shards: 2 }), nodes: 300, seed: SEED });
+  sim.bootstrap('sequential');
+  sim.runCycles(1);
+  sim.broadcast();
+  const e = t.throws(() => sim.drain(50), { instanceOf: Livelock });
+  t.is(e?.events, 50);
 });
