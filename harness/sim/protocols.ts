@@ -46,6 +46,8 @@ export interface SimProtocol<S = unknown> {
   gossipTargets(s: S, from: NodeId, chooser: Chooser): readonly NodeId[];
   /** Peers a node holds a connection to (TCP protocols): a crash of one of them breaks it. */
   links(s: S): readonly NodeId[];
+  /** The peer whose answer the node waits on (-1: none): a NEIGHBOR timer for any other times out nothing, and the engine skips it. */
+  awaiting?(s: S): NodeId;
   /** The node for the shared properties, where the protocol has the views they judge. */
   snapshot?(s: S, alive: boolean): NodeSnapshot;
   /** Bounds the properties judge views against. */
@@ -105,6 +107,7 @@ function hyparview(config: HyParViewConfig): SimProtocol<NodeState> {
       }
     },
     neighbours: (s) => s.active,
+    awaiting: (s) => s.pending,
     gossipTargets(s, from) {
       if (from < 0) return s.active;
       clear(targets);

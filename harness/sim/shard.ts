@@ -72,7 +72,10 @@ export function mix(h: number): number {
 /** The one-way latency of the directed link from → to: fixed for the run, drawn from its salt. */
 export function latency(net: Network, from: NodeId, to: NodeId): number {
   const { min, max } = net.options.latencyMs;
-  return min + (mix(net.latencySalt ^ Math.imul(from + 1, 0x9e3779b1) ^ Math.imul(to + 1, 0x7feb352d)) % (max - min + 1));
+  const h = mix(net.latencySalt ^ Math.imul(from + 1, 0x9e3779b1) ^ Math.imul(to + 1, 0x7feb352d));
+  // h % span, in two steps of small integers: h itself may exceed int32, and % on a double is a call.
+  const span = max - min + 1;
+  return min + ((((h >>> 16) % span) * 65536 + (h & 0xffff)) % span);
 }
 
 /** A shard's own parts, fresh, copied or taken over from another thread. */
@@ -101,19 +104,12 @@ export interface ShardParts {
 }
 
 /** A shard in transit between threads: its typed arrays move, the rest is copied. */
-export interface ShardState {
+export interface ShardState extends Omit<ShardParts, 'store' | 'q' | 'pool' | 'chooser'> {
   readonly index: number;
   readonly store: PackedStoreState<unknown>;
   readonly q: QueueState<number>;
   readonly pool: PoolState;
-  readonly timerGens: Int32Array;
-  readonly timerPeers: Int32Array;
-  readonly timerGen: number;
-  readonly byPhase: Int32Array;
-  readonly phases: Int32Array;
   readonly chooser: readonly number[];
-  readonly now: number;
-  readonly membershipInFlight: number;
   readonly messagesSent: number;
   readonly eventsProcessed: number;
   readonly tallies: Float64Array;
@@ -445,8 +441,12 @@ export class Shard {
     const out = this.out;
     clear(out);
     const s = this.store.view(id);
-    this.net.protocol.step(s, input, this.chooser, out);
+    const protocol = this.net.protocol;
+    protocol.step(s, input, this.chooser, out);
     this.store.save(id, s);
+    // A request answered (or given up) leaves its timer nothing to time out: disarmed, its event is dropped unstepped.
+    const local = id - this.store.first;
+    if (this.timerGens[local] !== 0 && protocol.awaiting && protocol.awaiting(s) !== this.timerPeers[local]) this.timerGens[local] = 0;
     for (let i = 0; i < out.length; i++) {
       const fx = out[i]!;
       if (fx.t === 'send') {
@@ -456,8 +456,8 @@ export class Shard {
         const { peer } = fx as Extract<SimEffect, { t: 'armNeighborTimeout' }>;
         // A generation fits its event's int32 slot: it wraps (skipping 0), and a timer lives far shorter than 2^32 arms.
         const gen = (this.timerGen = (this.timerGen + 1) | 0 || 1);
-        this.timerGens[id - this.store.first] = gen;
-        this.timerPeers[id - this.store.first] = peer;
+        this.timerGens[local] = gen;
+        this.timerPeers[local] = peer;
         this.q.push(this.now + this.net.options.neighborTimeoutMs, this.pool.add(Kind.Timeout, id, peer, gen, 0, null));
       }
     }
