@@ -401,7 +401,6 @@ export class Simulation {
     return this.options.threads !== false && threadable(this.protocol) && this.shards.every((s) => s.store.packed);
   }
 
-
   /** Adds the shards' tallies into their broadcasts' records; a broadcast with no copy left travelling is final. */
   private gather(): void {
     if (this.open.length === 0) return;
