@@ -51,6 +51,8 @@ export interface EngineOptions {
    * cycles); default true. The run is the same either way.
    */
   readonly threads?: boolean;
+  /** Records a thread's channel carries per exchange round (default CHANNEL_RECORDS); the run is the same at any size. */
+  readonly channelRecords?: number;
 }
 
 /** The most shards a network may be split into. */
@@ -159,6 +161,7 @@ export class Simulation {
     }
     const count = (this.shardCount = shardCount(protocol, options));
     if (!Number.isInteger(count) || count < 1 || count > Math.min(MAX_SHARDS, nodes)) throw new RangeError(`shards must be an integer from 1 to ${Math.min(MAX_SHARDS, nodes)}, got ${count}`);
+    if (options.channelRecords !== undefined && !(Number.isInteger(options.channelRecords) && options.channelRecords >= 1)) throw new RangeError(`channelRecords must be a whole number from 1, got ${options.channelRecords}`);
     if (count > 1 && options.latencyMs.min < 1) throw new RangeError(`shards exchange messages once per window of the shortest latency: with ${count} shards latencyMs.min must be at least 1 ms, got 0`);
     const streams = base ? mix(seed ^ mix(salt + 0x51)) : seed;
     // Shard 0 draws from the stream a network of one shard always drew from, so one shard is the engine of old.

@@ -180,6 +180,14 @@ export class Outbox {
     return this.count++ * RECORD;
   }
 
+  /** Appends `count` records from word `at` of `words` (a channel: no message objects). */
+  append(words: Int32Array, at: number, count: number): void {
+    for (let i = 0; i < count; i++) {
+      const pos = this.reserve();
+      for (let j = 0; j < RECORD; j++) this.words[pos + j] = words[at + i * RECORD + j]!;
+    }
+  }
+
   clear(): void {
     this.count = 0;
     if (this.objects.length > 0) this.objects = [];

@@ -1,38 +1,29 @@
 // Shards on threads of their own (shard.ts): shard 0 runs on the calling thread and every other
 // shard on a worker thread, each in the same windows of virtual time. At a window's end each
 // thread writes its outboxes into channels of shared memory, waits at a barrier for the others,
-// and takes in what was sent to it, in shard order: exactly what `exchange` does on one thread, so
-// the run is the same. A shard moves to its thread for one run of the engine and back after it
+// and takes in what was sent to it, source by source in shard order: exactly what `exchange` does
+// on one thread, so the run is the same. A shard moves to its thread for one run of the engine and back after it
 // (its typed arrays are transferred, not copied); the engine keeps everything else.
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import { startWorker } from '../threads.ts';
-import { RECORD } from './events.ts';
+import { Outbox, RECORD } from './events.ts';
 import { makeProtocol, type ProtocolName, type ProtocolOptions, type SimProtocol } from './protocols.ts';
 import { type Network, Shard, type ShardState } from './shard.ts';
 import type { EngineOptions } from './engine.ts';
 
-/** Records a channel carries per round; longer outboxes cross in several rounds. At 10^6 nodes on two shards a window sends about 18,000 each way (14 events a node a cycle, half of them to the other shard). */
-export const CHUNK = 1 << 15;
-
 /**
- * Takes every shard's outboxes into the shards they are bound for: per destination, round by round
- * (CHUNK records of each source in shard order), as the channels of threaded shards carry them.
+ * Records a channel carries per round by default; a longer outbox crosses in several rounds, with
+ * the same result. At 10^6 nodes on two shards a window sends about 18,000 each way (14 events a
+ * node a cycle, half of them to the other shard).
  */
+export const CHANNEL_RECORDS = 1 << 15;
+
+/** Takes every shard's outboxes into the shards they are bound for: each destination takes its sources' in shard order. */
 export function exchange(shards: readonly Shard[]): void {
-  let sent = 0;
-  for (const s of shards) for (const box of s.outboxes) sent += box.count;
-  if (sent === 0) return;
-  for (let round = 0, more = true; more; round++) {
-    more = false;
-    for (const to of shards) {
-      for (const from of shards) {
-        const box = from.outboxes[to.index]!;
-        const first = round * CHUNK;
-        if (from === to || first >= box.count) continue;
-        const count = Math.min(CHUNK, box.count - first);
-        to.receive(box.words, first * RECORD, count, box.objects, first);
-        if (first + count < box.count) more = true;
-      }
+  for (const to of shards) {
+    for (const from of shards) {
+      const box = from.outboxes[to.index]!;
+      if (from !== to && box.count > 0) to.receive(box.words, 0, box.count, box.objects);
     }
   }
   for (const s of shards) for (const box of s.outboxes) box.clear();
@@ -56,6 +47,8 @@ const SPINS = 20_000;
 
 interface MeshState {
   readonly shards: number;
+  /** Records a channel carries per round. */
+  readonly chunk: number;
   /** Virtual ms per window: the shortest latency. */
   readonly window: number;
   readonly ctl: SharedArrayBuffer;
@@ -67,6 +60,7 @@ class Aborted extends Error {}
 
 class Mesh {
   readonly shards: number;
+  readonly chunk: number;
   readonly window: number;
   readonly ctl: Int32Array;
   /** Each shard's earliest pending time after a window's exchange. */
@@ -75,20 +69,21 @@ class Mesh {
 
   constructor(readonly state: MeshState) {
     this.shards = state.shards;
+    this.chunk = state.chunk;
     this.window = state.window;
     this.ctl = new Int32Array(state.ctl);
     this.nexts = new Float64Array(state.nexts);
     this.channels = new Int32Array(state.channels);
   }
 
-  static create(shards: number, window: number): Mesh {
+  static create(shards: number, window: number, chunk: number): Mesh {
     const bytes = (n: number) => new SharedArrayBuffer(n);
-    return new Mesh({ shards, window, ctl: bytes(4 * (Ctl.Done + shards)), nexts: bytes(8 * shards), channels: bytes(4 * shards * shards * (HEADER + CHUNK * RECORD)) });
+    return new Mesh({ shards, chunk, window, ctl: bytes(4 * (Ctl.Done + shards)), nexts: bytes(8 * shards), channels: bytes(4 * shards * shards * (HEADER + chunk * RECORD)) });
   }
 
   /** Word offset of the channel from shard `from` to shard `to`. */
   channel(from: number, to: number): number {
-    return (from * this.shards + to) * (HEADER + CHUNK * RECORD);
+    return (from * this.shards + to) * (HEADER + this.chunk * RECORD);
   }
 
   earliest(): number {
@@ -134,17 +129,21 @@ class Mesh {
 function runMesh(mesh: Mesh, shard: Shard, end: number): number {
   const k = shard.index;
   const ch = mesh.channels;
+  const { chunk } = mesh;
+  // What a source sends in several rounds waits here, so that each source's records go in whole, in shard order.
+  const held = Array.from({ length: mesh.shards }, () => new Outbox());
   let n = 0;
   mesh.nexts[k] = shard.nextTime();
   mesh.barrier();
   for (let w = mesh.earliest(); w <= end; w = mesh.earliest()) {
     n += shard.runWindow(Math.min(w + mesh.window, end + 1), Infinity);
+    let holding = false;
     for (let round = 0; ; round++) {
       for (let to = 0; to < mesh.shards; to++) {
         if (to === k) continue;
         const box = shard.outboxes[to]!;
-        const first = round * CHUNK;
-        const count = Math.max(0, Math.min(CHUNK, box.count - first));
+        const first = round * chunk;
+        const count = Math.max(0, Math.min(chunk, box.count - first));
         const at = mesh.channel(k, to);
         ch[at] = count;
         ch[at + 1] = first + count < box.count ? 1 : 0;
@@ -155,13 +154,21 @@ function runMesh(mesh: Mesh, shard: Shard, end: number): number {
       }
       mesh.barrier();
       let more = false;
+      for (let from = 0; from < mesh.shards; from++) for (let to = 0; to < mesh.shards; to++) if (from !== to && ch[mesh.channel(from, to) + 1]) more = true;
+      holding ||= more;
       for (let from = 0; from < mesh.shards; from++) {
-        for (let to = 0; to < mesh.shards; to++) if (from !== to && ch[mesh.channel(from, to) + 1]) more = true;
         if (from === k) continue;
         const at = mesh.channel(from, k);
-        shard.receive(ch, at + HEADER, ch[at]!);
+        if (holding) held[from]!.append(ch, at + HEADER, ch[at]!);
+        else shard.receive(ch, at + HEADER, ch[at]!);
       }
-      if (!more) mesh.nexts[k] = shard.nextTime();
+      if (!more) {
+        for (const box of held) {
+          if (box.count > 0) shard.receive(box.words, 0, box.count);
+          box.clear();
+        }
+        mesh.nexts[k] = shard.nextTime();
+      }
       // Past this barrier the channels may be written again, and every next time is in.
       mesh.barrier();
       if (!more) break;
@@ -238,8 +245,9 @@ function moving(s: ShardState): ArrayBuffer[] {
  */
 export function runThreaded(shards: Shard[], net: Network, end: number): number {
   const count = shards.length;
-  const key = `${count}/${net.options.latencyMs.min}`;
-  const mesh = meshes.get(key) ?? Mesh.create(count, net.options.latencyMs.min);
+  const chunk = net.options.channelRecords ?? CHANNEL_RECORDS;
+  const key = `${count}/${net.options.latencyMs.min}/${chunk}`;
+  const mesh = meshes.get(key) ?? Mesh.create(count, net.options.latencyMs.min, chunk);
   meshes.set(key, mesh);
   mesh.reset();
   const helpers = threadsFor(count - 1);

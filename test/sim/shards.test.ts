@@ -21,6 +21,17 @@ test('shards give the same run on one thread as on threads of their own: failure
   }
 });
 
+test('channels too small for a window carry it in several rounds, and the run is the same', (t) => {
+  const base = { protocol: 'hyparview', nodes: 1000, seed: SEED, cycles: 5, fail: 0.3, messages: 10, healCycles: 2 } as const;
+  const run = (o: Partial<EngineOptions>) => {
+    const { options: _, ...result } = simulate({ ...base, engine: engine({ shards: 3, ...o }) });
+    return result;
+  };
+  // A window of 1,000 nodes sends dozens of messages each way: 5 records a round takes many rounds.
+  t.deepEqual(run({ threads: true, channelRecords: 5 }), run({ threads: false }), `seed ${SEED}`);
+  t.throws(() => run({ channelRecords: 0 }), { instanceOf: RangeError, message: /channelRecords must be a whole number from 1, got 0/ });
+});
+
 test('the shards of a packed HyParView run go to threads, cycle by cycle; a copy and a changed protocol stay on one thread', (t) => {
   const sim = new Simulation(makeProtocol('hyparview'), { ...engine({ shards: 2 }), nodes: 600, seed: SEED });
   sim.bootstrap('sequential');
