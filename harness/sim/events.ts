@@ -126,7 +126,7 @@ export class EventPool {
     words[pos] = time;
     // Word by word: a subarray to copy from costs more than the 16 words (one view object per event).
     for (let i = 0; i < SLOT; i++) words[pos + 1 + i] = s[slot * SLOT + i]!;
-    if (this.slots[slot * SLOT]! & OBJECT) {
+    if (s[slot * SLOT]! & OBJECT) {
       out.objects[out.count - 1] = this.objects[slot];
       this.objects[slot] = undefined;
     }
@@ -138,7 +138,7 @@ export class EventPool {
     const slot = this.add(0, 0, 0, 0, 0, null);
     const s = this.slots;
     for (let i = 0; i < SLOT; i++) s[slot * SLOT + i] = words[pos + 1 + i]!;
-    if (this.slots[slot * SLOT]! & OBJECT) this.objects[slot] = object;
+    if (s[slot * SLOT]! & OBJECT) this.objects[slot] = object;
     return slot;
   }
 

@@ -284,13 +284,13 @@ export class Shard {
   }
 
   /**
-   * Takes in `count` records from word `at` of `words` (another shard's outbox, or a channel); the
-   * messages not packed are `objects[from]` on, one per record (an outbox's; a channel has none).
+   * Takes in `count` records from word `at` of `words` (another shard's outbox, or a channel), with
+   * the messages the codec did not pack, one per record (an outbox's; a channel has none).
    */
-  receive(words: Int32Array, at: number, count: number, objects: readonly unknown[] = [], from = 0): void {
+  receive(words: Int32Array, at: number, count: number, objects: readonly unknown[] = []): void {
     for (let i = 0; i < count; i++) {
       const pos = at + i * RECORD;
-      this.q.push(words[pos]!, this.pool.moveIn(words, pos, objects[from + i]));
+      this.q.push(words[pos]!, this.pool.moveIn(words, pos, objects[i]));
     }
   }
 
