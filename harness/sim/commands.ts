@@ -236,7 +236,7 @@ export function registerSimCommands(program: Command): void {
     .option('--fail-levels <list>', 'failure levels in percent', DEFAULT_PAPER.failLevels.map((x) => x * 100).join(','))
     .option('--churn <list>', "churn rates in percent a cycle, or 'none'", DEFAULT_PAPER.churnRates.map((x) => x * 100).join(','))
     .option('--cycles <n>', 'cycles before the failure', String(DEFAULT_PAPER.cycles))
-    .option('--workers <n>', 'worker threads (default: the number of cores)', String(DEFAULT_PAPER.workers))
+    .option('--workers <n>', 'worker threads, one job each (by default one per core); the results do not depend on it', String(DEFAULT_PAPER.workers))
     .option('--no-at-once', 'skip the all-at-once bootstrap comparison')
     .option('--json', 'print the summary as one JSON object on stdout')
     .option('--junit <file>', 'also write JUnit XML: one test case per property judged on the HyParView runs, a failure naming the first run that broke it')

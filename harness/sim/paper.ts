@@ -3,6 +3,7 @@
 // run on worker threads, each deterministic from its seed, so the results do not depend on how
 // many workers ran them or in which order.
 import { availableParallelism } from 'node:os';
+import { DEFAULT_ENGINE } from './engine.ts';
 import { PROTOCOLS, type ProtocolName } from './protocols.ts';
 import { afterFailure, type MessageStats, type OverlayStats, resolveSimulateOptions, type SimulateOptions, type SimulateResult, stabilise } from './simulate.ts';
 import { startWorker } from '../threads.ts';
@@ -67,8 +68,9 @@ export interface JobResult extends Job {
 
 export type JobProgress = { readonly job: number; readonly step: number; readonly steps: number };
 
-export function jobOptions(job: Job, fail: number, churn: number): SimulateOptions {
-  return resolveSimulateOptions({ protocol: job.protocol, nodes: job.nodes, seed: job.seed, cycles: job.cycles, bootstrap: job.bootstrap, fail, churn });
+/** `shardThreads`: whether a large run's shards may take threads of their own (the result is the same either way). */
+export function jobOptions(job: Job, fail: number, churn: number, shardThreads = true): SimulateOptions {
+  return resolveSimulateOptions({ protocol: job.protocol, nodes: job.nodes, seed: job.seed, cycles: job.cycles, bootstrap: job.bootstrap, fail, churn, engine: { ...DEFAULT_ENGINE, threads: shardThreads } });
 }
 
 /** Steps a job reports progress in: the stabilisation, then one per level. */
@@ -76,14 +78,14 @@ export function jobSteps(job: Job): number {
   return 1 + job.failLevels.length + job.churnRates.length;
 }
 
-export function runJob(job: Job, onStep?: (step: number) => void): JobResult {
+export function runJob(job: Job, onStep?: (step: number) => void, shardThreads = true): JobResult {
   const t0 = performance.now();
-  const base = stabilise(jobOptions(job, 0, 0));
+  const base = stabilise(jobOptions(job, 0, 0, shardThreads));
   onStep?.(1);
   const runs: Array<[number, number]> = [...job.failLevels.map((f): [number, number] => [f, 0]), ...job.churnRates.map((c): [number, number] => [0, c])];
   let events = base.sim.eventsProcessed;
   const levels = runs.map(([fail, churn], i) => {
-    const r = afterFailure(jobOptions(job, fail, churn), base, undefined, { overlay: false });
+    const r = afterFailure(jobOptions(job, fail, churn, shardThreads), base, undefined, { overlay: false });
     events += r.run.events - base.sim.eventsProcessed;
     onStep?.(2 + i);
     const a = r.afterFailure;
@@ -103,10 +105,12 @@ export function paperJobs(o: PaperOptions): Job[] {
 
 /**
  * Runs the jobs on `workers` threads (in this thread with 1), longest first so the threads end
- * together; results come back in job order.
+ * together; results come back in job order. Jobs on worker threads keep their shards (from
+ * SHARDED_FROM nodes) in their own thread, so the threads stay as many as the workers.
  */
 export async function runJobs(jobs: readonly Job[], workers: number, onProgress?: (p: JobProgress) => void): Promise<JobResult[]> {
-  if (workers <= 1) return jobs.map((job, i) => runJob(job, (step) => onProgress?.({ job: i, step, steps: jobSteps(job) })));
+  const lanes = Math.min(workers, jobs.length);
+  if (lanes <= 1) return jobs.map((job, i) => runJob(job, (step) => onProgress?.({ job: i, step, steps: jobSteps(job) })));
   const cost = (j: Job) => (j.protocol === 'hyparview' ? 4 : 1) * jobSteps(j);
   const order = jobs.map((_, i) => i).sort((a, b) => cost(jobs[b]!) - cost(jobs[a]!) || a - b);
   const results: JobResult[] = new Array(jobs.length);
@@ -117,7 +121,7 @@ export async function runJobs(jobs: readonly Job[], workers: number, onProgress?
       results[i] = await inWorker(jobs[i]!, (step) => onProgress?.({ job: i, step, steps: jobSteps(jobs[i]!) }));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(workers, jobs.length) }, lane));
+  await Promise.all(Array.from({ length: lanes }, lane));
   return results;
 }
 

@@ -9,6 +9,6 @@ if ('shardPort' in data) {
   serveShards(data.shardPort);
 } else {
   const port = parentPort!;
-  const result = runJob(data, (step) => port.postMessage({ step }));
+  const result = runJob(data, (step) => port.postMessage({ step }), false);
   port.postMessage({ result });
 }
