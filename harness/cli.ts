@@ -276,6 +276,11 @@ export async function main(argv: string[]): Promise<void> {
     throw err;
   });
   const program = buildProgram();
+  // Errors name the command they came from, as `node`, `cluster`, `chaos`, `simulate` and `paper` do.
+  let prog = program.name();
+  program.hook('preAction', (_, command) => {
+    prog = `${program.name()} ${command.name()}`;
+  });
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -285,11 +290,11 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     if (err instanceof ConfigError) {
-      console.error(`error: ${flagOf(err.field)}${err.message.slice(err.field.length)}`);
+      console.error(`${prog}: ${flagOf(err.field)}${err.message.slice(err.field.length)}`);
       process.exitCode = EXIT_USAGE;
       return;
     }
-    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`${prog}: ${err instanceof Error ? err.message : String(err)}`);
     process.exitCode = EXIT_USAGE;
   }
 }

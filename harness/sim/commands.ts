@@ -195,7 +195,7 @@ export function registerSimCommands(program: Command): void {
     .option('--junit <file>', 'also write JUnit XML: one test case per property judged, a failure with its message, cycle and the reproducing command')
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .action((flags: SimulateFlags) =>
-      guarded('simulate', () => {
+      guarded('hyparview-harness simulate', () => {
         const o = simulateOptions(flags);
         const bar = progressBar(!flags.json, '{phase} |{bar}| {value}/{total}');
         let phase = '';
@@ -242,7 +242,7 @@ export function registerSimCommands(program: Command): void {
     .option('--junit <file>', 'also write JUnit XML: one test case per property judged on the HyParView runs, a failure naming the first run that broke it')
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .action((flags: PaperFlags) =>
-      guarded('paper', async () => {
+      guarded('hyparview-harness paper', async () => {
         const o = paperOptions(flags);
         const out = resolve(flags.out);
         try {
