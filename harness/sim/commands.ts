@@ -214,7 +214,8 @@ export function registerSimCommands(program: Command): void {
         } catch (e) {
           bar?.stop();
           if (!(e instanceof Livelock)) throw e;
-          if (flags.junit) writeSimulationJUnit(flags.junit, o, [{ property: 'run completed', message: e.message, cycle: e.cycle, atMs: e.atMs }], (performance.now() - t0) / 1000);
+          if (flags.junit) writeSimulationJUnit(flags.junit, o, [...e.violations, { property: 'run completed', message: e.message, cycle: e.cycle, atMs: e.atMs }], (performance.now() - t0) / 1000);
+          for (const v of e.violations) process.stderr.write(`VIOLATED ${v.property} at cycle ${v.cycle}: ${v.message}\n`);
           process.stderr.write(`simulate: FAIL: ${e.message} (seed ${o.seed})\nreproduce: ${simulateCommand(o)}\n`);
           return EXIT_FAIL;
         }

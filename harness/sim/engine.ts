@@ -106,7 +106,8 @@ export interface BroadcastRecord {
  * its nodes keep answering each other (a bug such as the `retry-rejecting-peer` mutant).
  */
 export class Livelock extends Error {
-  constructor(readonly events: number, readonly atMs: number, readonly cycle: number) {
+  /** `violations`: properties the run had already broken (`simulate` judges them before it drains). */
+  constructor(readonly events: number, readonly atMs: number, readonly cycle: number, readonly violations: ReadonlyArray<Violation & { readonly cycle: number }> = []) {
     super(`the overlay never settles: ${events} events at ${atMs} ms (cycle ${cycle}) with no shuffle timer firing, and messages still in flight: its nodes keep answering each other (a livelock)`);
     this.name = 'Livelock';
   }

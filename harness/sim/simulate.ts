@@ -4,7 +4,7 @@
 // bit for bit.
 import type { NodeId } from '../../models/hyparview/messages.ts';
 import { averagePathLength, clusteringCoefficient, inDegrees, outGraph, undirected } from './graph.ts';
-import { type BroadcastRecord, DEFAULT_ENGINE, type EngineOptions, MAX_SHARDS, shardCount, Simulation, type Violation } from './engine.ts';
+import { type BroadcastRecord, DEFAULT_ENGINE, type EngineOptions, Livelock, MAX_SHARDS, shardCount, Simulation, type Violation } from './engine.ts';
 import { makeProtocol, PROTOCOLS, type ProtocolName, type ProtocolOptions } from './protocols.ts';
 
 export interface SimulateOptions {
@@ -225,12 +225,12 @@ export function stabilise(o: SimulateOptions, onProgress?: (p: SimulateProgress)
     if (c > o.cycles - 10) lastFull.push(viewHealth(sim).fullViews);
     onProgress?.({ phase: 'stabilise', done: c, total: o.cycles });
   });
-  sim.drain();
+  drainKeeping(sim, violations);
   if (judging) note(sim.judge('quiescent'));
   const overlay = overlayStats(sim);
   const probe = new Simulation(protocol, sim.options, sim, 0x9e0be);
   const records = Array.from({ length: o.probes }, (_, i) => probe.broadcast(probe.now + i * 1000));
-  probe.drain();
+  drainKeeping(probe, violations);
   return { sim, overlay, probes: records.map(messageStats), violations, steadyFullViews: lastFull.length ? Math.min(...lastFull) : overlay.fullViews };
 }
 
@@ -258,7 +258,7 @@ export function afterFailure(o: SimulateOptions, base: Stabilised, onProgress?: 
     if (viewsHealedAfter === null && stats.deadEntries === 0 && stats.fullViews >= base.steadyFullViews) viewsHealedAfter = c;
     onProgress?.({ phase: 'failure', done: c, total: o.healCycles });
   }
-  sim.drain();
+  drainKeeping(sim, violations);
   const beyondRepair: Array<Violation & { cycle: number; knowledgeComponents: number }> = [];
   if (judging && o.churn === 0) {
     const found = sim.judge('quiescent');
@@ -286,6 +286,16 @@ export function afterFailure(o: SimulateOptions, base: Stabilised, onProgress?: 
     beyondRepair,
     run: { events: base.sim.eventsProcessed + sim.eventsProcessed, messagesSent: base.sim.messagesSent + sim.messagesSent },
   };
+}
+
+/** Drains; a livelock carries the properties already broken, so a failing run names them too. */
+function drainKeeping(sim: Simulation, violations: ReadonlyArray<Violation & { cycle: number }>): void {
+  try {
+    sim.drain();
+  } catch (e) {
+    if (e instanceof Livelock && violations.length > 0) throw new Livelock(e.events, e.atMs, e.cycle, violations);
+    throw e;
+  }
 }
 
 /** Records each property's first violation (a broken bound tends to stay broken for every later cycle). */

@@ -118,3 +118,14 @@ test('simulate: nodes that never stop answering each other fail with exit 1 in s
     t.regex(cases[0]!.failure!.message, /never settles/);
   }
 });
+
+test('simulate: a run that breaks a property and then never settles names both', async (t) => {
+  const { XMLParser } = await import('fast-xml-parser');
+  const file = join(mkdtempSync(join(tmpdir(), 'junit-')), 'sim.xml');
+  const r = await cli('simulate', '--nodes', '1000', '--mutant', 'join-without-evict', '--seed', '1', '--junit', file);
+  t.is(r.exitCode, 1, r.stderr);
+  t.regex(r.stderr, /^VIOLATED view-bounds at cycle 1: node \d+ has \d+ active peers .*, more than 5\nsimulate: FAIL: the overlay never settles: .*\(seed 1\)\nreproduce: /);
+  const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(file, 'utf8')).testsuites.testsuite;
+  const cases = suite.testcase as Array<{ name: string; failure?: unknown }>;
+  t.deepEqual(cases.filter((c) => c.failure).map((c) => c.name).sort(), ['run completed', 'view-bounds']);
+});
