@@ -458,7 +458,7 @@ export class Shard {
         const gen = (this.timerGen = (this.timerGen + 1) | 0 || 1);
         this.timerGens[local] = gen;
         this.timerPeers[local] = peer;
-        this.q.push(this.now + this.net.options.neighborTimeoutMs, this.pool.add(Kind.Timeout, id, peer, gen, 0, null));
+        this.push(this.now + this.net.options.neighborTimeoutMs, Kind.Timeout, id, peer, gen);
       }
     }
   }
